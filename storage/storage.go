@@ -15,6 +15,15 @@
 //   - List returns keys in ascending byte order, recursively, however many
 //     there are.
 //   - Delete of an absent key succeeds: deletes are idempotent.
+//   - No key is also a directory of other keys ("a" and "a/b"): local disk
+//     and S3 gateways that store keys as files cannot hold both.
+//
+// A failed call may still have taken effect: the request reached the store
+// and only its answer was lost. So a failed Put may have published the
+// object, and PutIfAbsent may report ErrExists to the writer that actually
+// won (its retry found its own object). Callers that must know whether they
+// won write content that identifies them (a run ID) and compare it on
+// ErrExists.
 //
 // Errors are classified so callers can decide what to do: errors.Is(err,
 // ErrNotFound), errors.Is(err, ErrExists) and errors.Is(err, ErrPermanent)

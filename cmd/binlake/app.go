@@ -18,6 +18,7 @@ import (
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/storage/local"
 	"github.com/binlake/binlake/storage/s3"
+	"github.com/binlake/binlake/warehouse"
 )
 
 // env is what the process gets from outside; tests pass their own.
@@ -175,22 +176,34 @@ func (a *app) loadConfig() (*config.Config, error) {
 	return cfg, nil
 }
 
-// openStore opens the warehouse's store. This is the one place that
-// chooses a storage implementation.
+// openStore opens the warehouse's store and lists it once, so a wrong
+// bucket, endpoint or credentials fail here, loudly, and not later as an
+// object that seems absent ("not ready" forever). This is the one place
+// that chooses a storage implementation.
 func (a *app) openStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
 	w := cfg.Warehouse
+	var st storage.Store
+	var err error
 	switch w.Scheme {
 	case "file":
-		return local.New(w.Path)
+		st, err = local.New(w.Path)
 	case "s3":
 		o := s3.Options{Bucket: w.Bucket, Prefix: w.Prefix}
 		if c := cfg.S3; c != nil {
 			o.Endpoint, o.Region, o.PathStyle = c.Endpoint, c.Region, c.PathStyle
 			o.AccessKeyID, o.SecretAccessKey = c.AccessKeyID, c.SecretAccessKey
 		}
-		return s3.New(ctx, o)
+		st, err = s3.New(ctx, o)
+	default:
+		err = fmt.Errorf("unsupported scheme %q", w.Scheme)
 	}
-	return nil, fmt.Errorf("warehouse %s: unsupported scheme %q", w, w.Scheme)
+	if err == nil {
+		err = st.List(ctx, warehouse.CatalogPrefix, func(storage.Object) error { return nil })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", w, err)
+	}
+	return st, nil
 }
 
 // notBuilt is the result of a subcommand whose stage is not in this build.

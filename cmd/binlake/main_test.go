@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/binlake/binlake/storage/s3/s3test"
 )
 
 // invoke runs binlake in-process and returns the exit code, stdout and
@@ -214,5 +216,38 @@ func TestBinaryExitCodes(t *testing.T) {
 		if got != want {
 			t.Errorf("binlake %s: exit %d, want %d", args, got, want)
 		}
+	}
+}
+
+// config check --connect opens an S3 warehouse on a real S3 server, and a
+// wrong secret fails loudly with exit 1 instead of looking like an empty
+// warehouse.
+func TestConfigCheckConnectS3(t *testing.T) {
+	srv := s3test.Start(t)
+	bucket := srv.NewBucket(t)
+	body := func(secret string) string {
+		return "warehouse: s3://" + bucket + `/ods
+s3:
+  endpoint: ` + srv.Endpoint + `
+  region: us-east-1
+  path_style: true
+  access_key_id: ` + srv.AccessKey + `
+  secret_access_key: ` + secret + `
+tables:
+  - name: users
+    match: '^app\.users$'
+    key: [id]
+`
+	}
+	code, _, stderr := invoke(t, nil, "config", "check", "--connect", "--config", writeConfig(t, body(srv.SecretKey)))
+	if code != exitOK {
+		t.Fatalf("good credentials: exit %d\n%s", code, stderr)
+	}
+	code, out, stderr := invoke(t, nil, "config", "check", "--connect", "--config", writeConfig(t, body("wrong-secret")))
+	if code != exitFailed || !strings.Contains(stderr, "open warehouse s3://"+bucket+"/ods") {
+		t.Fatalf("bad credentials: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(out+stderr, "wrong-secret") {
+		t.Errorf("the secret was printed")
 	}
 }

@@ -3,8 +3,9 @@
 // partitions. Every stage builds its keys here and nowhere else:
 //
 //	binlog/<table>/dt=YYYY-MM-DD/hr=HH/<file>.parquet   change rows of one table-hour
-//	binlog/_commits/…                                    ingest commit records
-//	binlog/_ready/dt=YYYY-MM-DD/hr=HH/…                  hour ready markers
+//	binlog/_commits/<topic>/<partition>/<seq>.json       ingest commit records
+//	binlog/_pending/<topic>/<partition>/<seq>-<run>.json files a running ingest may write
+//	binlog/_ready/dt=YYYY-MM-DD/hr=HH.json               hour ready markers
 //	snapshot/<table>/dt=YYYY-MM-DD/<file>.parquet       the table as of the end of day D
 //	snapshot/<table>/dt=YYYY-MM-DD/_manifest.json       written last; the commit point
 //	snapshot/<table>/dt=YYYY-MM-DD/_SUCCESS

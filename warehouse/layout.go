@@ -47,11 +47,6 @@ func BinlogTableDir(table string) string {
 	return BinlogPrefix + table + "/"
 }
 
-// ReadyDir is the directory of one hour's ready markers.
-func ReadyDir(h Hour) string {
-	return ReadyPrefix + h.Path() + "/"
-}
-
 // SnapshotDir is the directory of a table's snapshot as of the end of day
 // d, with a trailing slash.
 func SnapshotDir(table string, d Date) string {
@@ -75,8 +70,8 @@ func SnapshotSuccess(table string, d Date) string {
 	return SnapshotDir(table, d) + SuccessName
 }
 
-// Catalog is the key of a table's catalog entry.
-func Catalog(table string) string {
+// CatalogKey is the key of a table's catalog entry.
+func CatalogKey(table string) string {
 	return CatalogPrefix + table + ".json"
 }
 

@@ -29,12 +29,14 @@ func TestPaths(t *testing.T) {
 	h := warehouse.Hour{Date: warehouse.Date{Year: 2024, Month: 3, Day: 1}, Hour: 7}
 	d := h.Date
 	cases := map[string]string{
-		warehouse.BinlogDir("orders", h):        "binlog/orders/dt=2024-03-01/hr=07/",
-		warehouse.ReadyDir(h):                   "binlog/_ready/dt=2024-03-01/hr=07/",
-		warehouse.SnapshotDir("orders", d):      "snapshot/orders/dt=2024-03-01/",
-		warehouse.SnapshotManifest("orders", d): "snapshot/orders/dt=2024-03-01/_manifest.json",
-		warehouse.SnapshotSuccess("orders", d):  "snapshot/orders/dt=2024-03-01/_SUCCESS",
-		warehouse.Catalog("orders"):             "_catalog/orders.json",
+		warehouse.BinlogDir("orders", h):                 "binlog/orders/dt=2024-03-01/hr=07/",
+		warehouse.ReadyKey(h):                            "binlog/_ready/dt=2024-03-01/hr=07.json",
+		warehouse.CommitKey("binlog_shop", 3, 42):        "binlog/_commits/binlog_shop/3/000000000042.json",
+		warehouse.PendingKey("binlog_shop", 3, 42, "r1"): "binlog/_pending/binlog_shop/3/000000000042-r1.json",
+		warehouse.SnapshotDir("orders", d):               "snapshot/orders/dt=2024-03-01/",
+		warehouse.SnapshotManifest("orders", d):          "snapshot/orders/dt=2024-03-01/_manifest.json",
+		warehouse.SnapshotSuccess("orders", d):           "snapshot/orders/dt=2024-03-01/_SUCCESS",
+		warehouse.CatalogKey("orders"):                   "_catalog/orders.json",
 	}
 	for got, want := range cases {
 		if got != want {

@@ -44,6 +44,9 @@ type Commit struct {
 	// so far, this commit included (carried forward when a commit has
 	// none). Zero when the partition never had a record.
 	MaxEventTime time.Time `json:"max_event_time"`
+	// FirstEventTime is the earliest event time ever committed in the
+	// partition (carried forward); ready markers start at its day.
+	FirstEventTime time.Time `json:"first_event_time"`
 	// CaughtUpAt is set when the run read the partition up to the end
 	// offset taken at its start: the wall clock time those offsets were
 	// taken. Every record produced before it is committed.

@@ -119,7 +119,6 @@ tables:
 func TestStagesNotBuiltExit1(t *testing.T) {
 	cfg := minimalConfig(t)
 	for _, args := range [][]string{
-		{"ingest"},
 		{"checkdone", "--date", "2024-03-01"},
 		{"merge", "--date", "2024-03-01"},
 		{"snapshot", "--table", "orders"},
@@ -198,12 +197,12 @@ func TestBinaryExitCodes(t *testing.T) {
 	}
 	cfg := minimalConfig(t)
 	for args, want := range map[string]int{
-		"--help":                          exitOK,
-		"config check --config " + cfg:    exitOK,
-		"merge --config " + cfg:           exitUsage,
-		"ingest --config " + cfg:          exitFailed,
-		"no-such-command":                 exitUsage,
-		"config check --config /nonexist": exitUsage,
+		"--help":                                  exitOK,
+		"config check --config " + cfg:            exitOK,
+		"merge --config " + cfg:                   exitUsage,
+		"snapshot --table orders --config " + cfg: exitFailed,
+		"no-such-command":                         exitUsage,
+		"config check --config /nonexist":         exitUsage,
 	} {
 		cmd := exec.Command(bin, strings.Fields(args)...)
 		err := cmd.Run()

@@ -1,0 +1,32 @@
+// Package ingest is binlake's hourly job: it reads every owned Kafka
+// partition from the offset committed in the warehouse up to the end
+// offsets taken when the run starts, decodes the change messages (package
+// cdc), routes them to logical tables by the table rules, types their
+// values by the table's catalog (package schema), writes one Parquet file
+// per table, hour and partition under binlog/<table>/dt=D/hr=H/, commits,
+// marks the hours that are complete as ready, and returns.
+//
+// Exactly once (DESIGN.md §3.1). Progress lives in the warehouse, one
+// chain of commit records per partition (warehouse.Commit). A run:
+//
+//  1. reads each partition's last commit N and removes the files of runs
+//     that wrote for a commit ≤ N but lost or died (their pending records
+//     list them);
+//  2. before writing any file, rewrites its pending record for commit N+1
+//     listing the file, so a crash leaves a list of what to remove;
+//  3. after the partition's files and dead letters are written, creates
+//     commit N+1 with create-if-absent. Exactly one run can create it; a
+//     run that loses stops with an error and its files are removed by the
+//     next run.
+//
+// File names are the partition and the Kafka offsets of the file's first
+// and last rows, so a rerun over the same records writes the same names
+// with the same rows, and two runs never give one name different rows.
+//
+// Within a file rows are in Kafka offset order, which for one key is
+// binlog order when the producer partitions by key or table.
+//
+// Ready markers (DESIGN.md §3.3) are written after the commits, from the
+// committed state of every partition of the topics, including those other
+// processes own.
+package ingest

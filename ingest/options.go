@@ -1,0 +1,80 @@
+package ingest
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/warehouse"
+)
+
+// Options configure a run. Store, Kafka and Tables are required; zero
+// values of the others take the defaults of DefaultOptions.
+type Options struct {
+	Store  storage.Store
+	Kafka  *config.Kafka
+	Tables []config.Table
+	Zone   warehouse.Zone
+	// Grace is how far past the end of an hour every partition's stream
+	// must be before the hour is ready.
+	Grace time.Duration
+	// MaxDLQRatio fails the run when more than this share of the records
+	// read went to the dead-letter queue.
+	MaxDLQRatio float64
+	// MemoryBudget bounds the rows buffered across all open files; the
+	// largest buffer is written out when it is exceeded.
+	MemoryBudget int64
+	// MaxFileSize caps one file's buffered size.
+	MaxFileSize int64
+	// MaxRecords and MaxDuration end the run early (0: no limit); what was
+	// read is committed.
+	MaxRecords  int64
+	MaxDuration time.Duration
+	// IdleTimeout ends reading when no record arrived for this long,
+	// although some partition has not reached its end offset (the tail is
+	// a transaction marker, which is never delivered).
+	IdleTimeout time.Duration
+	// AESKey decrypts the AES-GCM envelope; nil when messages are plain.
+	AESKey []byte
+	// RunID names this run in commit and pending records; default: a
+	// random ID.
+	RunID string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// DefaultOptions returns the defaults of the options that have one.
+func DefaultOptions() Options {
+	return Options{
+		Grace:        15 * time.Minute,
+		MaxDLQRatio:  0.01,
+		MemoryBudget: 512 << 20,
+		MaxFileSize:  256 << 20,
+		IdleTimeout:  10 * time.Second,
+		Now:          time.Now,
+	}
+}
+
+func (o *Options) ensureDefaults() {
+	d := DefaultOptions()
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = d.MemoryBudget
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = d.MaxFileSize
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = d.IdleTimeout
+	}
+	if o.Now == nil {
+		o.Now = d.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Zone.Location() == nil {
+		o.Zone = warehouse.NewZone(nil)
+	}
+}

@@ -1,0 +1,244 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/warehouse"
+)
+
+// partState is one owned partition during a run.
+type partState struct {
+	id   partitionID
+	last *warehouse.Commit // latest commit, nil if none
+	seq  int64             // the commit this run writes: last.Seq+1
+	// start is the first offset this run accounts for, next the offset
+	// after the last record read, end the end offset taken at start.
+	start, next, end int64
+	records          int64
+	skipped          map[string]int64
+	ddl              []warehouse.DDLEvent
+	late             int64
+	maxEvent         time.Time
+	minEvent         time.Time
+	files            []warehouse.CommitFile
+	dlq              []dlqEntry
+	dlqFiles         []warehouse.DLQFile
+	dlqRecords       int64
+	pending          []string // keys this run may have written
+	caughtUp         bool
+}
+
+// readCommit reads one commit record.
+func readCommit(ctx context.Context, st storage.Store, key string) (*warehouse.Commit, error) {
+	b, err := storage.ReadAll(ctx, st, key)
+	if err != nil {
+		return nil, err
+	}
+	var c warehouse.Commit
+	if err := warehouse.Unmarshal(key, b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// commitSeqs lists the sequence numbers of a partition's commits, in order.
+func commitSeqs(ctx context.Context, st storage.Store, id partitionID) ([]int64, error) {
+	var seqs []int64
+	err := st.List(ctx, warehouse.CommitDir(id.Topic, id.Partition), func(o storage.Object) error {
+		if n, ok := warehouse.ParseCommitSeq(o.Key); ok {
+			seqs = append(seqs, n)
+		}
+		return nil
+	})
+	return seqs, err
+}
+
+// lastCommit reads a partition's latest commit, or nil if it has none.
+func lastCommit(ctx context.Context, st storage.Store, id partitionID) (*warehouse.Commit, error) {
+	seqs, err := commitSeqs(ctx, st, id)
+	if err != nil || len(seqs) == 0 {
+		return nil, err
+	}
+	n := seqs[len(seqs)-1]
+	if n != int64(len(seqs)) {
+		return nil, fmt.Errorf("partition %s: commit records are not numbered 1..%d without gaps (last is %d): the warehouse was edited by hand", id, len(seqs), n)
+	}
+	return readCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, n))
+}
+
+// recoverPartition removes what runs that died or lost left behind for
+// commits up to last: the keys their pending records list that the commit
+// of that number does not. Pending records of later commits may belong to
+// a run that is still going and are left alone.
+func recoverPartition(ctx context.Context, st storage.Store, id partitionID, last *warehouse.Commit) (removed int, err error) {
+	var lastSeq int64
+	if last != nil {
+		lastSeq = last.Seq
+	}
+	var pendings []string
+	err = st.List(ctx, warehouse.PendingDir(id.Topic, id.Partition), func(o storage.Object) error {
+		pendings = append(pendings, o.Key)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("list pending records of %s: %w", id, err)
+	}
+	commits := map[int64]*warehouse.Commit{}
+	for _, key := range pendings {
+		b, err := storage.ReadAll(ctx, st, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // another run cleaned it up
+		}
+		if err != nil {
+			return removed, err
+		}
+		var p warehouse.Pending
+		if err := warehouse.Unmarshal(key, b, &p); err != nil {
+			return removed, err
+		}
+		if p.Seq > lastSeq {
+			continue
+		}
+		c, ok := commits[p.Seq]
+		if !ok {
+			if c, err = readCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, p.Seq)); err != nil {
+				return removed, fmt.Errorf("recover %s: %w", id, err)
+			}
+			commits[p.Seq] = c
+		}
+		keep := map[string]bool{}
+		for _, f := range c.Files {
+			keep[f.Key] = true
+		}
+		for _, f := range c.DLQ {
+			keep[f.Key] = true
+		}
+		for _, k := range p.Keys {
+			if keep[k] {
+				continue
+			}
+			if err := st.Delete(ctx, k); err != nil {
+				return removed, fmt.Errorf("recover %s: remove %s: %w", id, k, err)
+			}
+			removed++
+		}
+		if err := st.Delete(ctx, key); err != nil {
+			return removed, fmt.Errorf("recover %s: %w", id, err)
+		}
+	}
+	return removed, nil
+}
+
+// addPending records key in the partition's pending record before the key
+// is written.
+func (r *run) addPending(ctx context.Context, ps *partState, key string) error {
+	ps.pending = append(ps.pending, key)
+	b, err := warehouse.Marshal(warehouse.Pending{
+		FormatVersion: warehouse.FormatVersion,
+		Topic:         ps.id.Topic,
+		Partition:     ps.id.Partition,
+		Seq:           ps.seq,
+		RunID:         r.id,
+		Keys:          ps.pending,
+	})
+	if err != nil {
+		return err
+	}
+	return r.st.Put(ctx, warehouse.PendingKey(ps.id.Topic, ps.id.Partition, ps.seq, r.id), bytes.NewReader(b))
+}
+
+// commit writes the partition's dead letters and its commit record, then
+// drops its pending record.
+func (r *run) commit(ctx context.Context, ps *partState) error {
+	if err := r.writeDLQ(ctx, ps); err != nil {
+		return err
+	}
+	c := warehouse.Commit{
+		FormatVersion: warehouse.FormatVersion,
+		Topic:         ps.id.Topic,
+		Partition:     ps.id.Partition,
+		Seq:           ps.seq,
+		RunID:         r.id,
+		CommittedAt:   r.opts.Now().UTC(),
+		StartOffset:   ps.start,
+		EndOffset:     ps.next,
+		Records:       ps.records,
+		Files:         ps.files,
+		DLQ:           ps.dlqFiles,
+		Skipped:       ps.skipped,
+		DDL:           ps.ddl,
+		Late:          ps.late,
+		MaxEventTime:  ps.maxEvent.UTC(),
+		FirstEventTime: ps.minEvent.UTC(),
+	}
+	if c.Files == nil {
+		c.Files = []warehouse.CommitFile{}
+	}
+	if l := ps.last; l != nil {
+		if l.MaxEventTime.After(c.MaxEventTime) {
+			c.MaxEventTime = l.MaxEventTime
+		}
+		if !l.FirstEventTime.IsZero() && (c.FirstEventTime.IsZero() || l.FirstEventTime.Before(c.FirstEventTime)) {
+			c.FirstEventTime = l.FirstEventTime
+		}
+	}
+	if ps.caughtUp {
+		c.CaughtUpAt = r.started.UTC()
+	} else if ps.last != nil {
+		c.CaughtUpAt = ps.last.CaughtUpAt
+	}
+	b, err := warehouse.Marshal(c)
+	if err != nil {
+		return err
+	}
+	key := warehouse.CommitKey(ps.id.Topic, ps.id.Partition, ps.seq)
+	if err := r.st.PutIfAbsent(ctx, key, b); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			if same, _ := r.committedByUs(ctx, key); same {
+				return r.dropPending(ctx, ps)
+			}
+			return fmt.Errorf("partition %s: commit %d was created by another run while this one was reading: two ingest processes own this partition (check kafka.partitions); this run's files are removed by the next run", ps.id, ps.seq)
+		}
+		return fmt.Errorf("partition %s: create commit %d: %w", ps.id, ps.seq, err)
+	}
+	ps.last = &c
+	return r.dropPending(ctx, ps)
+}
+
+// committedByUs tells whether an existing commit record is this run's own
+// (a retried create whose first answer was lost).
+func (r *run) committedByUs(ctx context.Context, key string) (bool, error) {
+	c, err := readCommit(ctx, r.st, key)
+	if err != nil {
+		return false, err
+	}
+	return c.RunID == r.id, nil
+}
+
+func (r *run) dropPending(ctx context.Context, ps *partState) error {
+	if len(ps.pending) == 0 {
+		return nil
+	}
+	return r.st.Delete(ctx, warehouse.PendingKey(ps.id.Topic, ps.id.Partition, ps.seq, r.id))
+}
+
+// fileName is the deterministic name of a binlog file.
+func fileName(id partitionID, first, last int64) string {
+	return fmt.Sprintf("%s-%d-%020d-%020d.parquet", id.Topic, id.Partition, first, last)
+}
+
+// sortedHours returns the hours of a set in order.
+func sortedHours(set map[warehouse.Hour]bool) []warehouse.Hour {
+	hs := make([]warehouse.Hour, 0, len(set))
+	for h := range set {
+		hs = append(hs, h)
+	}
+	slices.SortFunc(hs, warehouse.Hour.Compare)
+	return hs
+}

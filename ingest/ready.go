@@ -1,0 +1,121 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/warehouse"
+)
+
+// lastReadyKey holds the last hour marked ready: where the next run starts
+// looking. It is a hint; markers themselves are created if absent.
+const lastReadyKey = warehouse.ReadyPrefix + "_last.json"
+
+// markReady writes the ready markers of every hour that the committed
+// streams of all partitions have passed by the grace period.
+func (r *run) markReady(ctx context.Context, all []partitionID) error {
+	var states []warehouse.ReadyPartition
+	var wm, first time.Time
+	for i, id := range all {
+		var c *warehouse.Commit
+		if ps, ok := r.parts[id]; ok {
+			c = ps.last
+		} else {
+			var err error
+			if c, err = lastCommit(ctx, r.st, id); err != nil {
+				return err
+			}
+		}
+		if c == nil {
+			r.log.Info("no hour can be marked ready: a partition has never been ingested", "partition", id.String())
+			return nil
+		}
+		w := c.Watermark()
+		if i == 0 || w.Before(wm) {
+			wm = w
+		}
+		if f := c.FirstEventTime; !f.IsZero() && (first.IsZero() || f.Before(first)) {
+			first = f
+		}
+		states = append(states, warehouse.ReadyPartition{
+			Topic: id.Topic, Partition: id.Partition, Seq: c.Seq, EndOffset: c.EndOffset, Watermark: w.UTC(),
+		})
+	}
+	if first.IsZero() {
+		return nil // no data yet: nothing to mark
+	}
+	// An event time from a skewed clock must not mark hours that have not
+	// happened yet.
+	if wm.After(r.started) {
+		wm = r.started
+	}
+	z := r.opts.Zone
+	day := z.DateOf(first)
+	var lastHour warehouse.Hour
+	if b, err := storage.ReadAll(ctx, r.st, lastReadyKey); err == nil {
+		var last struct{ Hour string }
+		if json.Unmarshal(b, &last) == nil {
+			if h, err := warehouse.ParseHourPath(last.Hour); err == nil {
+				lastHour, day = h, h.Date
+			}
+		}
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	marked := 0
+	for {
+		for _, span := range z.Hours(day) {
+			if lastHour != (warehouse.Hour{}) && span.Hour.Compare(lastHour) <= 0 {
+				continue
+			}
+			if span.End.Add(r.opts.Grace).After(wm) {
+				return r.finishReady(ctx, lastHour, marked)
+			}
+			if err := r.writeMarker(ctx, span, states); err != nil {
+				return err
+			}
+			lastHour = span.Hour
+			marked++
+		}
+		day = day.AddDays(1)
+	}
+}
+
+func (r *run) writeMarker(ctx context.Context, span warehouse.Span, states []warehouse.ReadyPartition) error {
+	b, err := warehouse.Marshal(warehouse.Ready{
+		FormatVersion: warehouse.FormatVersion,
+		Hour:          span.Hour.Path(),
+		Start:         span.Start.UTC(),
+		End:           span.End.UTC(),
+		Grace:         r.opts.Grace.String(),
+		WrittenAt:     r.opts.Now().UTC(),
+		RunID:         r.id,
+		Partitions:    states,
+	})
+	if err != nil {
+		return err
+	}
+	err = r.st.PutIfAbsent(ctx, warehouse.ReadyKey(span.Hour), b)
+	if err != nil && !errors.Is(err, storage.ErrExists) {
+		return fmt.Errorf("write ready marker %s: %w", span.Hour, err)
+	}
+	r.ready[span.Hour] = true
+	return nil
+}
+
+func (r *run) finishReady(ctx context.Context, last warehouse.Hour, marked int) error {
+	if marked == 0 {
+		return nil
+	}
+	r.log.Info("hours marked ready", "count", marked, "through", last.Path())
+	b, err := json.Marshal(struct{ Hour string }{last.Path()})
+	if err != nil {
+		return err
+	}
+	return r.st.Put(ctx, lastReadyKey, bytes.NewReader(b))
+}

@@ -1,0 +1,563 @@
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/binlake/binlake/cdc"
+	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/warehouse"
+)
+
+// run is the state of one ingest run.
+type run struct {
+	opts    Options
+	st      storage.Store
+	log     *slog.Logger
+	id      string
+	started time.Time
+	dec     cdc.Decoder
+	coerce  schema.CoerceOptions
+	router  *router
+
+	parts map[partitionID]*partState
+	order []partitionID
+	bufs  map[bufKey]*buffer
+	// buffered is the estimated memory of all buffers.
+	buffered int64
+	ready    map[warehouse.Hour]bool
+
+	changes      []cdc.Change
+	rows         []pendingRow
+	filesWritten int64
+	bytesWritten int64
+	unmatched    map[string]int64
+	zeroDates    map[string]int64
+	tableErrors  map[string]string
+}
+
+// pendingRow is a row of a record being processed: all rows of a record
+// are built before any is buffered, so a bad record goes to the
+// dead-letter queue whole.
+type pendingRow struct {
+	t    *tableState
+	hour warehouse.Hour
+	row  bufRow
+}
+
+// Run performs one ingest run and returns its summary. The summary is
+// returned, as far as it got, with an error too.
+func Run(ctx context.Context, o Options) (*Summary, error) {
+	o.ensureDefaults()
+	if o.Store == nil || o.Kafka == nil {
+		return nil, errors.New("ingest: Store and Kafka are required")
+	}
+	r := &run{
+		opts:        o,
+		st:          o.Store,
+		log:         o.Log,
+		id:          o.RunID,
+		started:     o.Now(),
+		parts:       map[partitionID]*partState{},
+		bufs:        map[bufKey]*buffer{},
+		ready:       map[warehouse.Hour]bool{},
+		unmatched:   map[string]int64{},
+		zeroDates:   map[string]int64{},
+		tableErrors: map[string]string{},
+	}
+	if r.id == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		r.id = r.started.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	}
+	var err error
+	if r.dec, err = newDecoder(o); err != nil {
+		return nil, err
+	}
+	r.coerce = coerceOptions(o.Kafka)
+	if r.router, err = newRouter(o.Tables); err != nil {
+		return nil, err
+	}
+	sum, err := r.execute(ctx)
+	return sum, err
+}
+
+func newDecoder(o Options) (cdc.Decoder, error) {
+	return cdc.New(cdc.Options{
+		Format:         string(o.Kafka.Format),
+		SourceLocation: o.Kafka.SourceLocation,
+		AESKey:         o.AESKey,
+		EventTimeField: o.Kafka.EventTimeField,
+	})
+}
+
+// coerceOptions says how a format writes values that need a declared
+// type to read: binary columns and timestamps without an offset.
+func coerceOptions(k *config.Kafka) schema.CoerceOptions {
+	o := schema.CoerceOptions{Zone: k.SourceLocation}
+	switch k.Format {
+	case config.FormatMaxwell, config.FormatDebezium:
+		o.Binary = schema.Base64
+	default:
+		o.Binary = schema.Raw
+	}
+	return o
+}
+
+func (r *run) execute(ctx context.Context) (*Summary, error) {
+	kopts, err := clientOpts(r.opts.Kafka)
+	if err != nil {
+		return nil, err
+	}
+	admClient, err := kgo.NewClient(kopts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	defer admClient.Close()
+	adm := kadm.NewClient(admClient)
+
+	owned, err := discover(ctx, adm, r.opts.Kafka)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := offsets(ctx, adm, owned, true)
+	if err != nil {
+		return nil, err
+	}
+	starts, err := offsets(ctx, adm, owned, false)
+	if err != nil {
+		return nil, err
+	}
+	consume := map[string]map[int32]kgo.Offset{}
+	for _, id := range owned {
+		ps, err := r.openPartition(ctx, id, starts[id], ends[id])
+		if err != nil {
+			return nil, err
+		}
+		r.parts[id] = ps
+		r.order = append(r.order, id)
+		if ps.next < ps.end {
+			if consume[id.Topic] == nil {
+				consume[id.Topic] = map[int32]kgo.Offset{}
+			}
+			consume[id.Topic][id.Partition] = kgo.NewOffset().At(ps.next)
+		} else {
+			ps.caughtUp = true
+		}
+	}
+	r.log.Info("ingest starting", "run", r.id, "partitions", len(owned), "to_read", len(consume))
+
+	if len(consume) > 0 {
+		if err := r.consume(ctx, kopts, consume); err != nil {
+			return r.summary(), err
+		}
+	}
+	if err := r.checkDLQRatio(); err != nil {
+		return r.summary(), err
+	}
+	for _, id := range r.order {
+		ps := r.parts[id]
+		if err := r.flushPartition(ctx, id); err != nil {
+			return r.summary(), err
+		}
+		if err := r.commit(ctx, ps); err != nil {
+			return r.summary(), err
+		}
+	}
+	all, err := allPartitions(ctx, adm, owned)
+	if err != nil {
+		return r.summary(), err
+	}
+	if err := r.markReady(ctx, all); err != nil {
+		return r.summary(), err
+	}
+	sum := r.summary()
+	if len(r.tableErrors) > 0 {
+		return sum, fmt.Errorf("%d tables failed (their records are in the dead-letter queue): %v", len(r.tableErrors), r.tableErrors)
+	}
+	return sum, nil
+}
+
+// openPartition reads a partition's commit chain, cleans up after dead
+// runs, and decides where reading starts.
+func (r *run) openPartition(ctx context.Context, id partitionID, earliest, end int64) (*partState, error) {
+	last, err := lastCommit(ctx, r.st, id)
+	if err != nil {
+		return nil, err
+	}
+	removed, err := recoverPartition(ctx, r.st, id, last)
+	if err != nil {
+		return nil, err
+	}
+	if removed > 0 {
+		r.log.Info("removed files of a run that did not commit", "partition", id.String(), "files", removed)
+	}
+	ps := &partState{id: id, last: last, seq: 1, end: end, skipped: map[string]int64{}}
+	switch {
+	case last != nil:
+		ps.seq = last.Seq + 1
+		ps.start = last.EndOffset
+		if ps.start < earliest {
+			return nil, fmt.Errorf("partition %s: the next offset to ingest is %d but Kafka's earliest is %d: records %d..%d were deleted by Kafka retention before binlake read them (data loss); replay the missing days from another copy or re-bootstrap the tables", id, ps.start, earliest, ps.start, earliest-1)
+		}
+	case r.opts.Kafka.Start == config.StartLatest:
+		ps.start = end
+	default:
+		ps.start = earliest
+	}
+	ps.next = ps.start
+	return ps, nil
+}
+
+// consume reads the partitions up to their end offsets.
+func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]map[int32]kgo.Offset) error {
+	opts := append(slices.Clone(kopts),
+		kgo.ConsumePartitions(consume),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxWait(500*time.Millisecond),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("kafka consumer: %w", err)
+	}
+	defer cl.Close()
+	remaining := len(r.parts)
+	for _, ps := range r.parts {
+		if ps.caughtUp {
+			remaining--
+		}
+	}
+	var deadline time.Time
+	if r.opts.MaxDuration > 0 {
+		deadline = r.started.Add(r.opts.MaxDuration)
+	}
+	lastRecord := time.Now()
+	var read int64
+	for remaining > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !deadline.IsZero() && r.opts.Now().After(deadline) {
+			r.log.Info("ingest stopping early: --max-duration reached")
+			return nil
+		}
+		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
+		fetches := cl.PollFetches(pollCtx)
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var fetchErr error
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && fetchErr == nil {
+				fetchErr = fmt.Errorf("fetch %s/%d: %w", topic, p, err)
+			}
+		})
+		if fetchErr != nil {
+			return fetchErr
+		}
+		got := false
+		var stop bool
+		fetches.EachRecord(func(kr *kgo.Record) {
+			if stop {
+				return
+			}
+			ps := r.parts[partitionID{kr.Topic, kr.Partition}]
+			if ps == nil || ps.caughtUp || kr.Offset < ps.next || kr.Offset >= ps.end {
+				return
+			}
+			got = true
+			if err := r.process(ctx, ps, kr); err != nil {
+				fetchErr = err
+				stop = true
+				return
+			}
+			read++
+			if ps.next >= ps.end {
+				ps.caughtUp = true
+				remaining--
+			}
+			if r.opts.MaxRecords > 0 && read >= r.opts.MaxRecords {
+				stop = true
+			}
+		})
+		if fetchErr != nil {
+			return fetchErr
+		}
+		if stop {
+			r.log.Info("ingest stopping early: --max-records reached", "records", read)
+			return nil
+		}
+		if got {
+			lastRecord = time.Now()
+		} else if time.Since(lastRecord) > r.opts.IdleTimeout {
+			// Nothing arrives although some partitions are short of their
+			// end offsets: what is left below them are transaction
+			// markers or aborted records, never delivered.
+			for _, ps := range r.parts {
+				if !ps.caughtUp {
+					r.log.Info("partition idle below its end offset; treating it as read", "partition", ps.id.String(), "next", ps.next, "end", ps.end)
+					ps.next, ps.caughtUp = ps.end, true
+				}
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// process decodes, routes and buffers one record. A record that cannot be
+// ingested goes to the dead-letter queue; only storage failures return an
+// error.
+func (r *run) process(ctx context.Context, ps *partState, kr *kgo.Record) error {
+	rec := cdc.Record{
+		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
+		Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp,
+	}
+	for _, h := range kr.Headers {
+		rec.Headers = append(rec.Headers, cdc.Header{Key: h.Key, Value: h.Value})
+	}
+	ps.next = kr.Offset + 1
+	ps.records++
+	changes, skip, err := r.dec.Decode(r.changes[:0], &rec)
+	r.changes = changes[:0]
+	if err != nil {
+		r.toDLQ(ps, &rec, fmt.Errorf("decode: %w", err))
+		return nil
+	}
+	if skip != cdc.NotSkipped {
+		ps.skipped[string(skip)]++
+		return nil
+	}
+	rows, matched, err := r.rowsOf(ctx, ps, &rec, changes)
+	if err != nil {
+		var rerr recordError
+		if errors.As(err, &rerr) {
+			r.toDLQ(ps, &rec, err)
+			return nil
+		}
+		return err
+	}
+	if !matched {
+		ps.skipped["no-table-rule"]++
+		return nil
+	}
+	for i := range rows {
+		pr := &rows[i]
+		if pr.row.late {
+			ps.late++
+		}
+		pr.t.rows++
+		if err := r.add(ctx, pr.t, ps, pr.hour, pr.row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordError is a problem with one record: it goes to the dead-letter
+// queue, and the run goes on.
+type recordError struct{ err error }
+
+func (e recordError) Error() string { return e.err.Error() }
+func (e recordError) Unwrap() error { return e.err }
+
+func recordErrorf(format string, args ...any) error {
+	return recordError{fmt.Errorf(format, args...)}
+}
+
+// rowsOf turns a record's changes into rows of logical tables. matched is
+// false when no change belongs to a configured table.
+func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, changes []cdc.Change) ([]pendingRow, bool, error) {
+	rows := r.rows[:0]
+	matched := false
+	for ci := range changes {
+		c := &changes[ci]
+		t, err := r.router.route(c.Database, c.Table)
+		if err != nil {
+			return nil, false, recordError{err}
+		}
+		if t == nil {
+			r.unmatched[c.Database+"."+c.Table]++
+			continue
+		}
+		matched = true
+		if t.failed != nil {
+			return nil, true, recordErrorf("table %s: %v", t.rule.Name, t.failed)
+		}
+		if err := t.load(ctx, r.st); err != nil {
+			return nil, true, err
+		}
+		if c.EventTime.After(ps.maxEvent) {
+			ps.maxEvent = c.EventTime
+		}
+		if ps.minEvent.IsZero() || c.EventTime.Before(ps.minEvent) {
+			ps.minEvent = c.EventTime
+		}
+		if c.Op == cdc.DDL {
+			ps.ddl = append(ps.ddl, warehouse.DDLEvent{Offset: rec.Offset, Database: c.Database, Table: c.Table, SQL: c.SQL, EventTime: c.EventTime.UTC()})
+			continue
+		}
+		hour := r.opts.Zone.HourOf(c.EventTime)
+		late, err := r.isReady(ctx, hour)
+		if err != nil {
+			return nil, true, err
+		}
+		base := bufRow{
+			op:          c.Op,
+			pos:         warehouse.Pos(c.Pos),
+			eventMicros: c.EventTime.UnixMicro(),
+			db:          c.Database,
+			table:       c.Table,
+			offset:      rec.Offset,
+			late:        late,
+		}
+		if err := base.pos.Check(); err != nil {
+			return nil, true, recordError{err}
+		}
+		if c.Op == cdc.Truncate {
+			rows = append(rows, pendingRow{t, hour, base})
+			continue
+		}
+		after, err := r.values(t, c.Database+"."+c.Table, c.Columns)
+		if err != nil {
+			return nil, true, err
+		}
+		if c.Op == cdc.Update && c.Before != nil {
+			before, err := r.values(t, c.Database+"."+c.Table, c.Before)
+			if err != nil {
+				return nil, true, err
+			}
+			if keyChanged(t, before, after) {
+				// A key change is a delete of the old key and an upsert
+				// of the new one at the same position (DESIGN.md §3.6).
+				del := base
+				del.op, del.values = cdc.Delete, before
+				rows = append(rows, pendingRow{t, hour, del})
+			}
+		}
+		row := base
+		row.values = after
+		rows = append(rows, pendingRow{t, hour, row})
+	}
+	r.rows = rows[:0]
+	return rows, matched, nil
+}
+
+// keyChanged reports whether an update moves the row to another key.
+func keyChanged(t *tableState, before, after []schema.Value) bool {
+	for _, k := range t.rule.Key {
+		i, ok := t.index[k]
+		if !ok {
+			continue
+		}
+		var b, a schema.Value
+		if i < len(before) {
+			b = before[i]
+		}
+		if i < len(after) {
+			a = after[i]
+		}
+		if !b.Equal(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// values maps a row image onto the table's columns: rename, exclude,
+// learn new columns, widen types and coerce each value to its column's
+// type.
+func (r *run) values(t *tableState, physical string, cols []cdc.Column) ([]schema.Value, error) {
+	out := make([]schema.Value, len(t.cols), len(t.cols)+2)
+	for _, c := range cols {
+		m := t.column(c.Name)
+		if !m.keep {
+			continue
+		}
+		declared := c.Type
+		if t.rule.Columns.IsBoolean(c.Name) {
+			declared = schema.Type{Kind: schema.Bool}
+		}
+		i, ok := t.index[m.name]
+		if !ok {
+			if err := warehouse.CheckDataColumn(m.name); err != nil {
+				return nil, recordErrorf("table %s (%s): %v", t.rule.Name, physical, err)
+			}
+			typ := declared
+			if typ.Kind == schema.Unknown {
+				if c.Value.Kind == schema.Null {
+					continue // nothing to learn from yet
+				}
+				typ = schema.Infer(c.Value)
+			}
+			i = t.addColumn(m.name, typ)
+			out = append(out, schema.Value{})
+		} else if declared.Kind != schema.Unknown && declared.String() != t.types[i].String() {
+			wider, err := schema.Widen(t.types[i], declared)
+			if err != nil {
+				t.failed = fmt.Errorf("column %s: %v", m.name, err)
+				r.tableErrors[t.rule.Name] = t.failed.Error()
+				return nil, recordErrorf("table %s (%s): column %s: %v", t.rule.Name, physical, m.name, err)
+			}
+			if wider.String() != t.types[i].String() {
+				t.widen(i, wider)
+			}
+		}
+		v, zero, err := schema.Coerce(c.Value, t.types[i], r.coerce)
+		if err != nil && declared.Kind == schema.Unknown {
+			// A value the learned type cannot hold: learn a wider type
+			// where one exists (bigint that meets 1.5 becomes double).
+			if wider, werr := schema.Widen(t.types[i], schema.Infer(c.Value)); werr == nil {
+				t.widen(i, wider)
+				v, zero, err = schema.Coerce(c.Value, wider, r.coerce)
+			}
+		}
+		if err != nil {
+			return nil, recordErrorf("table %s (%s): column %s: %v", t.rule.Name, physical, m.name, err)
+		}
+		if zero || c.ZeroDate {
+			r.zeroDates[t.rule.Name+"."+m.name]++
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// isReady reports whether an hour already has its ready marker: rows of
+// such an hour are late.
+func (r *run) isReady(ctx context.Context, h warehouse.Hour) (bool, error) {
+	ready, ok := r.ready[h]
+	if !ok {
+		var err error
+		if ready, err = storage.Exists(ctx, r.st, warehouse.ReadyKey(h)); err != nil {
+			return false, err
+		}
+		r.ready[h] = ready
+	}
+	return ready, nil
+}
+
+// checkDLQRatio fails the run when too many records were dead letters.
+func (r *run) checkDLQRatio() error {
+	var records, dlq int64
+	for _, ps := range r.parts {
+		records += ps.records
+		dlq += ps.dlqRecords
+	}
+	if records > 0 && float64(dlq)/float64(records) > r.opts.MaxDLQRatio {
+		return fmt.Errorf("%d of %d records (%.2f%%) could not be decoded, more than ingest.max_dlq_ratio %.2f%%: nothing was committed; see the log for the reasons", dlq, records, 100*float64(dlq)/float64(records), 100*r.opts.MaxDLQRatio)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/warehouse"
+)
+
+// router maps physical tables ("db.table") to logical tables by the table
+// rules. Decisions are cached, so thousands of shard tables cost one
+// regex scan each, not one per record.
+type router struct {
+	rules  []config.Table
+	tables map[string]*tableState // by logical name
+	cache  *lru.Cache[string, *tableState]
+}
+
+func newRouter(rules []config.Table) (*router, error) {
+	cache, err := lru.New[string, *tableState](65536)
+	if err != nil {
+		return nil, err
+	}
+	r := &router{rules: rules, tables: map[string]*tableState{}, cache: cache}
+	for i := range rules {
+		r.tables[rules[i].Name] = &tableState{rule: &rules[i], names: map[string]mappedName{}}
+	}
+	return r, nil
+}
+
+// errAmbiguous is a physical table two rules match.
+type errAmbiguous struct{ physical, a, b string }
+
+func (e errAmbiguous) Error() string {
+	return fmt.Sprintf("table %s matches the rules of both %s and %s: make the match patterns exclusive", e.physical, e.a, e.b)
+}
+
+// route returns the logical table of db.table, or nil when no rule
+// matches.
+func (r *router) route(db, table string) (*tableState, error) {
+	physical := db + "." + table
+	if t, ok := r.cache.Get(physical); ok {
+		return t, nil
+	}
+	var found *tableState
+	for i := range r.rules {
+		if !r.rules[i].Match.MatchString(physical) {
+			continue
+		}
+		if found != nil {
+			return nil, errAmbiguous{physical, found.rule.Name, r.rules[i].Name}
+		}
+		found = r.tables[r.rules[i].Name]
+	}
+	r.cache.Add(physical, found)
+	return found, nil
+}
+
+// mappedName is a source column's fate under the column rules.
+type mappedName struct {
+	name string
+	keep bool
+}
+
+// tableState is a logical table during a run: its rule and its schema.
+type tableState struct {
+	rule  *config.Table
+	names map[string]mappedName
+
+	loaded  bool
+	catalog warehouse.Catalog
+	// cols and types are the current columns; index maps names to them.
+	cols  []warehouse.CatalogColumn
+	types []schema.Type
+	index map[string]int
+	// persisted is the number of the latest version in the warehouse;
+	// changes made since then become version persisted+1 before the next
+	// file of the table is written.
+	persisted int
+	changes   []string
+	// failed is set when the table met an incompatible schema change:
+	// its records go to the dead-letter queue until the user acts.
+	failed error
+	rows   int64
+	// generation counts type widenings, so buffered values can be
+	// converted to the wider type before they are written.
+	generation int
+}
+
+// column maps a source column name through the rule's column rules.
+func (t *tableState) column(source string) mappedName {
+	m, ok := t.names[source]
+	if !ok {
+		m.name, m.keep = t.rule.Columns.Name(source)
+		t.names[source] = m
+	}
+	return m
+}
+
+// load reads the table's latest catalog version.
+func (t *tableState) load(ctx context.Context, st storage.Store) error {
+	if t.loaded {
+		return nil
+	}
+	var latest string
+	err := st.List(ctx, warehouse.CatalogVersionDir(t.rule.Name), func(o storage.Object) error {
+		if strings.HasSuffix(o.Key, ".json") {
+			latest = o.Key
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("table %s: list catalog: %w", t.rule.Name, err)
+	}
+	t.catalog = warehouse.Catalog{
+		FormatVersion:     warehouse.FormatVersion,
+		Table:             t.rule.Name,
+		Key:               t.rule.Key,
+		KeyIncludesSource: t.rule.KeyIncludesSource,
+	}
+	t.index = map[string]int{}
+	if latest != "" {
+		b, err := storage.ReadAll(ctx, st, latest)
+		if err != nil {
+			return fmt.Errorf("table %s: read catalog: %w", t.rule.Name, err)
+		}
+		var v warehouse.SchemaVersion
+		if err := warehouse.Unmarshal(latest, b, &v); err != nil {
+			return fmt.Errorf("table %s: %w", t.rule.Name, err)
+		}
+		types, err := v.Types()
+		if err != nil {
+			return fmt.Errorf("table %s: %w", t.rule.Name, err)
+		}
+		t.cols, t.types, t.persisted = slices.Clone(v.Columns), types, v.Version
+		for i, c := range t.cols {
+			t.index[c.Name] = i
+		}
+	}
+	t.loaded = true
+	return nil
+}
+
+// addColumn appends a column to the current schema.
+func (t *tableState) addColumn(name string, typ schema.Type) int {
+	t.cols = append(t.cols, warehouse.CatalogColumn{Name: name, Type: typ.String()})
+	t.types = append(t.types, typ)
+	t.index[name] = len(t.cols) - 1
+	t.changes = append(t.changes, fmt.Sprintf("column added: %s %s", name, typ))
+	return len(t.cols) - 1
+}
+
+// widen changes a column's type.
+func (t *tableState) widen(i int, typ schema.Type) {
+	t.changes = append(t.changes, fmt.Sprintf("column widened: %s %s → %s", t.cols[i].Name, t.types[i], typ))
+	t.types[i] = typ
+	t.cols[i].Type = typ.String()
+	t.generation++
+}
+
+// persist creates the next catalog version if the schema changed. Two
+// writers cannot both create a version: the loser fails and its rerun reads
+// the winner's version.
+func (t *tableState) persist(ctx context.Context, st storage.Store, created time.Time) error {
+	if len(t.changes) == 0 {
+		return nil
+	}
+	v := warehouse.SchemaVersion{
+		FormatVersion: warehouse.FormatVersion,
+		Version:       t.persisted + 1,
+		Created:       created.UTC(),
+		Reason:        strings.Join(t.changes, "; "),
+		Columns:       slices.Clone(t.cols),
+	}
+	if t.persisted == 0 {
+		v.Reason = "learned from the stream: " + v.Reason
+	}
+	b, err := warehouse.Marshal(v)
+	if err != nil {
+		return err
+	}
+	key := warehouse.CatalogVersionKey(t.rule.Name, v.Version)
+	if err := st.PutIfAbsent(ctx, key, b); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			return fmt.Errorf("table %s: schema version %d was created by another run meanwhile; run again to continue from it", t.rule.Name, v.Version)
+		}
+		return fmt.Errorf("table %s: create schema version %d: %w", t.rule.Name, v.Version, err)
+	}
+	t.catalog.Versions = append(t.catalog.Versions, v)
+	t.persisted, t.changes = v.Version, nil
+	// The combined view for people and tools; the versioned objects are
+	// the truth.
+	all, err := allVersions(ctx, st, t.rule.Name)
+	if err != nil {
+		return err
+	}
+	t.catalog.Versions = all
+	view, err := warehouse.Marshal(t.catalog)
+	if err != nil {
+		return err
+	}
+	return st.Put(ctx, warehouse.CatalogKey(t.rule.Name), bytes.NewReader(view))
+}
+
+// allVersions reads every schema version of a table.
+func allVersions(ctx context.Context, st storage.Store, table string) ([]warehouse.SchemaVersion, error) {
+	var keys []string
+	if err := st.List(ctx, warehouse.CatalogVersionDir(table), func(o storage.Object) error {
+		keys = append(keys, o.Key)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var out []warehouse.SchemaVersion
+	for _, k := range keys {
+		b, err := storage.ReadAll(ctx, st, k)
+		if err != nil {
+			return nil, err
+		}
+		var v warehouse.SchemaVersion
+		if err := warehouse.Unmarshal(k, b, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/binlake/binlake/ingest"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -57,130 +55,6 @@ func (a *app) subcommand(c *cobra.Command, body func(cmd *cobra.Command) error) 
 		}
 		return body(cmd)
 	}
-	return c
-}
-
-func (a *app) ingestCommand() *cobra.Command {
-	var maxRecords int64
-	var maxDuration time.Duration
-	c := a.subcommand(&cobra.Command{
-		Use:   "ingest",
-		Short: "Read Kafka up to its current end and commit hourly Parquet binlog partitions",
-		Long: `Reads every assigned Kafka partition from the last offset committed in the
-warehouse up to the end offsets taken at start, writes the changes as typed
-Parquet files under binlog/<table>/dt=D/hr=H/, commits them exactly once,
-marks the hours that are complete as ready, and exits. Run it hourly; a run
-that dies is repaired by the next one.`,
-		Example: indent(`binlake ingest --config binlake.yaml --summary /tmp/ingest.json
-binlake ingest --config binlake.yaml --max-duration 50m`),
-	}, func(cmd *cobra.Command) error {
-		cfg, err := a.loadConfig()
-		if err != nil {
-			return err
-		}
-		if cfg.Kafka == nil {
-			return usagef("%s has no kafka section: ingest needs brokers, topics and format", a.configPath)
-		}
-		key, err := aesKey(cfg.Kafka.Encryption, a.lookup)
-		if err != nil {
-			return usageError{err}
-		}
-		st, err := a.openStore(cmd.Context(), cfg)
-		if err != nil {
-			return err
-		}
-		o := ingest.DefaultOptions()
-		o.Store, o.Kafka, o.Tables = st, cfg.Kafka, cfg.Tables
-		o.Zone = warehouse.NewZone(cfg.Location)
-		o.Grace, o.MaxDLQRatio = cfg.Ingest.Grace, cfg.Ingest.MaxDLQRatio
-		o.MemoryBudget, o.MaxFileSize = cfg.Ingest.MemoryBudget, cfg.Ingest.MaxFileSize
-		o.MaxRecords, o.MaxDuration = maxRecords, maxDuration
-		o.AESKey = key
-		o.Log = a.log
-		sum, err := ingest.Run(cmd.Context(), o)
-		if sum != nil {
-			a.line, a.details = sum.Line(), sum
-		}
-		return err
-	})
-	c.Flags().Int64Var(&maxRecords, "max-records", 0, "stop after this many records and commit them (0: read to the end)")
-	c.Flags().DurationVar(&maxDuration, "max-duration", 0, "stop reading after this long and commit what was read (0: no limit)")
-	return c
-}
-
-func (a *app) checkdoneCommand() *cobra.Command {
-	var date string
-	c := a.subcommand(&cobra.Command{
-		Use:   "checkdone",
-		Short: "Exit 0 when all of day D is ingested, 75 when not yet",
-		Long: `Checks that every hour of day D is ready for every Kafka partition feeding
-the tables, so the day can be merged. Exit 0: ready. Exit 75: not yet (the
-scheduler should try again later). Exit 1: the question cannot be answered.`,
-		Example: indent(`binlake checkdone --config binlake.yaml --date 2024-03-01 || [ $? -eq 75 ]`),
-	}, func(cmd *cobra.Command) error {
-		if _, err := a.loadConfig(); err != nil {
-			return err
-		}
-		if _, err := parseDateFlag(date); err != nil {
-			return err
-		}
-		return notBuilt("checkdone")
-	})
-	c.Flags().StringVar(&date, "date", "", "the day to check, YYYY-MM-DD (required)")
-	return c
-}
-
-func (a *app) mergeCommand() *cobra.Command {
-	var date, table string
-	c := a.subcommand(&cobra.Command{
-		Use:   "merge",
-		Short: "Merge yesterday's snapshot with day D's changes into snapshot dt=D",
-		Long: `Builds snapshot/<table>/dt=D from snapshot dt=D-1 and the changes committed
-for day D (plus late changes not merged yet): the last change per key wins,
-deletes remove rows, and the new day is published atomically.`,
-		Example: indent(`binlake merge --config binlake.yaml --date 2024-03-01
-binlake merge --config binlake.yaml --date 2024-03-01 --table orders`),
-	}, func(cmd *cobra.Command) error {
-		cfg, err := a.loadConfig()
-		if err != nil {
-			return err
-		}
-		if _, err := parseDateFlag(date); err != nil {
-			return err
-		}
-		if table != "" && cfg.Table(table) == nil {
-			return usagef("--table %s: no such table in %s", table, a.configPath)
-		}
-		return notBuilt("merge")
-	})
-	c.Flags().StringVar(&date, "date", "", "the day to merge, YYYY-MM-DD (required)")
-	c.Flags().StringVar(&table, "table", "", "merge only this table (default: all)")
-	return c
-}
-
-func (a *app) snapshotCommand() *cobra.Command {
-	var table string
-	c := a.subcommand(&cobra.Command{
-		Use:   "snapshot",
-		Short: "Copy a table from MySQL into its first snapshot (once per table)",
-		Long: `Reads every shard of a table from its MySQL sources in primary-key chunks,
-stamps each row with the binlog position read before the first chunk, and
-publishes the result as the table's first snapshot.`,
-		Example: indent(`binlake snapshot --config binlake.yaml --table orders`),
-	}, func(cmd *cobra.Command) error {
-		cfg, err := a.loadConfig()
-		if err != nil {
-			return err
-		}
-		if table == "" {
-			return usagef("--table is required")
-		}
-		if cfg.Table(table) == nil {
-			return usagef("--table %s: no such table in %s", table, a.configPath)
-		}
-		return notBuilt("snapshot")
-	})
-	c.Flags().StringVar(&table, "table", "", "the logical table to copy (required)")
 	return c
 }
 

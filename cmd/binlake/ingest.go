@@ -1,0 +1,59 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/binlake/binlake/ingest"
+	"github.com/binlake/binlake/warehouse"
+)
+
+func (a *app) ingestCommand() *cobra.Command {
+	var maxRecords int64
+	var maxDuration time.Duration
+	c := a.subcommand(&cobra.Command{
+		Use:   "ingest",
+		Short: "Read Kafka up to its current end and commit hourly Parquet binlog partitions",
+		Long: `Reads every assigned Kafka partition from the last offset committed in the
+warehouse up to the end offsets taken at start, writes the changes as typed
+Parquet files under binlog/<table>/dt=D/hr=H/, commits them exactly once,
+marks the hours that are complete as ready, and exits. Run it hourly; a run
+that dies is repaired by the next one.`,
+		Example: indent(`binlake ingest --config binlake.yaml --summary /tmp/ingest.json
+binlake ingest --config binlake.yaml --max-duration 50m`),
+	}, func(cmd *cobra.Command) error {
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return err
+		}
+		if cfg.Kafka == nil {
+			return usagef("%s has no kafka section: ingest needs brokers, topics and format", a.configPath)
+		}
+		key, err := aesKey(cfg.Kafka.Encryption, a.lookup)
+		if err != nil {
+			return usageError{err}
+		}
+		st, err := a.openStore(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		o := ingest.DefaultOptions()
+		o.Store, o.Kafka, o.Tables = st, cfg.Kafka, cfg.Tables
+		o.Zone = warehouse.NewZone(cfg.Location)
+		o.Grace, o.MaxDLQRatio = cfg.Ingest.Grace, cfg.Ingest.MaxDLQRatio
+		o.MemoryBudget, o.MaxFileSize = cfg.Ingest.MemoryBudget, cfg.Ingest.MaxFileSize
+		o.MaxRecords, o.MaxDuration = maxRecords, maxDuration
+		o.AESKey = key
+		o.Log = a.log
+		sum, err := ingest.Run(cmd.Context(), o)
+		if sum != nil {
+			a.line, a.details = sum.Line(), sum
+		}
+		return err
+	})
+	c.Flags().Int64Var(&maxRecords, "max-records", 0, "stop after this many records and commit them (0: read to the end)")
+	c.Flags().DurationVar(&maxDuration, "max-duration", 0, "stop reading after this long and commit what was read (0: no limit)")
+	return c
+}
+

@@ -23,4 +23,3 @@ scheduler should try again later). Exit 1: the question cannot be answered.`,
 	c.Flags().StringVar(&date, "date", "", "the day to check, YYYY-MM-DD (required)")
 	return c
 }
-

@@ -56,4 +56,3 @@ binlake ingest --config binlake.yaml --max-duration 50m`),
 	c.Flags().DurationVar(&maxDuration, "max-duration", 0, "stop reading after this long and commit what was read (0: no limit)")
 	return c
 }
-

@@ -29,4 +29,3 @@ binlake merge --config binlake.yaml --date 2024-03-01 --table orders`),
 	c.Flags().StringVar(&table, "table", "", "merge only this table (default: all)")
 	return c
 }
-

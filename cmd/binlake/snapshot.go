@@ -27,4 +27,3 @@ publishes the result as the table's first snapshot.`,
 	c.Flags().StringVar(&table, "table", "", "the logical table to copy (required)")
 	return c
 }
-

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+
+	"github.com/binlake/binlake/checkdone"
 )
 
 // Exit codes of DESIGN.md §8. Scripts and schedulers depend on them.
@@ -36,6 +38,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &u):
 		return exitUsage
+	case errors.Is(err, checkdone.ErrNotReady):
+		return exitNotReady
 	}
 	return exitFailed
 }

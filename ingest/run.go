@@ -35,8 +35,9 @@ type run struct {
 	order []partitionID
 	bufs  map[bufKey]*buffer
 	// buffered is the estimated memory of all buffers.
-	buffered int64
-	ready    map[warehouse.Hour]bool
+	buffered     int64
+	peakBuffered int64
+	ready        map[warehouse.Hour]bool
 
 	changes      []cdc.Change
 	rows         []pendingRow
@@ -175,6 +176,7 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 			return r.summary(), err
 		}
 	}
+	r.commitGroup(ctx, adm)
 	all, err := allPartitions(ctx, adm, owned)
 	if err != nil {
 		return r.summary(), err
@@ -560,4 +562,24 @@ func (r *run) checkDLQRatio() error {
 		return fmt.Errorf("%d of %d records (%.2f%%) could not be decoded, more than ingest.max_dlq_ratio %.2f%%: nothing was committed; see the log for the reasons", dlq, records, 100*float64(dlq)/float64(records), 100*r.opts.MaxDLQRatio)
 	}
 	return nil
+}
+
+// commitGroup records the committed offsets in the Kafka consumer group,
+// when one is configured, so the usual lag tools show binlake's progress.
+// The warehouse stays the truth: a failure here is only logged.
+func (r *run) commitGroup(ctx context.Context, adm *kadm.Client) {
+	if r.opts.Kafka.Group == "" {
+		return
+	}
+	var offs kadm.Offsets
+	for _, id := range r.order {
+		offs.AddOffset(id.Topic, id.Partition, r.parts[id].next, -1)
+	}
+	resp, err := adm.CommitOffsets(ctx, r.opts.Kafka.Group, offs)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		r.log.Warn("could not record offsets in the Kafka consumer group (informational only)", "group", r.opts.Kafka.Group, "error", err)
+	}
 }

@@ -8,16 +8,19 @@ import (
 // Summary describes a run, for the one-line summary, --summary JSON and
 // monitoring.
 type Summary struct {
-	RunID        string             `json:"run_id"`
-	Records      int64              `json:"records"`
-	Rows         map[string]int64   `json:"rows"` // per logical table
-	Late         int64              `json:"late"`
-	DLQ          int64              `json:"dlq"`
-	Skipped      map[string]int64   `json:"skipped"`
-	Unmatched    map[string]int64   `json:"unmatched_tables,omitempty"`
-	ZeroDates    map[string]int64   `json:"zero_dates,omitempty"` // per table.column
-	TableErrors  map[string]string  `json:"table_errors,omitempty"`
-	Files        int64              `json:"files"`
+	RunID       string            `json:"run_id"`
+	Records     int64             `json:"records"`
+	Rows        map[string]int64  `json:"rows"` // per logical table
+	Late        int64             `json:"late"`
+	DLQ         int64             `json:"dlq"`
+	Skipped     map[string]int64  `json:"skipped"`
+	Unmatched   map[string]int64  `json:"unmatched_tables,omitempty"`
+	ZeroDates   map[string]int64  `json:"zero_dates,omitempty"` // per table.column
+	TableErrors map[string]string `json:"table_errors,omitempty"`
+	Files       int64             `json:"files"`
+	// PeakBuffered is the most memory the row buffers held at once (an
+	// estimate), bounded by the memory budget plus one row.
+	PeakBuffered int64              `json:"peak_buffered_bytes"`
 	Bytes        int64              `json:"bytes"`
 	Partitions   []PartitionSummary `json:"partitions"`
 	Seconds      float64            `json:"duration_seconds"`
@@ -49,15 +52,16 @@ func (s *Summary) Line() string {
 
 func (r *run) summary() *Summary {
 	s := &Summary{
-		RunID:       r.id,
-		Rows:        map[string]int64{},
-		Skipped:     map[string]int64{},
-		Unmatched:   r.unmatched,
-		ZeroDates:   r.zeroDates,
-		TableErrors: r.tableErrors,
-		Files:       r.filesWritten,
-		Bytes:       r.bytesWritten,
-		Seconds:     r.opts.Now().Sub(r.started).Seconds(),
+		RunID:        r.id,
+		Rows:         map[string]int64{},
+		Skipped:      map[string]int64{},
+		Unmatched:    r.unmatched,
+		ZeroDates:    r.zeroDates,
+		TableErrors:  r.tableErrors,
+		Files:        r.filesWritten,
+		PeakBuffered: r.peakBuffered,
+		Bytes:        r.bytesWritten,
+		Seconds:      r.opts.Now().Sub(r.started).Seconds(),
 	}
 	for name, t := range r.router.tables {
 		if t.rows > 0 {

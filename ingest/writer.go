@@ -66,6 +66,7 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 	sz := rowSize(&row)
 	b.size += sz
 	r.buffered += sz
+	r.peakBuffered = max(r.peakBuffered, r.buffered)
 	if row.late {
 		b.late++
 	}

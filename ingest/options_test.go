@@ -1,0 +1,125 @@
+package ingest_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/ingest"
+	"github.com/binlake/binlake/storage/mem"
+)
+
+// Many open table-hours and a small memory budget: buffers are written out
+// early, the budget holds, and every row still lands exactly once.
+func TestMemoryBudget(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 2)
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	const n = 6000
+	for i := range n {
+		es := base.Add(time.Duration(i%6) * time.Hour)
+		recs = append(recs, rec(int32(i%2), canalMessage(fmt.Sprintf("shop_%02d", i%40), "orders_00", "INSERT", es,
+			[]orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Note: strp("a note of some length to fill the buffers"), Created: es}}, nil)))
+	}
+	produce(t, kc, recs...)
+	st := mem.New()
+	o := options(t, kc, st, base.Add(7*time.Hour))
+	o.Tables = nil
+	for i := range 40 {
+		o.Tables = append(o.Tables, config.Table{
+			Name: fmt.Sprintf("orders_%02d", i), Match: regexp.MustCompile(fmt.Sprintf(`^shop_%02d\.`, i)),
+			Key: []string{"id"}, KeyIncludesSource: true,
+		})
+	}
+	const budget = 128 << 10
+	o.MemoryBudget = budget
+	sum, err := ingest.Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := 40 * 6 // table-hours, each in both partitions
+	if sum.PeakBuffered > budget+4096 {
+		t.Errorf("peak buffered %d bytes, budget %d", sum.PeakBuffered, budget)
+	}
+	if sum.Files <= int64(open) {
+		t.Errorf("%d files for %d open table-hours: nothing was flushed early", sum.Files, open)
+	}
+	var rows int64
+	for _, f := range committedFiles(t, st) {
+		rows += f.Rows
+	}
+	if rows != n {
+		t.Errorf("%d rows committed, want %d", rows, n)
+	}
+	t.Logf("%d files, peak buffered %d bytes (budget %d)", sum.Files, sum.PeakBuffered, budget)
+}
+
+// SASL/SCRAM, topics by pattern and the informational consumer group.
+func TestSASLTopicPatternGroup(t *testing.T) {
+	ctx := context.Background()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "binlog_a", "binlog_b", "other"),
+		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "binlake", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	auth := kgo.SASL(scram.Auth{User: "binlake", Pass: "s3cret"}.AsSha256Mechanism())
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), auth, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC)
+	msg := canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: 1, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)
+	for _, tp := range []string{"binlog_a", "binlog_b", "other"} {
+		for p := range int32(2) {
+			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: tp, Partition: p, Value: msg}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cl.Close()
+
+	st := mem.New()
+	o := options(t, kc, st, es.Add(2*time.Hour))
+	o.Kafka.Topics = nil
+	o.Kafka.TopicPattern = regexp.MustCompile(`^binlog_`)
+	o.Kafka.Group = "binlake-ods"
+	o.Kafka.SASL = &config.SASL{Mechanism: "scram-sha-256", Username: "binlake", Password: "s3cret"}
+	sum, err := ingest.Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Records != 4 || len(sum.Partitions) != 4 {
+		t.Fatalf("want 4 records from 4 partitions of binlog_a and binlog_b, got %d from %d", sum.Records, len(sum.Partitions))
+	}
+	adm, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	offs, err := kadm.NewClient(adm).FetchOffsets(ctx, "binlake-ods")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range []string{"binlog_a", "binlog_b"} {
+		for p := range int32(2) {
+			if o, ok := offs.Lookup(tp, p); !ok || o.At != 1 {
+				t.Errorf("group offset of %s/%d: %+v, want 1", tp, p, o)
+			}
+		}
+	}
+	// Wrong password: a clear failure, nothing committed.
+	o.Kafka.SASL.Password = "wrong"
+	if _, err := ingest.Run(ctx, o); err == nil {
+		t.Error("run with a wrong password succeeded")
+	}
+}

@@ -129,11 +129,16 @@ func TestIngestCanal(t *testing.T) {
 	)
 	o := options(t, kc, st, base.Add(3*time.Hour))
 	o.MaxDLQRatio = 0.5
+	var last ingest.Progress
+	o.Progress = func(p ingest.Progress) { last = p }
 	sum, err := ingest.Run(ctx, o)
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	t.Logf("summary: %s", sum.Line())
+	if last.Records != 6 || last.Total != 6 || last.Rows != 6 {
+		t.Errorf("last progress report: %+v", last)
+	}
 	if sum.Records != 6 || sum.Rows["orders"] != 6 || sum.DLQ != 1 || sum.Skipped["no-table-rule"] != 1 {
 		t.Errorf("summary: records %d rows %v dlq %d skipped %v", sum.Records, sum.Rows, sum.DLQ, sum.Skipped)
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	// RunID names this run in commit and pending records; default: a
 	// random ID.
 	RunID string
+	// Progress, when set, is called about once a second while reading,
+	// and once at the end of reading.
+	Progress func(Progress)
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -77,4 +80,14 @@ func (o *Options) ensureDefaults() {
 	if o.Zone.Location() == nil {
 		o.Zone = warehouse.NewZone(nil)
 	}
+}
+
+// Progress is how far reading has got.
+type Progress struct {
+	// Records read so far, of Total to read (the distance from the
+	// committed offsets to the end offsets taken at start, capped by
+	// MaxRecords).
+	Records, Total int64
+	Rows           int64
+	Files          int64
 }

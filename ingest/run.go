@@ -245,7 +245,25 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		deadline = r.started.Add(r.opts.MaxDuration)
 	}
 	lastRecord := time.Now()
-	var read int64
+	var read, rows int64
+	var total int64
+	for _, ps := range r.parts {
+		total += max(ps.end-ps.next, 0)
+	}
+	if r.opts.MaxRecords > 0 {
+		total = min(total, r.opts.MaxRecords)
+	}
+	lastProgress := time.Now()
+	report := func() {
+		if r.opts.Progress != nil {
+			rows = 0
+			for _, t := range r.router.tables {
+				rows += t.rows
+			}
+			r.opts.Progress(Progress{Records: read, Total: total, Rows: rows, Files: r.filesWritten})
+		}
+	}
+	defer report()
 	for remaining > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -300,6 +318,10 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		if stop {
 			r.log.Info("ingest stopping early: --max-records reached", "records", read)
 			return nil
+		}
+		if time.Since(lastProgress) >= time.Second {
+			report()
+			lastProgress = time.Now()
 		}
 		if got {
 			lastRecord = time.Now()

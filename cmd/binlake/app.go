@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -165,6 +166,24 @@ func (a *app) start(cmd *cobra.Command) error {
 		return usagef("--log-format %q: want auto, text or json", a.logFormat)
 	}
 	return nil
+}
+
+// progressBar returns a progress bar on stderr when stderr is a terminal,
+// else nil: logs and schedulers get the summary line instead.
+func (a *app) progressBar(what string) *progressbar.ProgressBar {
+	f, ok := a.stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions64(1,
+		progressbar.OptionSetWriter(f),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("records"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
 }
 
 // loadConfig loads --config. Every problem with it is a usage error.

@@ -46,6 +46,13 @@ binlake ingest --config binlake.yaml --max-duration 50m`),
 		o.MaxRecords, o.MaxDuration = maxRecords, maxDuration
 		o.AESKey = key
 		o.Log = a.log
+		if bar := a.progressBar("reading Kafka"); bar != nil {
+			o.Progress = func(p ingest.Progress) {
+				bar.ChangeMax64(max(p.Total, 1))
+				_ = bar.Set64(p.Records)
+			}
+			defer func() { _ = bar.Finish() }()
+		}
 		sum, err := ingest.Run(cmd.Context(), o)
 		if sum != nil {
 			a.line, a.details = sum.Line(), sum

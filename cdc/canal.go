@@ -1,0 +1,439 @@
+package cdc
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/binlake/binlake/schema"
+)
+
+// canalType is a parsed Canal mysqlType.
+type canalType struct {
+	typ schema.Type
+	// binary marks a type schema.ParseType does not know but whose values
+	// Canal sends as ISO-8859-1 text of bytes (spatial types, vector):
+	// such columns become BytesV with Type Kind Unknown.
+	binary bool
+}
+
+// binaryTypeNames are MySQL types outside schema.Type that hold bytes.
+var binaryTypeNames = []string{
+	"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
+	"multipolygon", "geometrycollection", "geomcollection", "vector",
+}
+
+type canalColumn struct {
+	name string
+	t    canalType
+}
+
+// canalDecoder decodes Canal flatMessages (canal.mq.flatMessage=true).
+type canalDecoder struct {
+	base
+	types   map[string][]canalColumn // parsed mysqlType objects by their text
+	cols    []canalColumn            // this message's mysqlType, in order; shared with types
+	keyBuf  []string
+	lastKey []string
+}
+
+// Decode implements Decoder.
+func (c *canalDecoder) Decode(dst []Change, rec *Record) ([]Change, Skip, error) {
+	out, skip, err := c.decode(dst, rec)
+	return settle(dst, out, skip, err)
+}
+
+func (c *canalDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, error) {
+	if err := c.load(rec.Value); err != nil {
+		return dst, NotSkipped, err
+	}
+	d := &c.doc
+	data, old, mysqlType, pkNames, es, isDdl, typ := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
+	var ch Change
+	for m := d.nodes[0].first; m >= 0; m = d.nodes[m].next {
+		switch d.key(m) {
+		case "data":
+			data = m
+		case "old":
+			old = m
+		case "mysqlType":
+			mysqlType = m
+		case "pkNames":
+			pkNames = m
+		case "es":
+			es = m
+		case "isDdl":
+			isDdl = m
+		case "type":
+			typ = m
+		case "database":
+			ch.Database = d.stringOf(m)
+		case "table":
+			ch.Table = d.stringOf(m)
+		case "sql":
+			ch.SQL = d.stringOf(m)
+		}
+	}
+	if isDdl < 0 {
+		return dst, NotSkipped, c.notFormat("canal flatMessage", `no "isDdl" field`)
+	}
+	if data < 0 {
+		return dst, NotSkipped, c.notFormat("canal flatMessage", `no "data" field`)
+	}
+	ddl := d.nodes[isDdl].kind == jTrue
+	if !ddl && d.nodes[isDdl].kind != jFalse {
+		return dst, NotSkipped, c.fail("isDdl", "want a boolean, got %s", d.nodes[isDdl].kind)
+	}
+	if d.kind(typ) != jString {
+		return dst, NotSkipped, c.fail("type", "want a string, got %s", d.kind(typ))
+	}
+	ch.EventTime = rec.Timestamp.UTC()
+	if d.kind(es) != jNull {
+		ms, err := strconv.ParseInt(d.text(es), 10, 64)
+		if d.nodes[es].kind != jNumber || err != nil {
+			return dst, NotSkipped, c.fail("es", "want epoch milliseconds, got %s", quoteValue(d.text(es)))
+		}
+		ch.EventTime = time.UnixMilli(ms).UTC()
+	}
+	ch.Pos = Pos{File: 0, Offset: rec.Offset}
+
+	t := d.str(typ)
+	switch t {
+	case "INSERT":
+		ch.Op = Insert
+	case "UPDATE":
+		ch.Op = Update
+	case "DELETE":
+		ch.Op = Delete
+	case "TRUNCATE":
+		ch.Op = Truncate
+		return append(dst, ch), NotSkipped, nil
+	case "QUERY":
+		if !ddl {
+			// A statement Canal passed through as text; not a schema change.
+			return dst, NoRowEvent, nil
+		}
+		ch.Op = DDL
+		return append(dst, ch), NotSkipped, nil
+	case "CREATE", "ALTER", "ERASE", "RENAME", "CINDEX", "DINDEX":
+		ch.Op = DDL
+		return append(dst, ch), NotSkipped, nil
+	case "GTID":
+		return dst, NoRowEvent, nil
+	case "XACOMMIT", "XAROLLBACK":
+		return dst, TxMarker, nil
+	case "MHEARTBEAT":
+		return dst, Heartbeat, nil
+	default:
+		return dst, NotSkipped, c.fail("type", "unknown event type %s", quoteValue(t))
+	}
+	if ddl {
+		return dst, NotSkipped, c.fail("isDdl", "true on a %s event", t)
+	}
+	ch.SQL = ""
+	if d.nodes[data].kind != jArray {
+		return dst, NotSkipped, c.fail("data", "want an array of rows on a %s event, got %s", t, d.nodes[data].kind)
+	}
+	if d.nodes[data].n == 0 {
+		return dst, NoRowEvent, nil
+	}
+	hasOld := ch.Op == Update && d.kind(old) != jNull
+	if hasOld && (d.nodes[old].kind != jArray || d.nodes[old].n != d.nodes[data].n) {
+		return dst, NotSkipped, c.fail("old", "want an array of %d rows like data, got %s", d.nodes[data].n, quoteValue(d.compact(old)))
+	}
+	if err := c.loadTypes(mysqlType); err != nil {
+		return dst, NotSkipped, err
+	}
+	key, err := c.key(pkNames)
+	if err != nil {
+		return dst, NotSkipped, err
+	}
+	ch.Key = key
+	o := int32(-1)
+	if hasOld {
+		o = d.nodes[old].first
+	}
+	row := 0
+	for r := d.nodes[data].first; r >= 0; r = d.nodes[r].next {
+		rc := ch
+		rc.Pos.Row = int64(row)
+		if rc.Columns, err = c.row(r, "data", row); err != nil {
+			return dst, NotSkipped, err
+		}
+		if o >= 0 {
+			if d.nodes[o].kind != jNull {
+				oldCols, err := c.row(o, "old", row)
+				if err != nil {
+					return dst, NotSkipped, err
+				}
+				rc.Before = c.mergeBefore(rc.Columns, oldCols)
+			}
+			o = d.nodes[o].next
+		}
+		dst = append(dst, rc)
+		row++
+	}
+	return dst, NotSkipped, nil
+}
+
+// loadTypes points c.cols at the column types of the message's mysqlType
+// object. Parsed objects are cached by their text: every message of a
+// table (and of its shards) repeats the same one.
+func (c *canalDecoder) loadTypes(mysqlType int32) error {
+	d := &c.doc
+	switch d.kind(mysqlType) {
+	case jNull:
+		c.cols = nil
+		return nil
+	case jObject:
+	default:
+		return c.fail("mysqlType", "want an object, got %s", d.nodes[mysqlType].kind)
+	}
+	raw := d.text(mysqlType)
+	if cols, ok := c.types[raw]; ok {
+		c.cols = cols
+		return nil
+	}
+	cols := make([]canalColumn, 0, d.nodes[mysqlType].n)
+	for m := d.nodes[mysqlType].first; m >= 0; m = d.nodes[m].next {
+		name := d.key(m)
+		if d.nodes[m].kind != jString {
+			return c.fail("mysqlType."+name, "want a string, got %s", d.nodes[m].kind)
+		}
+		s := d.str(m)
+		var t canalType
+		typ, err := schema.ParseType(s)
+		if err != nil {
+			base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "(")
+			if !slices.Contains(binaryTypeNames, strings.TrimSpace(base)) {
+				return c.fail("mysqlType."+name, "%v", err)
+			}
+			t.binary = true
+		}
+		t.typ = typ
+		cols = append(cols, canalColumn{name: strings.Clone(name), t: t})
+	}
+	pruneCache(c.types, 4096)
+	c.types[strings.Clone(raw)] = cols
+	c.cols = cols
+	return nil
+}
+
+// typeOf returns the type of column name, the j-th of its row: mysqlType
+// usually lists the columns in row order.
+func (c *canalDecoder) typeOf(name string, j int) *canalType {
+	if j < len(c.cols) && c.cols[j].name == name {
+		return &c.cols[j].t
+	}
+	for i := range c.cols {
+		if c.cols[i].name == name {
+			return &c.cols[i].t
+		}
+	}
+	return &untyped
+}
+
+// untyped is the type of a column mysqlType does not list: its values stay
+// text. Read only.
+var untyped canalType
+
+func (c *canalDecoder) key(pkNames int32) ([]string, error) {
+	d := &c.doc
+	switch d.kind(pkNames) {
+	case jNull:
+		return nil, nil
+	case jArray:
+	default:
+		return nil, c.fail("pkNames", "want an array of column names, got %s", d.nodes[pkNames].kind)
+	}
+	c.keyBuf = c.keyBuf[:0]
+	for m := d.nodes[pkNames].first; m >= 0; m = d.nodes[m].next {
+		if d.nodes[m].kind != jString {
+			return nil, c.fail("pkNames", "want an array of column names, got %s", quoteValue(d.text(pkNames)))
+		}
+		c.keyBuf = append(c.keyBuf, d.str(m))
+	}
+	return internKey(&c.lastKey, c.keyBuf), nil
+}
+
+// row converts row image r, the row-th of field (data or old).
+func (c *canalDecoder) row(r int32, field string, row int) ([]Column, error) {
+	d := &c.doc
+	if d.nodes[r].kind != jObject {
+		return nil, c.fail(fmt.Sprintf("%s[%d]", field, row), "want an object, got %s", d.nodes[r].kind)
+	}
+	cols := c.columns(int(d.nodes[r].n))
+	j := 0
+	for m := d.nodes[r].first; m >= 0; m = d.nodes[m].next {
+		cols = cols[:j+1]
+		col := &cols[j]
+		col.Name = d.key(m)
+		t := c.typeOf(col.Name, j)
+		col.Type = t.typ
+		if err := c.value(t, m, col); err != nil {
+			return nil, c.fail(fmt.Sprintf("%s[%d].%s", field, row, col.Name), "%v", err)
+		}
+		j++
+	}
+	if name, dup := duplicateColumn(cols); dup {
+		return nil, c.fail(fmt.Sprintf("%s[%d].%s", field, row, name), "column appears twice")
+	}
+	return cols, nil
+}
+
+// value sets col's Value (and ZeroDate) from node m.
+func (c *canalDecoder) value(t *canalType, m int32, col *Column) error {
+	var s string
+	switch k := c.doc.nodes[m].kind; k {
+	case jNull:
+		return nil
+	case jString:
+		s = c.doc.str(m)
+	case jNumber:
+		s = c.doc.text(m)
+	case jTrue:
+		s = "1"
+	case jFalse:
+		s = "0"
+	default:
+		return fmt.Errorf("want a string, got %s %s", k, quoteValue(c.doc.text(m)))
+	}
+	return canalValue(t, s, c.loc, col)
+}
+
+// canalValue sets col's Value from one Canal value, text as Canal's MySQL
+// driver wrote it, by its column's declared type.
+func canalValue(t *canalType, s string, loc *time.Location, col *Column) error {
+	bad := func(what string) error {
+		return fmt.Errorf("invalid %s %s", what, quoteValue(s))
+	}
+	var err error
+	switch t.typ.Kind {
+	case schema.Unknown:
+		if !t.binary {
+			col.Value = schema.StringValue(s)
+			return nil
+		}
+		b, ok := latin1(s)
+		if !ok {
+			return bad("ISO-8859-1 bytes (a character above U+00FF)")
+		}
+		col.Value = schema.BytesValue(b)
+	case schema.TinyInt, schema.SmallInt, schema.MediumInt, schema.Int, schema.BigInt, schema.Year:
+		var ok bool
+		if col.Value, ok = intValue(s); !ok {
+			return bad(t.typ.Kind.String())
+		}
+	case schema.Bool:
+		switch s {
+		case "1", "true":
+			col.Value = schema.BoolValue(true)
+		case "0", "false":
+			col.Value = schema.BoolValue(false)
+		default:
+			return bad("boolean")
+		}
+	case schema.Bit:
+		u, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return bad("bit value")
+		}
+		col.Value = schema.UintValue(u)
+	case schema.Decimal:
+		d, ok := plainDecimal(s)
+		if !ok {
+			return bad("decimal")
+		}
+		col.Value = schema.DecimalValue(d)
+	case schema.Float, schema.Double:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return bad(t.typ.Kind.String())
+		}
+		col.Value = schema.FloatValue(f)
+	case schema.Date:
+		if col.Value, col.ZeroDate, err = temporal(s, schema.DateV, loc); err != nil {
+			return bad("date")
+		}
+	case schema.DateTime:
+		if col.Value, col.ZeroDate, err = temporal(s, schema.DateTimeV, loc); err != nil {
+			return bad("datetime")
+		}
+	case schema.Timestamp:
+		if col.Value, col.ZeroDate, err = temporal(s, schema.TimestampV, loc); err != nil {
+			return bad("timestamp")
+		}
+	case schema.Time:
+		us, ok := parseTime(s)
+		if !ok {
+			return bad("time")
+		}
+		col.Value = schema.TimeMicros(us)
+	case schema.Enum:
+		col.Value, err = enumValue(t.typ, s)
+	case schema.Set:
+		col.Value, err = setValue(t.typ, s)
+	case schema.Binary, schema.VarBinary, schema.Blob:
+		b, ok := latin1(s)
+		if !ok {
+			return bad("ISO-8859-1 bytes (a character above U+00FF)")
+		}
+		col.Value = schema.BytesValue(b)
+	default:
+		col.Value = schema.StringValue(s)
+	}
+	return err
+}
+
+// enumValue maps Canal's 1-based ENUM index to its label. Index 0 is
+// MySQL's own value for an invalid enum value and maps to its label, the
+// empty string. A value that is not a number but is one of the labels is
+// taken as the label.
+func enumValue(t schema.Type, s string) (schema.Value, error) {
+	idx, err := strconv.ParseUint(s, 10, 64)
+	switch {
+	case err != nil && slices.Contains(t.Labels, s):
+		return schema.StringValue(s), nil
+	case err != nil:
+		return schema.Value{}, fmt.Errorf("enum value %s is neither an index nor a label of %s", quoteValue(s), t)
+	case idx == 0:
+		return schema.StringValue(""), nil
+	case idx > uint64(len(t.Labels)):
+		return schema.Value{}, fmt.Errorf("enum index %d out of range for %s", idx, t)
+	}
+	return schema.StringValue(t.Labels[idx-1]), nil
+}
+
+// setValue maps Canal's SET bitmask (bit i = the i-th member) to the
+// members' labels joined by ",", MySQL's own text form. A value that is not
+// a number but consists of labels is taken as that text.
+func setValue(t schema.Type, s string) (schema.Value, error) {
+	mask, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		for _, l := range strings.Split(s, ",") {
+			if !slices.Contains(t.Labels, l) && s != "" {
+				return schema.Value{}, fmt.Errorf("set value %s is neither a bitmask nor labels of %s", quoteValue(s), t)
+			}
+		}
+		return schema.StringValue(s), nil
+	}
+	if bits.Len64(mask) > len(t.Labels) {
+		return schema.Value{}, fmt.Errorf("set bitmask %d has bits beyond the %d members of %s", mask, len(t.Labels), t)
+	}
+	var b strings.Builder
+	first := true
+	for i := 0; mask != 0; i++ {
+		if mask&1 != 0 {
+			if !first {
+				b.WriteByte(',')
+			}
+			b.WriteString(t.Labels[i])
+			first = false
+		}
+		mask >>= 1
+	}
+	return schema.StringValue(b.String()), nil
+}

@@ -1,0 +1,314 @@
+package cdc
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/binlake/binlake/schema"
+)
+
+// canalCol is one column of a hand-written Canal message: its mysqlType
+// and its value as Canal writes it (a string, or nil for null).
+type canalCol struct {
+	name, mysqlType string
+	value           any
+}
+
+// canalMessage writes a one-row flatMessage of type typ.
+func canalMessage(typ string, cols []canalCol, old map[string]any) string {
+	var data, types strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			data.WriteByte(',')
+			types.WriteByte(',')
+		}
+		n, _ := json.Marshal(c.name)
+		v, _ := json.Marshal(c.value)
+		t, _ := json.Marshal(c.mysqlType)
+		data.Write(n)
+		data.WriteByte(':')
+		data.Write(v)
+		types.Write(n)
+		types.WriteByte(':')
+		types.Write(t)
+	}
+	oldJSON := "null"
+	if old != nil {
+		b, _ := json.Marshal([]map[string]any{old})
+		oldJSON = string(b)
+	}
+	return `{"data":[{` + data.String() + `}],"database":"shop","es":1714559400000,"id":1,"isDdl":false,` +
+		`"mysqlType":{` + types.String() + `},"old":` + oldJSON + `,"pkNames":["id"],"sql":"",` +
+		`"table":"orders","ts":1714559400999,"type":"` + typ + `"}`
+}
+
+// canalOne decodes a one-column INSERT and returns the column.
+func canalOne(t *testing.T, o Options, mysqlType string, value any) Column {
+	t.Helper()
+	o.Format = "canal"
+	changes := decode(t, newDecoder(t, o), record(canalMessage("INSERT", []canalCol{{"c", mysqlType, value}}, nil)))
+	return column(t, changes[0].Columns, "c")
+}
+
+func canalOneErr(t *testing.T, mysqlType string, value any, wants ...string) {
+	t.Helper()
+	decodeErr(t, newDecoder(t, Options{Format: "canal"}), record(canalMessage("INSERT", []canalCol{{"c", mysqlType, value}}, nil)), wants...)
+}
+
+func TestCanalChange(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal"})
+	msg := canalMessage("UPDATE", []canalCol{{"id", "int(11)", "1"}, {"name", "varchar(10)", "new"}, {"qty", "int(11)", "3"}},
+		map[string]any{"name": "old", "gone": "x"})
+	changes := decode(t, dec, record(msg))
+	if len(changes) != 1 {
+		t.Fatalf("%d changes, want 1", len(changes))
+	}
+	c := changes[0]
+	if c.Op != Update || c.Database != "shop" || c.Table != "orders" {
+		t.Errorf("got %s %s.%s, want update shop.orders", c.Op, c.Database, c.Table)
+	}
+	if want := time.UnixMilli(1714559400000).UTC(); !c.EventTime.Equal(want) {
+		t.Errorf("EventTime = %s, want es %s (not ts)", c.EventTime, want)
+	}
+	if c.Pos != (Pos{File: 0, Offset: 7, Row: 0}) {
+		t.Errorf("Pos = %+v, want the Kafka offset", c.Pos)
+	}
+	if len(c.Key) != 1 || c.Key[0] != "id" {
+		t.Errorf("Key = %v, want [id]", c.Key)
+	}
+	// old holds the changed columns only: Before is the after image with
+	// them replaced, plus any old column the after image lacks.
+	var before []string
+	for _, col := range c.Before {
+		before = append(before, col.Name+"="+col.Value.String())
+	}
+	if got, want := strings.Join(before, " "), `id=1 name="old" qty=3 gone="x"`; got != want {
+		t.Errorf("Before = %s, want %s", got, want)
+	}
+}
+
+func TestCanalIntegers(t *testing.T) {
+	wantValue(t, canalOneCol(t, "bigint(20) unsigned", "18446744073709551615"), schema.UintValue(18446744073709551615))
+	wantValue(t, canalOneCol(t, "bigint(20) unsigned", "9223372036854775807"), schema.IntValue(9223372036854775807))
+	wantValue(t, canalOneCol(t, "bigint(20)", "-9223372036854775808"), schema.IntValue(-9223372036854775808))
+	wantValue(t, canalOneCol(t, "tinyint(1)", "1"), schema.IntValue(1))
+	wantValue(t, canalOneCol(t, "year(4)", "2024"), schema.IntValue(2024))
+	wantValue(t, canalOneCol(t, "bit(1)", "1"), schema.IntValue(1))
+	wantValue(t, canalOneCol(t, "bit(64)", "18446744073709551615"), schema.UintValue(18446744073709551615))
+	c := canalOneCol(t, "int(10) unsigned zerofill", "42")
+	if c.Type.Kind != schema.Int || !c.Type.Unsigned {
+		t.Errorf("Type = %s, want int unsigned", c.Type)
+	}
+	canalOneErr(t, "bigint(20)", "12x", "canal: data[0].c: invalid bigint", `"12x"`)
+	canalOneErr(t, "bigint(20) unsigned", "18446744073709551616", "invalid bigint")
+}
+
+func canalOneCol(t *testing.T, mysqlType string, value any) Column {
+	t.Helper()
+	return canalOne(t, Options{}, mysqlType, value)
+}
+
+func TestCanalDecimalAndFloat(t *testing.T) {
+	for in, want := range map[string]string{
+		"12.30":                           "12.30",
+		"-0.50":                           "-0.50",
+		"12345678901234567890.1234567890": "12345678901234567890.1234567890",
+		"1E+3":                            "1000",
+		"0":                               "0",
+	} {
+		c := canalOneCol(t, "decimal(30,10)", in)
+		if c.Value.Kind != schema.DecimalV || c.Value.S != want {
+			t.Errorf("decimal %q = %s %q, want %q", in, c.Value.Kind, c.Value.S, want)
+		}
+	}
+	canalOneErr(t, "decimal(10,2)", "12,30", "invalid decimal")
+	wantValue(t, canalOneCol(t, "double", "1.0E10"), schema.FloatValue(1e10))
+	wantValue(t, canalOneCol(t, "float", "3.14"), schema.FloatValue(3.14))
+	wantValue(t, canalOneCol(t, "double", "NaN"), schema.FloatValue(0*nan()))
+}
+
+func nan() float64 {
+	var z float64
+	return z / z
+}
+
+func TestCanalEnum(t *testing.T) {
+	const typ = "enum('new','paid','it''s')"
+	wantValue(t, canalOneCol(t, typ, "1"), schema.StringValue("new"))
+	wantValue(t, canalOneCol(t, typ, "3"), schema.StringValue("it's"))
+	// Index 0 is MySQL's own value for an invalid enum value: the empty string.
+	wantValue(t, canalOneCol(t, typ, "0"), schema.StringValue(""))
+	// A label instead of an index is taken as it is.
+	wantValue(t, canalOneCol(t, typ, "paid"), schema.StringValue("paid"))
+	c := canalOneCol(t, typ, "2")
+	if c.Type.Kind != schema.Enum || len(c.Type.Labels) != 3 {
+		t.Errorf("Type = %s, want the enum", c.Type)
+	}
+	canalOneErr(t, "enum('new','paid')", "7", "canal: data[0].c: enum index 7 out of range for enum('new','paid')")
+	canalOneErr(t, "enum('new','paid')", "lost", `enum value "lost" is neither an index nor a label`)
+}
+
+func TestCanalSet(t *testing.T) {
+	const typ = "set('a','b','c')"
+	for in, want := range map[string]string{"0": "", "1": "a", "5": "a,c", "7": "a,b,c", "b,c": "b,c", "": ""} {
+		wantValue(t, canalOneCol(t, typ, in), schema.StringValue(want))
+	}
+	canalOneErr(t, typ, "8", "set bitmask 8 has bits beyond the 3 members")
+	canalOneErr(t, typ, "a,z", `set value "a,z" is neither a bitmask nor labels`)
+}
+
+func TestCanalBinaryLatin1(t *testing.T) {
+	// Canal decodes binary columns as ISO-8859-1: byte b becomes rune b.
+	all := make([]byte, 256)
+	runes := make([]rune, 256)
+	for i := range all {
+		all[i], runes[i] = byte(i), rune(i)
+	}
+	for _, typ := range []string{"blob", "longblob", "binary(16)", "varbinary(255)", "geometry"} {
+		c := canalOneCol(t, typ, string(runes))
+		if c.Value.Kind != schema.BytesV || string(c.Value.B) != string(all) {
+			t.Errorf("%s: got %s %x, want bytes 00…ff", typ, c.Value.Kind, c.Value.B)
+		}
+	}
+	canalOneErr(t, "blob", "caf\u20ac", "invalid ISO-8859-1 bytes")
+	// Text columns stay text.
+	wantValue(t, canalOneCol(t, "varchar(10)", "é€"), schema.StringValue("é€"))
+	wantValue(t, canalOneCol(t, "json", `{"a": 1}`), schema.StringValue(`{"a": 1}`))
+}
+
+func TestCanalTemporal(t *testing.T) {
+	shanghai := mustLoc(t, "Asia/Shanghai")
+	// TIMESTAMP text is in the Canal server's zone.
+	c := canalOne(t, Options{SourceLocation: shanghai}, "timestamp", "2024-01-01 08:00:00")
+	wantValue(t, c, schema.TimestampMicros(micros(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))))
+	c = canalOne(t, Options{}, "timestamp(6)", "2024-01-01 08:00:00.000001")
+	wantValue(t, c, schema.TimestampMicros(micros(time.Date(2024, 1, 1, 8, 0, 0, 1000, time.UTC))))
+	// DATETIME is a wall clock: the zone does not apply.
+	c = canalOne(t, Options{SourceLocation: shanghai}, "datetime(3)", "2024-01-01 08:00:00.123")
+	wantValue(t, c, schema.DateTimeMicros(micros(time.Date(2024, 1, 1, 8, 0, 0, 123e6, time.UTC))))
+	if c.Type.Kind != schema.DateTime || c.Type.Scale != 3 {
+		t.Errorf("Type = %s, want datetime(3)", c.Type)
+	}
+	wantValue(t, canalOneCol(t, "date", "1969-12-31"), schema.DateDays(-1))
+	wantValue(t, canalOneCol(t, "date", "2024-02-29"), schema.DateDays(19782))
+
+	for in, want := range map[string]int64{
+		"-838:59:59.000000": -(838*3600 + 59*60 + 59) * 1e6,
+		"838:59:59":         (838*3600 + 59*60 + 59) * 1e6,
+		"123:04:05":         (123*3600 + 4*60 + 5) * 1e6,
+		"-00:00:01.500000":  -1_500_000,
+		"00:00:00":          0,
+	} {
+		wantValue(t, canalOneCol(t, "time(6)", in), schema.TimeMicros(want))
+	}
+	canalOneErr(t, "time", "839:00:00", "invalid time")
+	canalOneErr(t, "time", "12:60:00", "invalid time")
+	canalOneErr(t, "datetime", "2024-13-01 00:00:00", "invalid datetime")
+	canalOneErr(t, "date", "yesterday", `invalid date "yesterday"`)
+}
+
+func TestCanalZeroDates(t *testing.T) {
+	for _, tc := range []struct{ typ, value string }{
+		{"date", "0000-00-00"},
+		{"datetime", "0000-00-00 00:00:00"},
+		{"datetime(6)", "0000-00-00 00:00:00.000000"},
+		{"timestamp", "0000-00-00 00:00:00"},
+		{"date", "2024-00-10"}, // partly zero
+		{"date", "2024-05-00"},
+		{"datetime", "0000-05-01 10:00:00"},
+		{"date", "2024-02-30"}, // ALLOW_INVALID_DATES
+	} {
+		c := canalOneCol(t, tc.typ, tc.value)
+		if !c.Value.IsNull() || !c.ZeroDate {
+			t.Errorf("%s %q: got %s, ZeroDate %v; want NULL with ZeroDate", tc.typ, tc.value, c.Value, c.ZeroDate)
+		}
+	}
+	if c := canalOneCol(t, "date", nil); !c.Value.IsNull() || c.ZeroDate {
+		t.Errorf("null date: got %s, ZeroDate %v; want NULL without ZeroDate", c.Value, c.ZeroDate)
+	}
+}
+
+func TestCanalEvents(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal"})
+	event := func(typ string, ddl bool) string {
+		d := "false"
+		if ddl {
+			d = "true"
+		}
+		return `{"data":null,"database":"shop","es":1714559400000,"id":1,"isDdl":` + d +
+			`,"mysqlType":null,"old":null,"pkNames":null,"sql":"X","sqlType":null,"table":"orders","ts":1,"type":"` + typ + `"}`
+	}
+	for typ, want := range map[string]Skip{"GTID": NoRowEvent, "XACOMMIT": TxMarker, "XAROLLBACK": TxMarker, "MHEARTBEAT": Heartbeat} {
+		out, skip, err := dec.Decode(nil, record(event(typ, false)))
+		if err != nil || skip != want || len(out) != 0 {
+			t.Errorf("%s: got %d changes, skip %q, err %v; want skip %q", typ, len(out), skip, err, want)
+		}
+	}
+	for typ, want := range map[string]Op{"TRUNCATE": Truncate, "CREATE": DDL, "ALTER": DDL, "ERASE": DDL, "QUERY": DDL, "RENAME": DDL, "CINDEX": DDL, "DINDEX": DDL} {
+		c := decode(t, dec, record(event(typ, true)))
+		if len(c) != 1 || c[0].Op != want || c[0].SQL != "X" || c[0].Table != "orders" || c[0].Columns != nil {
+			t.Errorf("%s: got %+v, want one %s of shop.orders with its SQL", typ, c, want)
+		}
+	}
+	decodeErr(t, dec, record(event("INSERT", true)), "canal: isDdl: true on a INSERT event")
+	decodeErr(t, dec, record(event("UPSERT", false)), `canal: type: unknown event type "UPSERT"`)
+}
+
+func TestCanalErrors(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal"})
+	good := canalMessage("INSERT", []canalCol{{"id", "int(11)", "1"}}, nil)
+	for _, tc := range []struct {
+		msg   string
+		wants []string
+	}{
+		{`{"payload":{}}`, []string{`not a canal flatMessage: no "isDdl" field (looks like debezium)`}},
+		{`{"isDdl":false}`, []string{`not a canal flatMessage: no "data" field`}},
+		{strings.Replace(good, `"es":1714559400000`, `"es":"soon"`, 1), []string{`canal: es: want epoch milliseconds, got "soon"`}},
+		{strings.Replace(good, `"int(11)"`, `"int(11"`, 1), []string{"canal: mysqlType.id:", "unbalanced"}},
+		{strings.Replace(good, `"int(11)"`, `"money"`, 1), []string{"canal: mysqlType.id:", `unknown MySQL type "money"`}},
+		{strings.Replace(good, `"data":[{`, `"data":[1,{`, 1), []string{"canal: data[0]: want an object, got number"}},
+		{strings.Replace(good, `"type":"INSERT"`, `"type":"UPDATE"`, 1) + " ", nil},
+		{strings.Replace(strings.Replace(good, `"type":"INSERT"`, `"type":"UPDATE"`, 1), `"old":null`, `"old":[]`, 1), []string{"canal: old: want an array of 1 rows like data"}},
+		{`{"data":[{"a":"1","a":"2"}],"isDdl":false,"type":"INSERT","database":"d","table":"t"}`, []string{"canal: data[0].a: column appears twice"}},
+		{`[1]`, []string{"canal: message is a JSON array, not an object"}},
+		{`{"isDdl":`, []string{"canal: invalid JSON"}},
+		{"{\"a\":\"\xff\"}", []string{"canal: invalid JSON: invalid UTF-8 at byte 6"}},
+	} {
+		if tc.wants == nil {
+			continue
+		}
+		decodeErr(t, dec, record(tc.msg), tc.wants...)
+	}
+	// An error in the second row drops the first row's change too.
+	two := `{"data":[{"id":"1"},{"id":"x"}],"database":"shop","es":1,"isDdl":false,"mysqlType":{"id":"int(11)"},"old":null,"pkNames":["id"],"sql":"","table":"orders","ts":1,"type":"INSERT"}`
+	decodeErr(t, dec, record(two), `canal: data[1].id: invalid int "x"`)
+	if _, _, err := dec.Decode(nil, &Record{}); err == nil || err.Error() != "canal: empty message" {
+		t.Errorf("empty message: err %v", err)
+	}
+}
+
+func TestCanalLongValueTruncatedInError(t *testing.T) {
+	long := strings.Repeat("9", 500) + "x"
+	err := decodeErr(t, newDecoder(t, Options{Format: "canal"}), record(canalMessage("INSERT", []canalCol{{"c", "int", long}}, nil)))
+	if len(err.Error()) > 160 {
+		t.Errorf("error is %d bytes long; values must be cut to about 80: %v", len(err.Error()), err)
+	}
+}
+
+func TestCanalTypeCacheBounded(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal"}).(*canalDecoder)
+	for i := 0; i < 10000; i++ {
+		msg := canalMessage("INSERT", []canalCol{{"c", "varchar(" + itoa(i+1) + ")", "x"}}, nil)
+		decode(t, dec, record(msg))
+	}
+	if len(dec.types) > 4096 {
+		t.Errorf("type cache holds %d entries, want at most 4096", len(dec.types))
+	}
+}
+
+func itoa(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}

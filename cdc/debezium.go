@@ -1,0 +1,872 @@
+package cdc
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/binlake/binlake/schema"
+)
+
+// decodeKind says how a Debezium field's JSON value becomes a Value.
+type decodeKind uint8
+
+const (
+	dkUntyped     decodeKind = iota // no schema for the field: by JSON kind
+	dkBool                          // boolean
+	dkInt                           // int8 … int64, io.debezium.time.Year
+	dkFloat                         // float ("float32"), double ("float64")
+	dkString                        // string, Json, Enum, EnumSet
+	dkBytes                         // bytes, base64
+	dkDecimal                       // connect Decimal: base64 unscaled big-endian two's complement
+	dkVarDecimal                    // io.debezium.data.VariableScaleDecimal {scale, value}
+	dkDate                          // days since the epoch
+	dkTimestampMs                   // epoch ms of the wall clock
+	dkTimestampUs                   // epoch µs of the wall clock
+	dkTimestampNs                   // epoch ns of the wall clock
+	dkZoned                         // ISO-8601 text with an offset
+	dkTimeMs                        // ms since midnight (or a duration)
+	dkTimeUs
+	dkTimeNs
+	dkBits     // io.debezium.data.Bits: little-endian bytes, base64
+	dkGeometry // io.debezium.data.geometry.*: {wkb, srid}
+	dkJSON     // struct, array, map: compact JSON text
+)
+
+// connectField is one field of a Kafka Connect struct schema.
+type connectField struct {
+	name  string
+	kind  decodeKind
+	scale int // dkDecimal
+	typ   schema.Type
+}
+
+// connectSchema is the row schema of a Debezium record: the fields of the
+// envelope's after struct, or of the unwrapped row.
+type connectSchema struct {
+	name string // the top-level schema name
+	row  []connectField
+}
+
+// debeziumDecoder decodes the JSON Debezium's MySQL connector writes with
+// JsonConverter: envelopes with or without schemas, the unwrapped
+// ExtractNewRecordState form, schema-change and transaction topics.
+type debeziumDecoder struct {
+	base
+	schemas   map[string]*connectSchema // by the schema's raw JSON text
+	schemaDoc jdoc                      // a schema being parsed
+	keyDoc    jdoc
+	keyBuf    []string
+	lastKey   []string
+}
+
+// Decode implements Decoder.
+func (x *debeziumDecoder) Decode(dst []Change, rec *Record) ([]Change, Skip, error) {
+	out, skip, err := x.decode(dst, rec)
+	return settle(dst, out, skip, err)
+}
+
+func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, error) {
+	if len(rec.Value) == 0 {
+		return dst, Tombstone, nil
+	}
+	if err := x.load(rec.Value); err != nil {
+		return dst, NotSkipped, err
+	}
+	d := &x.doc
+	payload := int32(0)
+	var sch *connectSchema
+	if p, s := d.get(0, "payload"), d.get(0, "schema"); p >= 0 && s >= 0 && d.nodes[0].n == 2 {
+		payload = p
+		switch d.nodes[p].kind {
+		case jNull:
+			return dst, Tombstone, nil
+		case jObject:
+		default:
+			return dst, NotSkipped, x.fail("payload", "want an object, got %s", d.nodes[p].kind)
+		}
+		var err error
+		if sch, err = x.schema(s); err != nil {
+			return dst, NotSkipped, err
+		}
+	}
+	has := func(k string) bool { return d.get(payload, k) >= 0 }
+	op := d.get(payload, "op")
+	status := d.getStr(payload, "status")
+	switch {
+	case d.kind(op) == jString && (has("source") || has("after") || has("before")):
+		return x.envelope(dst, rec, payload, d.str(op), sch)
+	case d.kind(d.get(payload, "ddl")) == jString && (has("databaseName") || has("tableChanges")):
+		return x.schemaChange(dst, rec, payload)
+	case (status == "BEGIN" || status == "END") && has("id") && (has("event_count") || has("data_collections")):
+		return dst, TxMarker, nil
+	case sch != nil && strings.HasSuffix(sch.name, ".Heartbeat"),
+		d.nodes[payload].n == 1 && has("ts_ms"):
+		return dst, Heartbeat, nil
+	case sch != nil && (strings.HasSuffix(sch.name, ".Key") || strings.HasSuffix(sch.name, ".SchemaChangeKey")):
+		return dst, NotSkipped, x.fail("", "a record key (schema %s), not a change event value", quoteValue(sch.name))
+	case d.nodes[payload].n == 1 && has("databaseName"):
+		return dst, NotSkipped, x.fail("", "a schema-change topic record key, not a change event value")
+	}
+	if payload == 0 {
+		switch looksLike(d, 0) {
+		case "canal", "maxwell", "rowjson":
+			return dst, NotSkipped, x.notFormat("debezium change event", `no "payload", no "op" with "source" and no string "__op"`)
+		}
+	}
+	return x.unwrapped(dst, rec, payload, sch)
+}
+
+// envelope decodes a change event envelope {before, after, source, op}.
+func (x *debeziumDecoder) envelope(dst []Change, rec *Record, p int32, op string, sch *connectSchema) ([]Change, Skip, error) {
+	d := &x.doc
+	src := d.get(p, "source")
+	if k := d.kind(src); k != jObject && k != jNull {
+		return dst, NotSkipped, x.fail("source", "want an object, got %s", k)
+	}
+	ch := Change{Database: d.getStr(src, "db"), Table: d.getStr(src, "table")}
+	if err := x.fillFromTopic(&ch, rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	var err error
+	if ch.EventTime, err = x.eventTime(src, "source.", "ts_ms", rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	if ch.Pos, err = x.pos(src, "source.", "file", "pos", "row", rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	var image, before string
+	switch op {
+	case "c", "r":
+		ch.Op, image = Insert, "after"
+	case "u":
+		ch.Op, image, before = Update, "after", "before"
+	case "d":
+		ch.Op, image = Delete, "before"
+	case "t":
+		ch.Op = Truncate
+		return append(dst, ch), NotSkipped, nil
+	case "m":
+		return dst, NoRowEvent, nil // a logical decoding message (PostgreSQL)
+	default:
+		return dst, NotSkipped, x.fail("op", "unknown operation %s", quoteValue(op))
+	}
+	ch.Key = x.key(rec.Key)
+	img := d.get(p, image)
+	if d.kind(img) != jObject {
+		return dst, NotSkipped, x.fail(image, "want the row image of op %s, got %s", quoteValue(op), d.kind(img))
+	}
+	if ch.Columns, err = x.row(img, image, sch, false); err != nil {
+		return dst, NotSkipped, err
+	}
+	if before != "" {
+		switch b := d.get(p, before); d.kind(b) {
+		case jObject:
+			if ch.Before, err = x.row(b, before, sch, false); err != nil {
+				return dst, NotSkipped, err
+			}
+		case jNull:
+		default:
+			return dst, NotSkipped, x.fail(before, "want an object, got %s", d.kind(b))
+		}
+	}
+	return append(dst, ch), NotSkipped, nil
+}
+
+// unwrapped decodes the flat row of ExtractNewRecordState. Members whose
+// names start with "__" are its metadata (add.fields, __deleted).
+func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *connectSchema) ([]Change, Skip, error) {
+	d := &x.doc
+	ch := Change{Op: Update}
+	var err error
+	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
+		key := d.key(m)
+		if !strings.HasPrefix(key, "__") {
+			continue
+		}
+		switch key {
+		case "__op":
+			if d.nodes[m].kind != jString {
+				return dst, NotSkipped, x.notFormat("debezium change event", fmt.Sprintf(`"__op" is a %s, not a string`, d.nodes[m].kind))
+			}
+			switch s := d.str(m); s {
+			case "c", "r":
+				ch.Op = Insert
+			case "u":
+				ch.Op = Update
+			case "d":
+				ch.Op = Delete
+			case "t":
+				ch.Op = Truncate
+			default:
+				return dst, NotSkipped, x.fail("__op", "unknown operation %s", quoteValue(s))
+			}
+		case "__db", "__source_db":
+			ch.Database = d.getStr(p, key)
+		case "__table", "__source_table":
+			ch.Table = d.getStr(p, key)
+		}
+	}
+	switch del := d.get(p, "__deleted"); {
+	case d.kind(del) == jTrue, d.kind(del) == jString && d.str(del) == "true":
+		ch.Op = Delete
+	case del >= 0 && d.kind(del) != jFalse && !(d.kind(del) == jString && d.str(del) == "false"):
+		return dst, NotSkipped, x.fail("__deleted", "want \"true\" or \"false\", got %s", quoteValue(d.compact(del)))
+	}
+	if err := x.fillFromTopic(&ch, rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	if ch.EventTime, err = x.eventTime(p, "", "__source_ts_ms", rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	if ch.Pos, err = x.pos(p, "", "__source_file", "__source_pos", "__source_row", rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	if ch.Op == Truncate {
+		return append(dst, ch), NotSkipped, nil
+	}
+	ch.Key = x.key(rec.Key)
+	if ch.Columns, err = x.row(p, "", sch, true); err != nil {
+		return dst, NotSkipped, err
+	}
+	return append(dst, ch), NotSkipped, nil
+}
+
+// schemaChange decodes a record of the schema-change topic into one DDL
+// change per table it names.
+func (x *debeziumDecoder) schemaChange(dst []Change, rec *Record, p int32) ([]Change, Skip, error) {
+	d := &x.doc
+	src := d.get(p, "source")
+	ch := Change{Op: DDL, SQL: d.getStr(p, "ddl"), Database: d.getStr(p, "databaseName")}
+	if ch.Database == "" {
+		ch.Database = d.getStr(src, "db")
+	}
+	var err error
+	if ch.EventTime, err = x.eventTime(src, "source.", "ts_ms", rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	if ch.Pos, err = x.pos(src, "source.", "file", "pos", "row", rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	n := len(dst)
+	if tc := d.get(p, "tableChanges"); d.kind(tc) == jArray {
+		for c := d.nodes[tc].first; c >= 0; c = d.nodes[c].next {
+			db, table := splitTableID(d.getStr(c, "id"))
+			if table == "" {
+				continue
+			}
+			t := ch
+			t.Table = table
+			if db != "" {
+				t.Database = db
+			}
+			dst = append(dst, t)
+		}
+	}
+	if len(dst) == n {
+		for _, table := range strings.Split(d.getStr(src, "table"), ",") {
+			if table = strings.TrimSpace(table); table != "" {
+				t := ch
+				t.Table = table
+				dst = append(dst, t)
+			}
+		}
+	}
+	if len(dst) == n {
+		return dst, SchemaTopic, nil
+	}
+	return dst, NotSkipped, nil
+}
+
+// splitTableID splits a Debezium table id, "inventory"."customers" or
+// inventory.customers, into its last two parts.
+func splitTableID(id string) (db, table string) {
+	var parts []string
+	for id != "" {
+		if id[0] != '"' {
+			part, rest, _ := strings.Cut(id, ".")
+			parts, id = append(parts, part), rest
+			continue
+		}
+		var b strings.Builder
+		i := 1
+		for ; i < len(id); i++ {
+			if id[i] == '"' {
+				if i+1 < len(id) && id[i+1] == '"' {
+					b.WriteByte('"')
+					i++
+					continue
+				}
+				break
+			}
+			b.WriteByte(id[i])
+		}
+		parts = append(parts, b.String())
+		id = strings.TrimPrefix(id[min(i+1, len(id)):], ".")
+	}
+	switch len(parts) {
+	case 0:
+		return "", ""
+	case 1:
+		return "", parts[0]
+	}
+	return parts[len(parts)-2], parts[len(parts)-1]
+}
+
+// fillFromTopic fills a missing database or table from the topic name,
+// <prefix>.<db>.<table>.
+func (x *debeziumDecoder) fillFromTopic(ch *Change, rec *Record) error {
+	if ch.Database != "" && ch.Table != "" {
+		return nil
+	}
+	parts := strings.Split(rec.Topic, ".")
+	if len(parts) < 3 {
+		return x.fail("", "no database and table in the record and topic %s is not <prefix>.<db>.<table>", quoteValue(rec.Topic))
+	}
+	if ch.Database == "" {
+		ch.Database = parts[len(parts)-2]
+	}
+	if ch.Table == "" {
+		ch.Table = parts[len(parts)-1]
+	}
+	return nil
+}
+
+// eventTime reads epoch milliseconds from member key of obj (prefix
+// names obj in errors); absent, null
+// or 0 (Debezium's snapshot records of old versions) mean the Kafka
+// record timestamp.
+func (x *debeziumDecoder) eventTime(obj int32, prefix, key string, rec *Record) (time.Time, error) {
+	ms, ok, err := x.intMember(obj, prefix, key)
+	if err != nil || !ok || ms == 0 {
+		return rec.Timestamp.UTC(), err
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
+
+// pos reads a binlog position: the file's sequence number, the position
+// and the row. Without a file it is Pos{0, Kafka offset, row}.
+func (x *debeziumDecoder) pos(obj int32, prefix, fileKey, posKey, rowKey string, rec *Record) (Pos, error) {
+	d := &x.doc
+	row, _, err := x.intMember(obj, prefix, rowKey)
+	if err != nil {
+		return Pos{}, err
+	}
+	f := d.get(obj, fileKey)
+	if d.kind(f) == jNull || d.kind(f) == jString && d.str(f) == "" {
+		return Pos{File: 0, Offset: rec.Offset, Row: row}, nil
+	}
+	if d.kind(f) != jString {
+		return Pos{}, x.fail(prefix+fileKey, "want a binlog file name, got %s", d.kind(f))
+	}
+	seq, ok := binlogSeq(d.str(f))
+	if !ok {
+		return Pos{}, x.fail(prefix+fileKey, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
+	}
+	off, _, err := x.intMember(obj, prefix, posKey)
+	if err != nil {
+		return Pos{}, err
+	}
+	return Pos{File: seq, Offset: off, Row: row}, nil
+}
+
+// binlogSeq returns the sequence number of a binlog file name:
+// mysql-bin.000042 → 42.
+func binlogSeq(name string) (int64, bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || !allDigits(name[i+1:]) || i+1 == len(name) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(name[i+1:], 10, 64)
+	return n, err == nil
+}
+
+// intMember reads an integer member that may be a number or a numeric
+// string; ok is false when it is absent or null. prefix names obj in
+// errors.
+func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok bool, err error) {
+	d := &x.doc
+	field := prefix + key
+	m := d.get(obj, key)
+	var s string
+	switch d.kind(m) {
+	case jNull:
+		return 0, false, nil
+	case jNumber:
+		s = d.text(m)
+	case jString:
+		s = d.str(m)
+	default:
+		return 0, false, x.fail(field, "want an integer, got %s", d.kind(m))
+	}
+	n, perr := strconv.ParseInt(s, 10, 64)
+	if perr != nil {
+		return 0, false, x.fail(field, "want an integer, got %s", quoteValue(s))
+	}
+	return n, true, nil
+}
+
+// key returns the column names of the record key, {"id":1} or
+// {"schema":…,"payload":{"id":1}}. A key that is not a JSON object (a
+// different key converter) gives nil.
+func (x *debeziumDecoder) key(raw []byte) []string {
+	if len(raw) == 0 || x.keyDoc.parse(string(raw)) != nil {
+		return nil
+	}
+	d := &x.keyDoc
+	obj := int32(0)
+	if p, s := d.get(0, "payload"), d.get(0, "schema"); p >= 0 && s >= 0 && d.nodes[0].n == 2 {
+		obj = p
+	}
+	if d.kind(obj) != jObject {
+		return nil
+	}
+	x.keyBuf = x.keyBuf[:0]
+	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
+		x.keyBuf = append(x.keyBuf, d.key(m))
+	}
+	return internKey(&x.lastKey, x.keyBuf)
+}
+
+// row converts a row image. unwrapped skips the "__" metadata members.
+func (x *debeziumDecoder) row(obj int32, field string, sch *connectSchema, unwrapped bool) ([]Column, error) {
+	d := &x.doc
+	cols := make([]Column, 0, d.nodes[obj].n)
+	hint := 0
+	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
+		name := d.key(m)
+		if unwrapped && strings.HasPrefix(name, "__") {
+			continue
+		}
+		var f *connectField
+		if sch != nil {
+			f, hint = sch.field(name, hint)
+		}
+		col := Column{Name: name}
+		var err error
+		if f == nil {
+			col.Value, err = untypedValue(d, m, false)
+		} else {
+			col.Type = f.typ
+			col.Value, err = x.value(f, m)
+		}
+		if err != nil {
+			return nil, x.fail(joinField(field, name), "%v", err)
+		}
+		cols = append(cols, col)
+	}
+	if name, dup := duplicateColumn(cols); dup {
+		return nil, x.fail(joinField(field, name), "column appears twice")
+	}
+	return cols, nil
+}
+
+// field finds a field by name, trying the one at hint first; it returns
+// the hint for the next field.
+func (s *connectSchema) field(name string, hint int) (*connectField, int) {
+	if hint < len(s.row) && s.row[hint].name == name {
+		return &s.row[hint], hint + 1
+	}
+	for i := range s.row {
+		if s.row[i].name == name {
+			return &s.row[i], i + 1
+		}
+	}
+	return nil, hint
+}
+
+// value converts one field value by its schema.
+func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) {
+	d := &x.doc
+	n := &d.nodes[m]
+	if n.kind == jNull {
+		return schema.Value{}, nil
+	}
+	want := func(what string) (schema.Value, error) {
+		return schema.Value{}, fmt.Errorf("want %s, got %s %s", what, n.kind, quoteValue(d.compact(m)))
+	}
+	integer := func() (int64, bool) {
+		if n.kind != jNumber {
+			return 0, false
+		}
+		i, err := strconv.ParseInt(d.text(m), 10, 64)
+		return i, err == nil
+	}
+	switch f.kind {
+	case dkUntyped:
+		return untypedValue(d, m, false)
+	case dkBool:
+		switch n.kind {
+		case jTrue:
+			return schema.BoolValue(true), nil
+		case jFalse:
+			return schema.BoolValue(false), nil
+		}
+		return want("a boolean")
+	case dkInt:
+		if n.kind == jNumber {
+			if v, ok := intValue(d.text(m)); ok {
+				return v, nil
+			}
+		}
+		return want("an integer")
+	case dkFloat:
+		switch {
+		case n.kind == jNumber:
+			if v, err := strconv.ParseFloat(d.text(m), 64); err == nil {
+				return schema.FloatValue(v), nil
+			}
+		case n.kind == jString:
+			switch s := d.str(m); s {
+			case "NaN", "Infinity", "-Infinity":
+				v, _ := strconv.ParseFloat(s, 64)
+				return schema.FloatValue(v), nil
+			}
+		}
+		return want("a floating-point number")
+	case dkString:
+		if n.kind == jString {
+			return schema.StringValue(d.str(m)), nil
+		}
+		return want("a string")
+	case dkBytes:
+		if n.kind == jString {
+			if b, err := base64.StdEncoding.DecodeString(d.str(m)); err == nil {
+				return schema.BytesValue(b), nil
+			}
+		}
+		return want("base64 bytes")
+	case dkDecimal:
+		switch n.kind {
+		case jString:
+			if b, err := base64.StdEncoding.DecodeString(d.str(m)); err == nil {
+				return schema.DecimalValue(unscaledDecimal(b, f.scale)), nil
+			}
+		case jNumber:
+			if s, ok := plainDecimal(d.text(m)); ok {
+				return schema.DecimalValue(s), nil
+			}
+		}
+		return want("a base64 decimal")
+	case dkVarDecimal:
+		if n.kind == jObject {
+			scale, sOK := int64(0), false
+			if sm := d.get(m, "scale"); d.kind(sm) == jNumber {
+				var err error
+				scale, err = strconv.ParseInt(d.text(sm), 10, 32)
+				sOK = err == nil && scale >= -1000 && scale <= 1000
+			}
+			if vm := d.get(m, "value"); sOK && d.kind(vm) == jString {
+				if b, err := base64.StdEncoding.DecodeString(d.str(vm)); err == nil {
+					return schema.DecimalValue(unscaledDecimal(b, int(scale))), nil
+				}
+			}
+		}
+		return want(`{"scale": int, "value": base64}`)
+	case dkDate:
+		if i, ok := integer(); ok {
+			return schema.DateDays(i), nil
+		}
+		return want("days since the epoch")
+	case dkTimestampMs:
+		if i, ok := integer(); ok && i <= math.MaxInt64/1000 && i >= math.MinInt64/1000 {
+			return schema.DateTimeMicros(i * 1000), nil
+		}
+		return want("epoch milliseconds")
+	case dkTimestampUs:
+		if i, ok := integer(); ok {
+			return schema.DateTimeMicros(i), nil
+		}
+		return want("epoch microseconds")
+	case dkTimestampNs:
+		if i, ok := integer(); ok {
+			return schema.DateTimeMicros(floorDiv(i, 1000)), nil
+		}
+		return want("epoch nanoseconds")
+	case dkTimeMs, dkTimeUs, dkTimeNs:
+		i, ok := integer()
+		switch f.kind {
+		case dkTimeMs:
+			ok = ok && i <= maxTimeMicros/1000 && i >= -maxTimeMicros/1000
+			i *= 1000
+		case dkTimeNs:
+			i = floorDiv(i, 1000)
+		}
+		if ok && i <= maxTimeMicros && i >= -maxTimeMicros {
+			return schema.TimeMicros(i), nil
+		}
+		return want("a time within ±838:59:59")
+	case dkZoned:
+		if n.kind == jString {
+			if c, err := parseCivil(d.str(m), true); err == nil && c.zoned && !c.zeroInDate {
+				return schema.TimestampMicros(c.instantMicros(time.UTC)), nil
+			}
+		}
+		return want("an ISO-8601 timestamp with an offset")
+	case dkBits:
+		if n.kind == jString {
+			if b, err := base64.StdEncoding.DecodeString(d.str(m)); err == nil {
+				if u, ok := littleEndian(b); ok {
+					return schema.UintValue(u), nil
+				}
+			}
+		}
+		return want("base64 little-endian bits of at most 64 bits")
+	case dkGeometry:
+		if n.kind == jObject {
+			if w := d.get(m, "wkb"); d.kind(w) == jString {
+				if b, err := base64.StdEncoding.DecodeString(d.str(w)); err == nil {
+					return schema.BytesValue(b), nil
+				}
+			}
+		}
+		return want(`{"wkb": base64, "srid": int}`)
+	}
+	return schema.StringValue(d.compact(m)), nil // dkJSON
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// littleEndian reads up to 64 bits of little-endian bytes; longer input
+// must be zero past the eighth byte.
+func littleEndian(b []byte) (uint64, bool) {
+	var u uint64
+	for i, c := range b {
+		if i >= 8 {
+			if c != 0 {
+				return 0, false
+			}
+			continue
+		}
+		u |= uint64(c) << (8 * i)
+	}
+	return u, true
+}
+
+// unscaledDecimal renders a big-endian two's-complement unscaled integer
+// with scale fraction digits as plain decimal text.
+func unscaledDecimal(b []byte, scale int) string {
+	var s string
+	switch {
+	case len(b) == 0:
+		s = "0"
+	case len(b) <= 8:
+		v := int64(int8(b[0])) // sign-extend
+		for _, c := range b[1:] {
+			v = v<<8 | int64(c)
+		}
+		s = strconv.FormatInt(v, 10)
+	default:
+		v := new(big.Int).SetBytes(b)
+		if b[0]&0x80 != 0 {
+			v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+		}
+		s = v.String()
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	switch {
+	case scale < 0:
+		if s != "0" {
+			s += strings.Repeat("0", -scale)
+		}
+	case scale > 0:
+		if len(s) <= scale {
+			s = strings.Repeat("0", scale-len(s)+1) + s
+		}
+		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// schema returns the parsed row schema of a record's schema member, nil
+// for a null or empty one. Parsed schemas are cached by their text.
+func (x *debeziumDecoder) schema(s int32) (*connectSchema, error) {
+	if k := x.doc.kind(s); k != jObject {
+		if k == jNull {
+			return nil, nil
+		}
+		return nil, x.fail("schema", "want an object, got %s", k)
+	}
+	// The message's schema member is shallow (see New): only its text.
+	raw := x.doc.text(s)
+	if cs, ok := x.schemas[raw]; ok {
+		return cs, nil
+	}
+	d := &x.schemaDoc
+	if err := d.parse(raw); err != nil {
+		return nil, x.fail("schema", "%v", err)
+	}
+	s = 0
+	if d.nodes[s].n == 0 {
+		return nil, nil
+	}
+	cs := &connectSchema{name: strings.Clone(d.getStr(s, "name"))}
+	fields := d.get(s, "fields")
+	// An envelope's row schema is its after (or before) struct.
+	for _, image := range []string{"after", "before"} {
+		if f := findField(d, fields, image); f >= 0 && d.getStr(f, "type") == "struct" {
+			fields = d.get(f, "fields")
+			break
+		}
+	}
+	if k := d.kind(fields); k != jArray && k != jNull {
+		return nil, x.fail("schema.fields", "want an array, got %s", k)
+	}
+	if d.kind(fields) == jArray {
+		for f := d.nodes[fields].first; f >= 0; f = d.nodes[f].next {
+			cf, err := x.connectField(d, f)
+			if err != nil {
+				return nil, err
+			}
+			cs.row = append(cs.row, cf)
+		}
+	}
+	pruneCache(x.schemas, 256)
+	x.schemas[strings.Clone(raw)] = cs
+	return cs, nil
+}
+
+func findField(d *jdoc, fields int32, name string) int32 {
+	if d.kind(fields) != jArray {
+		return -1
+	}
+	for f := d.nodes[fields].first; f >= 0; f = d.nodes[f].next {
+		if d.getStr(f, "field") == name {
+			return f
+		}
+	}
+	return -1
+}
+
+// connectField reads one field schema: how to decode it and, where the
+// schema says unambiguously, its MySQL type.
+func (x *debeziumDecoder) connectField(d *jdoc, f int32) (connectField, error) {
+	cf := connectField{name: strings.Clone(d.getStr(f, "field"))}
+	if d.kind(f) != jObject || cf.name == "" {
+		return cf, x.fail("schema.fields", "want field schemas with a \"field\" name, got %s", quoteValue(d.compact(f)))
+	}
+	params := d.get(f, "parameters")
+	param := func(k string) string { return d.getStr(params, k) }
+	paramInt := func(k string) (int, bool) {
+		n, err := strconv.Atoi(param(k))
+		return n, err == nil
+	}
+	typ, logical := d.getStr(f, "type"), d.getStr(f, "name")
+	switch logical {
+	case "org.apache.kafka.connect.data.Decimal":
+		scale, ok := paramInt("scale")
+		if !ok || scale < -1000 || scale > 1000 {
+			return cf, x.fail("schema."+cf.name, "decimal without a valid scale parameter: %s", quoteValue(param("scale")))
+		}
+		cf.kind, cf.scale = dkDecimal, scale
+		if p, ok := paramInt("connect.decimal.precision"); ok && p >= 1 && p <= 65 && scale >= 0 && scale <= p {
+			cf.typ = schema.Type{Kind: schema.Decimal, Precision: p, Scale: scale}
+		}
+	case "io.debezium.data.VariableScaleDecimal":
+		cf.kind = dkVarDecimal
+	case "io.debezium.time.Date", "org.apache.kafka.connect.data.Date":
+		cf.kind, cf.typ = dkDate, schema.Type{Kind: schema.Date}
+	case "io.debezium.time.Timestamp", "org.apache.kafka.connect.data.Timestamp":
+		cf.kind, cf.typ = dkTimestampMs, schema.Type{Kind: schema.DateTime, Scale: 3}
+	case "io.debezium.time.MicroTimestamp":
+		cf.kind, cf.typ = dkTimestampUs, schema.Type{Kind: schema.DateTime, Scale: 6}
+	case "io.debezium.time.NanoTimestamp":
+		cf.kind, cf.typ = dkTimestampNs, schema.Type{Kind: schema.DateTime, Scale: 6}
+	case "io.debezium.time.ZonedTimestamp":
+		cf.kind, cf.typ = dkZoned, schema.Type{Kind: schema.Timestamp, Scale: 6}
+	case "io.debezium.time.Time", "org.apache.kafka.connect.data.Time":
+		cf.kind, cf.typ = dkTimeMs, schema.Type{Kind: schema.Time, Scale: 3}
+	case "io.debezium.time.MicroTime":
+		cf.kind, cf.typ = dkTimeUs, schema.Type{Kind: schema.Time, Scale: 6}
+	case "io.debezium.time.NanoTime":
+		cf.kind, cf.typ = dkTimeNs, schema.Type{Kind: schema.Time, Scale: 6}
+	case "io.debezium.time.Year":
+		cf.kind, cf.typ = dkInt, schema.Type{Kind: schema.Year}
+	case "io.debezium.data.Json":
+		cf.kind, cf.typ = dkString, schema.Type{Kind: schema.JSON}
+	case "io.debezium.data.Enum":
+		cf.kind, cf.typ = dkString, schema.Type{Kind: schema.Enum, Labels: splitAllowed(param("allowed"))}
+	case "io.debezium.data.EnumSet":
+		cf.kind, cf.typ = dkString, schema.Type{Kind: schema.Set, Labels: splitAllowed(param("allowed"))}
+	case "io.debezium.data.Bits":
+		cf.kind = dkBits
+		if n, ok := paramInt("length"); ok && n >= 1 && n <= 64 {
+			cf.typ = schema.Type{Kind: schema.Bit, Precision: n}
+		}
+	default:
+		if strings.HasPrefix(logical, "io.debezium.data.geometry.") {
+			cf.kind = dkGeometry
+			break
+		}
+		switch typ {
+		case "boolean":
+			cf.kind, cf.typ = dkBool, schema.Type{Kind: schema.Bool}
+		case "int8":
+			cf.kind, cf.typ = dkInt, schema.Type{Kind: schema.TinyInt}
+		case "int16":
+			cf.kind, cf.typ = dkInt, schema.Type{Kind: schema.SmallInt}
+		case "int32":
+			cf.kind, cf.typ = dkInt, schema.Type{Kind: schema.Int}
+		case "int64":
+			cf.kind, cf.typ = dkInt, schema.Type{Kind: schema.BigInt}
+		case "float", "float32": // JsonConverter writes Connect's FLOAT32 as "float"
+			cf.kind, cf.typ = dkFloat, schema.Type{Kind: schema.Float}
+		case "double", "float64":
+			cf.kind, cf.typ = dkFloat, schema.Type{Kind: schema.Double}
+		case "string":
+			cf.kind = dkString
+		case "bytes":
+			cf.kind = dkBytes
+		case "struct", "array", "map":
+			cf.kind = dkJSON
+		default:
+			cf.kind = dkUntyped
+		}
+	}
+	// column.propagate.source.type names the declared type.
+	if src := param("__debezium.source.column.type"); src != "" {
+		if t, err := schema.ParseType(src); err == nil {
+			cf.typ.Kind, cf.typ.Unsigned = t.Kind, t.Unsigned
+			switch t.Kind {
+			case schema.Decimal:
+				p, okP := paramInt("__debezium.source.column.length")
+				s, okS := paramInt("__debezium.source.column.scale")
+				if okP && p >= 1 && p <= 65 {
+					cf.typ.Precision = p
+					if okS && s >= 0 && s <= p {
+						cf.typ.Scale = s
+					}
+				}
+			case schema.Char, schema.VarChar, schema.Binary, schema.VarBinary, schema.Bit:
+				if p, ok := paramInt("__debezium.source.column.length"); ok && p >= 0 {
+					cf.typ.Precision = p
+				}
+			}
+		}
+	}
+	return cf, nil
+}
+
+// splitAllowed splits the allowed parameter of Enum and EnumSet. Debezium
+// joins the labels with ",", so a label holding a comma cannot be told
+// apart; such types are best taken from the catalog.
+func splitAllowed(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.Clone(s), ",")
+}

@@ -1,0 +1,351 @@
+package cdc
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/binlake/binlake/schema"
+)
+
+const dbzSource = `{"version":"2.7.0.Final","connector":"mysql","name":"dbserver1","ts_ms":1714559400000,"snapshot":"false",` +
+	`"db":"shop","table":"orders","server_id":1,"gtid":null,"file":"mysql-bin.000042","pos":1534,"row":2,"thread":7,"query":null}`
+
+// dbzEnvelope writes a schemas.enable=true create event whose after image
+// has the one column c with the given field schema and JSON value.
+func dbzEnvelope(fieldSchema, value string) string {
+	return `{"schema":{"type":"struct","name":"dbserver1.shop.orders.Envelope","optional":false,"fields":[` +
+		`{"type":"struct","field":"before","optional":true,"name":"dbserver1.shop.orders.Value","fields":[` + fieldSchema + `]},` +
+		`{"type":"struct","field":"after","optional":true,"name":"dbserver1.shop.orders.Value","fields":[` + fieldSchema + `]},` +
+		`{"type":"struct","field":"source","fields":[]},{"type":"string","field":"op"},{"type":"int64","field":"ts_ms","optional":true}]},` +
+		`"payload":{"before":null,"after":{"c":` + value + `},"source":` + dbzSource + `,"op":"c","ts_ms":1714559409999}}`
+}
+
+// dbzOne decodes a one-column event and returns the column.
+func dbzOne(t *testing.T, fieldSchema, value string) Column {
+	t.Helper()
+	changes := decode(t, newDecoder(t, Options{Format: "debezium"}), record(dbzEnvelope(fieldSchema, value)))
+	return column(t, changes[0].Columns, "c")
+}
+
+func b64(b ...byte) string { return `"` + base64.StdEncoding.EncodeToString(b) + `"` }
+
+func decimalField(precision, scale string) string {
+	return `{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,` +
+		`"parameters":{"scale":"` + scale + `","connect.decimal.precision":"` + precision + `"},"field":"c"}`
+}
+
+func TestDebeziumEnvelope(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	rec := record(dbzEnvelope(`{"type":"int32","field":"c"}`, "5"))
+	rec.Key = []byte(`{"schema":{"type":"struct","fields":[{"type":"int32","field":"id"}]},"payload":{"id":5}}`)
+	c := decode(t, dec, rec)[0]
+	if c.Op != Insert || c.Database != "shop" || c.Table != "orders" {
+		t.Errorf("got %s %s.%s, want insert shop.orders", c.Op, c.Database, c.Table)
+	}
+	// source.ts_ms, never the payload's ts_ms.
+	if want := time.UnixMilli(1714559400000).UTC(); !c.EventTime.Equal(want) {
+		t.Errorf("EventTime = %s, want %s", c.EventTime, want)
+	}
+	if c.Pos != (Pos{File: 42, Offset: 1534, Row: 2}) {
+		t.Errorf("Pos = %+v, want {42 1534 2}", c.Pos)
+	}
+	if len(c.Key) != 1 || c.Key[0] != "id" {
+		t.Errorf("Key = %v, want [id] from the record key", c.Key)
+	}
+	rec.Key = []byte(`{"id":5,"region":"eu"}`)
+	if c := decode(t, dec, rec)[0]; strings.Join(c.Key, ",") != "id,region" {
+		t.Errorf("Key = %v, want [id region] from a schemaless key", c.Key)
+	}
+	rec.Key = []byte(`not json`)
+	if c := decode(t, dec, rec)[0]; c.Key != nil {
+		t.Errorf("Key = %v, want nil for a key that is not JSON", c.Key)
+	}
+}
+
+func TestDebeziumOps(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	row := func(v string) string { return `{"id":1,"v":"` + v + `"}` }
+	msg := func(op, before, after, snapshot string) string {
+		src := strings.Replace(dbzSource, `"snapshot":"false"`, `"snapshot":`+snapshot, 1)
+		return `{"before":` + before + `,"after":` + after + `,"source":` + src + `,"op":"` + op + `","ts_ms":1}`
+	}
+	for _, tc := range []struct {
+		op, before, after, snapshot string
+		want                        Op
+		image, beforeImage          string
+	}{
+		{"c", "null", row("a"), "false", Insert, "a", ""},
+		{"r", "null", row("a"), `"true"`, Insert, "a", ""},
+		{"r", "null", row("a"), `true`, Insert, "a", ""}, // old versions: a boolean
+		{"r", "null", row("a"), `"last"`, Insert, "a", ""},
+		{"u", row("a"), row("b"), "false", Update, "b", "a"},
+		{"d", row("a"), "null", "false", Delete, "a", ""},
+	} {
+		c := decode(t, dec, record(msg(tc.op, tc.before, tc.after, tc.snapshot)))[0]
+		if c.Op != tc.want || column(t, c.Columns, "v").Value.S != tc.image {
+			t.Errorf("op %s: got %s with v=%s, want %s with v=%q", tc.op, c.Op, column(t, c.Columns, "v").Value, tc.want, tc.image)
+		}
+		if tc.beforeImage != "" && (len(c.Before) != 2 || column(t, c.Before, "v").Value.S != tc.beforeImage) {
+			t.Errorf("op %s: Before = %v, want v=%q", tc.op, c.Before, tc.beforeImage)
+		}
+		if tc.beforeImage == "" && c.Before != nil {
+			t.Errorf("op %s: Before = %v, want nil", tc.op, c.Before)
+		}
+	}
+	c := decode(t, dec, record(`{"source":`+dbzSource+`,"op":"t","ts_ms":1}`))[0]
+	if c.Op != Truncate || c.Table != "orders" || c.Columns != nil {
+		t.Errorf("truncate: got %+v", c)
+	}
+	decodeErr(t, dec, record(msg("x", "null", row("a"), "false")), `debezium: op: unknown operation "x"`)
+	decodeErr(t, dec, record(msg("d", "null", "null", "false")), "debezium: before: want the row image of op \"d\", got null")
+	decodeErr(t, dec, record(strings.Replace(msg("c", "null", row("a"), "false"), "mysql-bin.000042", "mysql-bin", 1)),
+		`debezium: source.file: binlog file name "mysql-bin" has no numeric suffix`)
+}
+
+func TestDebeziumSkips(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	for _, tc := range []struct {
+		name  string
+		value []byte
+		want  Skip
+	}{
+		{"tombstone", nil, Tombstone},
+		{"tombstone with schema", []byte(`{"schema":null,"payload":null}`), Tombstone},
+		{"begin", []byte(`{"status":"BEGIN","id":"x:10","ts_ms":1,"event_count":null,"data_collections":null}`), TxMarker},
+		{"end", []byte(`{"status":"END","id":"x:10","ts_ms":2,"event_count":2,"data_collections":[]}`), TxMarker},
+		{"heartbeat", []byte(`{"ts_ms":1714559400000}`), Heartbeat},
+		{"heartbeat with schema", []byte(`{"schema":{"type":"struct","name":"io.debezium.connector.common.Heartbeat","fields":[{"type":"int64","field":"ts_ms"}]},"payload":{"ts_ms":1}}`), Heartbeat},
+		{"schema change without table", []byte(`{"source":` + strings.Replace(dbzSource, `"table":"orders"`, `"table":null`, 1) +
+			`,"databaseName":"shop","ddl":"CREATE DATABASE shop","tableChanges":[]}`), SchemaTopic},
+	} {
+		out, skip, err := dec.Decode(nil, &Record{Topic: "dbserver1", Value: tc.value, Timestamp: testTimestamp})
+		if err != nil || skip != tc.want || len(out) != 0 {
+			t.Errorf("%s: got %d changes, skip %q, err %v; want skip %q", tc.name, len(out), skip, err, tc.want)
+		}
+	}
+}
+
+func TestDebeziumSchemaChange(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	msg := `{"source":` + strings.Replace(dbzSource, `"table":"orders"`, `"table":"a,b"`, 1) +
+		`,"databaseName":"shop","ddl":"DROP TABLE a, b","tableChanges":[]}`
+	out := decode(t, dec, record(msg))
+	if len(out) != 2 || out[0].Table != "a" || out[1].Table != "b" || out[0].Op != DDL || out[0].SQL != "DROP TABLE a, b" || out[0].Pos != (Pos{42, 1534, 2}) {
+		t.Errorf("got %+v, want DDL of a and b", out)
+	}
+	msg = `{"source":` + dbzSource + `,"databaseName":"shop","ddl":"ALTER TABLE orders ADD x int",` +
+		`"tableChanges":[{"type":"ALTER","id":"\"shop\".\"ord\"\"ers\"","table":{}}]}`
+	out = decode(t, dec, record(msg))
+	if len(out) != 1 || out[0].Database != "shop" || out[0].Table != `ord"ers` {
+		t.Errorf("got %+v, want DDL of shop.ord\"ers", out)
+	}
+}
+
+func TestDebeziumUnwrapped(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	rec := &Record{Topic: "dbserver1.shop.orders", Offset: 9, Timestamp: testTimestamp}
+	for _, tc := range []struct {
+		msg  string
+		want Op
+	}{
+		{`{"id":1}`, Update}, // no __op: an upsert
+		{`{"id":1,"__op":"c"}`, Insert},
+		{`{"id":1,"__op":"r"}`, Insert},
+		{`{"id":1,"__op":"u"}`, Update},
+		{`{"id":1,"__op":"d","__deleted":"true"}`, Delete},
+		{`{"id":1,"__deleted":"true"}`, Delete},
+		{`{"id":1,"__deleted":"false"}`, Update},
+	} {
+		rec.Value = []byte(tc.msg)
+		c := decode(t, dec, rec)[0]
+		if c.Op != tc.want || c.Database != "shop" || c.Table != "orders" || len(c.Columns) != 1 || c.Columns[0].Name != "id" {
+			t.Errorf("%s: got %s %s.%s %v, want %s of shop.orders with only id", tc.msg, c.Op, c.Database, c.Table, c.Columns, tc.want)
+		}
+		if c.Pos != (Pos{0, 9, 0}) || !c.EventTime.Equal(testTimestamp) {
+			t.Errorf("%s: Pos %+v, EventTime %s; want the Kafka offset and timestamp", tc.msg, c.Pos, c.EventTime)
+		}
+	}
+	rec.Value = []byte(`{"id":1,"__op":"u","__db":"s3","__table":"o7","__source_ts_ms":1714559400000,"__source_file":"mysql-bin.000042","__source_pos":1534,"__source_row":1,"__ts_ms":1714559409999}`)
+	c := decode(t, dec, rec)[0]
+	if c.Database != "s3" || c.Table != "o7" || c.Pos != (Pos{42, 1534, 1}) || !c.EventTime.Equal(time.UnixMilli(1714559400000)) || len(c.Columns) != 1 {
+		t.Errorf("metadata fields: got %+v", c)
+	}
+	// With a schema (schemas.enable=true after ExtractNewRecordState).
+	rec.Value = []byte(`{"schema":{"type":"struct","name":"dbserver1.shop.orders.Value","fields":[` +
+		`{"type":"int64","field":"id"},{"type":"int32","name":"io.debezium.time.Date","field":"d"},{"type":"string","field":"__op"}]},` +
+		`"payload":{"id":1,"d":19844,"__op":"c"}}`)
+	c = decode(t, dec, rec)[0]
+	if c.Op != Insert || len(c.Columns) != 2 {
+		t.Fatalf("with schema: got %+v", c)
+	}
+	wantValue(t, column(t, c.Columns, "d"), schema.DateDays(19844))
+	if typ := column(t, c.Columns, "id").Type; typ.Kind != schema.BigInt {
+		t.Errorf("id Type = %s, want bigint", typ)
+	}
+
+	rec.Topic = "orders"
+	rec.Value = []byte(`{"id":1}`)
+	decodeErr(t, dec, rec, `debezium: no database and table in the record and topic "orders" is not <prefix>.<db>.<table>`)
+	rec.Topic = "dbserver1.shop.orders"
+	rec.Value = []byte(`{"id":1,"__op":"x"}`)
+	decodeErr(t, dec, rec, `debezium: __op: unknown operation "x"`)
+	rec.Value = []byte(`{"id":1,"__op":0}`)
+	decodeErr(t, dec, rec, `not a debezium change event:`, `(looks like rowjson)`)
+}
+
+func TestDebeziumSchemaless(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	msg := `{"before":null,"after":{"i":-5,"big":18446744073709551615,"huge":123456789012345678901234567890,` +
+		`"d":12.30,"e":1.5e3,"s":"x","b":true,"n":null,"o":{"a": [1, 2]}},"source":` + dbzSource + `,"op":"c"}`
+	cols := decode(t, dec, record(msg))[0].Columns
+	wantValue(t, column(t, cols, "i"), schema.IntValue(-5))
+	wantValue(t, column(t, cols, "big"), schema.UintValue(18446744073709551615))
+	wantValue(t, column(t, cols, "huge"), schema.DecimalValue("123456789012345678901234567890"))
+	wantValue(t, column(t, cols, "d"), schema.DecimalValue("12.30"))
+	wantValue(t, column(t, cols, "e"), schema.DecimalValue("1500"))
+	wantValue(t, column(t, cols, "s"), schema.StringValue("x"))
+	wantValue(t, column(t, cols, "b"), schema.BoolValue(true))
+	wantValue(t, column(t, cols, "n"), schema.NullValue())
+	wantValue(t, column(t, cols, "o"), schema.StringValue(`{"a":[1,2]}`))
+	for _, c := range cols {
+		if c.Type.Kind != schema.Unknown {
+			t.Errorf("%s: Type %s without a schema", c.Name, c.Type)
+		}
+	}
+}
+
+func TestDebeziumDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		precision, scale string
+		unscaled         []byte
+		want             string
+	}{
+		{"10", "2", []byte{0xCF, 0xC7}, "-123.45"}, // -12345
+		{"10", "2", []byte{0x30, 0x39}, "123.45"},
+		{"10", "2", []byte{0x00}, "0.00"},
+		{"10", "3", []byte{0xFB}, "-0.005"},
+		{"10", "0", []byte{0x01}, "1"},
+		{"10", "0", []byte{0xFF}, "-1"},
+		{"20", "0", []byte{0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, "18446744073709551615"},             // bigint unsigned, precise
+		{"65", "30", append([]byte{0x80}, make([]byte, 19)...), "-730750818665451459.101842416358141509827966271488"}, // -2^159
+	} {
+		c := dbzOne(t, decimalField(tc.precision, tc.scale), b64(tc.unscaled...))
+		if c.Value.Kind != schema.DecimalV || c.Value.S != tc.want {
+			t.Errorf("%x scale %s = %s %q, want %q", tc.unscaled, tc.scale, c.Value.Kind, c.Value.S, tc.want)
+		}
+		if c.Type.Kind != schema.Decimal || itoa(c.Type.Precision) != tc.precision || itoa(c.Type.Scale) != tc.scale {
+			t.Errorf("Type = %s, want decimal(%s,%s)", c.Type, tc.precision, tc.scale)
+		}
+	}
+	decodeErr(t, newDecoder(t, Options{Format: "debezium"}), record(dbzEnvelope(decimalField("10", "2"), `"!!"`)),
+		"debezium: after.c: want a base64 decimal, got string")
+	decodeErr(t, newDecoder(t, Options{Format: "debezium"}), record(dbzEnvelope(decimalField("10", "x"), `"AA=="`)),
+		`debezium: schema.c: decimal without a valid scale parameter: "x"`)
+}
+
+func TestDebeziumTemporal(t *testing.T) {
+	at := time.Date(2024, 5, 1, 18, 30, 0, 123456000, time.UTC)
+	field := func(typ, name string) string {
+		return `{"type":"` + typ + `","optional":true,"name":"` + name + `","version":1,"field":"c"}`
+	}
+	// DATETIME(0–3) arrives as epoch ms, DATETIME(4–6) as epoch µs; both are wall clocks.
+	c := dbzOne(t, field("int64", "io.debezium.time.Timestamp"), itoa(int(at.UnixMilli())))
+	wantValue(t, c, schema.DateTimeMicros(at.UnixMilli()*1000))
+	if c.Type.Kind != schema.DateTime {
+		t.Errorf("Type = %s, want datetime", c.Type)
+	}
+	wantValue(t, dbzOne(t, field("int64", "io.debezium.time.MicroTimestamp"), itoa(int(at.UnixMicro()))), schema.DateTimeMicros(at.UnixMicro()))
+	wantValue(t, dbzOne(t, field("int64", "io.debezium.time.NanoTimestamp"), itoa(int(at.UnixNano()))), schema.DateTimeMicros(at.UnixMicro()))
+	wantValue(t, dbzOne(t, field("int64", "org.apache.kafka.connect.data.Timestamp"), itoa(int(at.UnixMilli()))), schema.DateTimeMicros(at.UnixMilli()*1000))
+	wantValue(t, dbzOne(t, field("int64", "io.debezium.time.NanoTimestamp"), "-1"), schema.DateTimeMicros(-1))
+
+	// TIMESTAMP: ISO-8601 with 0 to 9 fraction digits.
+	for in, want := range map[string]time.Time{
+		`"2024-05-01T18:30:00Z"`:           time.Date(2024, 5, 1, 18, 30, 0, 0, time.UTC),
+		`"2024-05-01T18:30:00.1Z"`:         time.Date(2024, 5, 1, 18, 30, 0, 100e6, time.UTC),
+		`"2024-05-01T18:30:00.123456Z"`:    time.Date(2024, 5, 1, 18, 30, 0, 123456e3, time.UTC),
+		`"2024-05-01T18:30:00.123456789Z"`: time.Date(2024, 5, 1, 18, 30, 0, 123456e3, time.UTC),
+		`"2024-05-01T18:30:00+08:00"`:      time.Date(2024, 5, 1, 10, 30, 0, 0, time.UTC),
+	} {
+		c := dbzOne(t, field("string", "io.debezium.time.ZonedTimestamp"), in)
+		wantValue(t, c, schema.TimestampMicros(want.UnixMicro()))
+		if c.Type.Kind != schema.Timestamp {
+			t.Errorf("Type = %s, want timestamp", c.Type)
+		}
+	}
+	decodeErr(t, newDecoder(t, Options{Format: "debezium"}), record(dbzEnvelope(field("string", "io.debezium.time.ZonedTimestamp"), `"2024-05-01 18:30:00"`)),
+		"debezium: after.c: want an ISO-8601 timestamp with an offset")
+
+	wantValue(t, dbzOne(t, field("int32", "io.debezium.time.Date"), "-1"), schema.DateDays(-1))
+	wantValue(t, dbzOne(t, field("int32", "org.apache.kafka.connect.data.Date"), "19844"), schema.DateDays(19844))
+	const maxTime = (838*3600 + 59*60 + 59) * 1_000_000
+	wantValue(t, dbzOne(t, field("int64", "io.debezium.time.MicroTime"), itoa(-maxTime)), schema.TimeMicros(-maxTime))
+	wantValue(t, dbzOne(t, field("int32", "io.debezium.time.Time"), "3723004"), schema.TimeMicros(3723004000))
+	wantValue(t, dbzOne(t, field("int64", "io.debezium.time.NanoTime"), "3723004000001"), schema.TimeMicros(3723004000))
+	wantValue(t, dbzOne(t, field("int32", "io.debezium.time.Year"), "2024"), schema.IntValue(2024))
+}
+
+func TestDebeziumOtherTypes(t *testing.T) {
+	c := dbzOne(t, `{"type":"string","name":"io.debezium.data.Enum","parameters":{"allowed":"new,paid"},"field":"c"}`, `"paid"`)
+	wantValue(t, c, schema.StringValue("paid"))
+	if c.Type.Kind != schema.Enum || strings.Join(c.Type.Labels, "|") != "new|paid" {
+		t.Errorf("Type = %s, want enum('new','paid')", c.Type)
+	}
+	c = dbzOne(t, `{"type":"string","name":"io.debezium.data.EnumSet","parameters":{"allowed":"a,b,c"},"field":"c"}`, `"a,c"`)
+	wantValue(t, c, schema.StringValue("a,c"))
+	if c.Type.Kind != schema.Set {
+		t.Errorf("Type = %s, want set", c.Type)
+	}
+	c = dbzOne(t, `{"type":"string","name":"io.debezium.data.Json","field":"c"}`, `"{\"a\":1}"`)
+	wantValue(t, c, schema.StringValue(`{"a":1}`))
+	if c.Type.Kind != schema.JSON {
+		t.Errorf("Type = %s, want json", c.Type)
+	}
+	c = dbzOne(t, `{"type":"bytes","name":"io.debezium.data.Bits","parameters":{"length":"10"},"field":"c"}`, b64(0x01, 0x02))
+	wantValue(t, c, schema.IntValue(513)) // little-endian
+	if c.Type.Kind != schema.Bit || c.Type.Precision != 10 {
+		t.Errorf("Type = %s, want bit(10)", c.Type)
+	}
+	wantValue(t, dbzOne(t, `{"type":"bytes","name":"io.debezium.data.Bits","parameters":{"length":"64"},"field":"c"}`,
+		b64(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)), schema.UintValue(18446744073709551615))
+	wantValue(t, dbzOne(t, `{"type":"bytes","field":"c"}`, b64(0, 0xff, 0x80)), schema.BytesValue([]byte{0, 0xff, 0x80}))
+	wantValue(t, dbzOne(t, `{"type":"boolean","field":"c"}`, "true"), schema.BoolValue(true))
+	wantValue(t, dbzOne(t, `{"type":"double","field":"c"}`, "0.1"), schema.FloatValue(0.1))
+	wantValue(t, dbzOne(t, `{"type":"float","field":"c"}`, `"NaN"`), schema.FloatValue(nan()))
+	wantValue(t, dbzOne(t, `{"type":"string","field":"c"}`, `"x"`), schema.StringValue("x"))
+	for typ, kind := range map[string]schema.Kind{"int8": schema.TinyInt, "int16": schema.SmallInt, "int32": schema.Int, "int64": schema.BigInt} {
+		c := dbzOne(t, `{"type":"`+typ+`","field":"c"}`, "-7")
+		wantValue(t, c, schema.IntValue(-7))
+		if c.Type.Kind != kind {
+			t.Errorf("%s: Type = %s, want %s", typ, c.Type, kind)
+		}
+	}
+	// column.propagate.source.type names the declared type.
+	c = dbzOne(t, `{"type":"int16","parameters":{"__debezium.source.column.type":"TINYINT UNSIGNED","__debezium.source.column.length":"3"},"field":"c"}`, "200")
+	if c.Type.Kind != schema.TinyInt || !c.Type.Unsigned {
+		t.Errorf("Type = %s, want tinyint unsigned", c.Type)
+	}
+	wantValue(t, dbzOne(t, `{"type":"int32","field":"c"}`, "null"), schema.NullValue())
+	decodeErr(t, newDecoder(t, Options{Format: "debezium"}), record(dbzEnvelope(`{"type":"int32","field":"c"}`, `"5"`)),
+		`debezium: after.c: want an integer, got string "\"5\""`)
+	decodeErr(t, newDecoder(t, Options{Format: "debezium"}), record(dbzEnvelope(`{"type":"int32","field":"c"}`, `1.5`)),
+		`debezium: after.c: want an integer, got number "1.5"`)
+}
+
+func TestDebeziumSchemaCache(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"}).(*debeziumDecoder)
+	msg := dbzEnvelope(`{"type":"int32","field":"c"}`, "1")
+	for i := 0; i < 3; i++ {
+		decode(t, dec, record(msg))
+	}
+	if len(dec.schemas) != 1 {
+		t.Errorf("%d cached schemas, want 1", len(dec.schemas))
+	}
+	// A different schema for the same table is parsed anew.
+	c := decode(t, dec, record(dbzEnvelope(`{"type":"int64","field":"c"}`, "1")))[0].Columns[0]
+	if c.Type.Kind != schema.BigInt {
+		t.Errorf("Type = %s after a schema change, want bigint", c.Type)
+	}
+}

@@ -1,0 +1,294 @@
+package cdc
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Options configures a Decoder.
+type Options struct {
+	// Format is the message format: "canal", "debezium", "maxwell" or
+	// "rowjson".
+	Format string
+	// SourceLocation is the zone in which Canal formats TIMESTAMP values
+	// (its JVM's zone) and in which rowjson and Maxwell timestamp strings
+	// without an offset are read; nil means UTC.
+	SourceLocation *time.Location
+	// AESKey decrypts messages in binlake's AES-GCM envelope and Maxwell's
+	// own AES-CBC encryption: 16, 24 or 32 bytes; nil when messages are
+	// not encrypted. It never appears in an error.
+	AESKey []byte
+	// EventTimeField names the rowjson field holding the event time; ""
+	// uses the Kafka record timestamp. Other formats ignore it.
+	EventTimeField string
+}
+
+// Formats lists the values Options.Format accepts.
+var Formats = []string{"canal", "debezium", "maxwell", "rowjson"}
+
+// New returns a Decoder for o.Format.
+func New(o Options) (Decoder, error) {
+	b := base{format: o.Format, loc: o.SourceLocation}
+	if b.loc == nil {
+		b.loc = time.UTC
+	}
+	if o.AESKey != nil {
+		block, err := aes.NewCipher(o.AESKey)
+		if err != nil {
+			return nil, fmt.Errorf("cdc: AES key must be 16, 24 or 32 bytes, not %d", len(o.AESKey))
+		}
+		if b.gcm, err = cipher.NewGCMWithNonceSize(block, nonceSize); err != nil {
+			return nil, fmt.Errorf("cdc: %w", err)
+		}
+		b.block = block
+	}
+	switch o.Format {
+	case "canal":
+		b.doc.shallow = []string{"sqlType"} // never read
+		return &canalDecoder{base: b, types: map[string][]canalColumn{}}, nil
+	case "debezium":
+		b.doc.shallow = []string{"schema"} // cached by its text
+		return &debeziumDecoder{base: b, schemas: map[string]*connectSchema{}}, nil
+	case "maxwell":
+		return &maxwellDecoder{base: b}, nil
+	case "rowjson":
+		return &rowjsonDecoder{base: b, eventTimeField: o.EventTimeField}, nil
+	}
+	return nil, fmt.Errorf("cdc: unknown format %q (want canal, debezium, maxwell or rowjson)", o.Format)
+}
+
+// base holds what every decoder shares: the parsed message, the zone, the
+// ciphers and the memory row images are carved from.
+type base struct {
+	format string
+	loc    *time.Location
+	gcm    cipher.AEAD  // nil without a key
+	block  cipher.Block // nil without a key
+	doc    jdoc
+	chunk  []Column // unused columns of the current chunk
+}
+
+// columnChunk is how many columns one allocation serves.
+const columnChunk = 128 // 18 KiB: still a small allocation
+
+// columns returns an empty slice with room for n columns. Small row images
+// share one allocation (a retained Change keeps its chunk alive, at most
+// columnChunk columns); the capacity is exactly n, so appending to one
+// row's slice never reaches another's.
+func (b *base) columns(n int) []Column {
+	if n > columnChunk/4 {
+		return make([]Column, 0, n)
+	}
+	if n > len(b.chunk) {
+		b.chunk = make([]Column, columnChunk)
+	}
+	cols := b.chunk[:0:n]
+	b.chunk = b.chunk[n:]
+	return cols
+}
+
+// settle returns a decode's result, or dst as it came if the decode
+// failed: a record that fails adds no changes.
+func settle(dst, out []Change, skip Skip, err error) ([]Change, Skip, error) {
+	if err != nil {
+		return dst, NotSkipped, err
+	}
+	return out, skip, nil
+}
+
+var errNoKey = errors.New("encrypted message but no key configured (kafka.encryption)")
+
+// fail returns an error naming the format, the field (if any) and what is
+// wrong.
+func (b *base) fail(field, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if field == "" {
+		return fmt.Errorf("%s: %s", b.format, msg)
+	}
+	return fmt.Errorf("%s: %s: %s", b.format, field, msg)
+}
+
+// load parses a record value into b.doc, opening the AES-GCM envelope if
+// it is one, and checks that the message is a JSON object.
+func (b *base) load(value []byte) error {
+	if len(value) == 0 {
+		return b.fail("", "empty message")
+	}
+	if err := b.doc.parse(string(value)); err != nil {
+		return b.fail("", "invalid JSON: %v", err)
+	}
+	if isEnvelope(&b.doc) {
+		if b.gcm == nil {
+			return fmt.Errorf("%s: %w", b.format, errNoKey)
+		}
+		plain, err := openEnvelope(b.gcm, &b.doc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.format, err)
+		}
+		if err := b.doc.parse(string(plain)); err != nil {
+			return b.fail("", "decrypted message: invalid JSON: %v", err)
+		}
+		if isEnvelope(&b.doc) {
+			return b.fail("", "decrypted message is an envelope again")
+		}
+	}
+	if k := b.doc.nodes[0].kind; k != jObject {
+		return b.fail("", "message is a JSON %s, not an object", k)
+	}
+	return nil
+}
+
+// notFormat is the error of a message that does not look like the
+// decoder's format.
+func (b *base) notFormat(name, why string) error {
+	msg := fmt.Sprintf("not a %s: %s", name, why)
+	if other := looksLike(&b.doc, 0); other != "" && other != b.format {
+		msg += " (looks like " + other + ")"
+	}
+	return errors.New(msg)
+}
+
+// looksLike names the format a parsed message looks like, following
+// FORMATS.md "Telling them apart", or "".
+func looksLike(d *jdoc, root int32) string {
+	if d.kind(root) != jObject {
+		return ""
+	}
+	has := func(k string) bool { return d.get(root, k) >= 0 }
+	data := d.kind(d.get(root, "data"))
+	op := d.kind(d.get(root, "__op"))
+	switch {
+	case isEnvelope(d):
+		return "an AES-GCM envelope"
+	case has("isDdl") && (data == jArray || data == jNull):
+		return "canal"
+	case has("payload") || has("op") && has("source"):
+		return "debezium"
+	case op == jString:
+		return "debezium (unwrapped)"
+	case op == jNumber:
+		return "rowjson"
+	case d.kind(d.get(root, "type")) == jString && (data == jObject || isMaxwellType(d.getStr(root, "type"))),
+		d.nodes[root].n == 1 && has("encrypted"):
+		return "maxwell"
+	}
+	return ""
+}
+
+// isMaxwellType reports whether s is one of the types Maxwell writes.
+func isMaxwellType(s string) bool {
+	switch s {
+	case "insert", "update", "delete", "bootstrap-start", "bootstrap-insert", "bootstrap-complete",
+		"database-create", "database-alter", "database-drop", "table-create", "table-alter", "table-drop":
+		return true
+	}
+	return false
+}
+
+// duplicateColumn returns the name of a column that occurs twice in cols.
+func duplicateColumn(cols []Column) (string, bool) {
+	if len(cols) <= 32 {
+		for i := 1; i < len(cols); i++ {
+			for j := 0; j < i; j++ {
+				if cols[i].Name == cols[j].Name {
+					return cols[i].Name, true
+				}
+			}
+		}
+		return "", false
+	}
+	seen := make(map[string]struct{}, len(cols))
+	for _, c := range cols {
+		if _, ok := seen[c.Name]; ok {
+			return c.Name, true
+		}
+		seen[c.Name] = struct{}{}
+	}
+	return "", false
+}
+
+// mergeBefore returns the full before image of an update: after, with the
+// columns of old (the changed columns' old values) replacing theirs and
+// columns only old has appended.
+func (b *base) mergeBefore(after, old []Column) []Column {
+	before := b.columns(len(after) + len(old))[:len(after)]
+	copy(before, after)
+	for _, o := range old {
+		replaced := false
+		for i := range before {
+			if before[i].Name == o.Name {
+				before[i] = o
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			before = append(before, o)
+		}
+	}
+	return before
+}
+
+// internKey returns names as a slice, reusing last when it holds the same
+// names, so that the records of one table share one Key slice.
+func internKey(last *[]string, names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	if len(*last) == len(names) {
+		same := true
+		for i := range names {
+			if (*last)[i] != names[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return *last
+		}
+	}
+	k := make([]string, len(names))
+	copy(k, names)
+	*last = k
+	return k
+}
+
+// pruneCache empties a cache map that has grown past n entries, so that a
+// stream of ever-new keys cannot grow it without bound.
+func pruneCache[V any](m map[string]V, n int) {
+	if len(m) >= n {
+		clear(m)
+	}
+}
+
+// untypedRow converts the members of obj, except those skip names, by
+// untypedValue with SET arrays (Maxwell, rowjson).
+func untypedRow(b *base, d *jdoc, obj int32, field string, skip func(string) bool) ([]Column, error) {
+	cols := make([]Column, 0, d.nodes[obj].n)
+	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
+		name := d.key(m)
+		if skip != nil && skip(name) {
+			continue
+		}
+		v, err := untypedValue(d, m, true)
+		if err != nil {
+			return nil, b.fail(joinField(field, name), "%v", err)
+		}
+		cols = append(cols, Column{Name: name, Value: v})
+	}
+	if name, dup := duplicateColumn(cols); dup {
+		return nil, b.fail(joinField(field, name), "column appears twice")
+	}
+	return cols, nil
+}
+
+// joinField names a member of a row image in errors: data.id, or id.
+func joinField(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}

@@ -1,0 +1,167 @@
+package cdc
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestJSONParse(t *testing.T) {
+	var d jdoc
+	src := ` {"a": [1, -2.5e+3, "x\"y\u00e9\ud83d\ude00", true, false, null], "b": {}, "c": [], "a": 0} `
+	if err := d.parse(src); err != nil {
+		t.Fatal(err)
+	}
+	a := d.get(0, "a")
+	if d.nodes[a].kind != jArray || d.nodes[a].n != 6 {
+		t.Fatalf("a = %+v", d.nodes[a])
+	}
+	var got []string
+	for c := d.nodes[a].first; c >= 0; c = d.nodes[c].next {
+		switch d.nodes[c].kind {
+		case jString:
+			got = append(got, d.str(c))
+		default:
+			got = append(got, d.compact(c))
+		}
+	}
+	if want := `1|-2.5e+3|x"yé😀|true|false|null`; strings.Join(got, "|") != want {
+		t.Errorf("elements %q, want %q", strings.Join(got, "|"), want)
+	}
+	if d.compact(0) != `{"a":[1,-2.5e+3,"x\"y\u00e9\ud83d\ude00",true,false,null],"b":{},"c":[],"a":0}` {
+		t.Errorf("compact = %s", d.compact(0))
+	}
+	if d.nodes[d.get(0, "b")].kind != jObject || d.get(0, "zz") != -1 {
+		t.Error("get")
+	}
+
+	for _, bad := range []string{``, `{`, `{"a"}`, `{"a":}`, `[1,]`, `{"a":1,}`, `01`, `1.`, `.5`, `-`, `1e`, `+1`,
+		`"\x"`, "\"a\tb\"", `"\u12"`, `tru`, `nul`, `{} {}`, `[1 2]`, `NaN`, `"abc`, strings.Repeat("[", 201) + strings.Repeat("]", 201)} {
+		if err := d.parse(bad); err == nil {
+			t.Errorf("parse(%q) succeeded", bad)
+		}
+	}
+}
+
+// FuzzJSON checks the parser against encoding/json: the same documents are
+// valid, strings unescape alike and compact text means the same.
+func FuzzJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2,{"b":null}]}`, `"\ud800"`, `"\ud83d\ude00x"`, `-0.0e-0`, `[]`, `{"a" : "b\\n" }`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) || strings.Count(s, "[")+strings.Count(s, "{") >= maxDepth {
+			return
+		}
+		var d jdoc
+		err := d.parse(s)
+		if valid := json.Valid([]byte(s)); valid != (err == nil) {
+			t.Fatalf("parse(%q): err %v, json.Valid %v", s, err, valid)
+		}
+		// Shallow root members are checked just as strictly.
+		shallow := jdoc{shallow: []string{"a", "b", "schema", ""}}
+		if serr := shallow.parse(s); (serr == nil) != (err == nil) {
+			t.Fatalf("parse(%q): err %v, with shallow members %v", s, err, serr)
+		}
+		if err != nil {
+			return
+		}
+		if shallow.compact(0) != d.compact(0) {
+			t.Fatalf("compact(%q) = %q, with shallow members %q", s, d.compact(0), shallow.compact(0))
+		}
+		var want, got any
+		if err := json.Unmarshal([]byte(s), &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(d.compact(0)), &got); err != nil {
+			t.Fatalf("compact(%q) = %q: %v", s, d.compact(0), err)
+		}
+		wb, _ := json.Marshal(want)
+		gb, _ := json.Marshal(got)
+		if string(wb) != string(gb) {
+			t.Fatalf("compact(%q) = %q means %s, want %s", s, d.compact(0), gb, wb)
+		}
+		if d.nodes[0].kind == jString {
+			if ws, _ := want.(string); d.str(0) != ws {
+				t.Fatalf("str(%q) = %q, want %q", s, d.str(0), ws)
+			}
+		}
+	})
+}
+
+func TestPlainDecimal(t *testing.T) {
+	for in, want := range map[string]string{
+		"12.30": "12.30", "-0.50": "-0.50", "0": "0", "-0": "-0", "+1": "1", ".5": "0.5", "1.": "1", "-.5": "-0.5",
+		"1E+3": "1000", "1.5E-3": "0.0015", "-1.50e2": "-150", "1.55e1": "15.5", "10e-5": "0.00010", "0.5e-1": "0.05",
+		"123e0": "123", "007": "007", "1e400": "1" + strings.Repeat("0", 400),
+	} {
+		if got, ok := plainDecimal(in); !ok || got != want {
+			t.Errorf("plainDecimal(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "-", ".", "1..2", "1e", "1e401", "e5", "1,5", "NaN", "0x10", "1 2", "--1", "1e+-2"} {
+		if got, ok := plainDecimal(bad); ok {
+			t.Errorf("plainDecimal(%q) = %q, want failure", bad, got)
+		}
+	}
+}
+
+func TestParseCivil(t *testing.T) {
+	// daysFromCivil agrees with the time package over a wide range.
+	for d := time.Date(-400, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 10000; d = d.AddDate(0, 0, 97) {
+		if got, want := daysFromCivil(d.Year(), int(d.Month()), d.Day()), d.Unix()/86400; got != want {
+			t.Fatalf("daysFromCivil(%s) = %d, want %d", d.Format("2006-01-02"), got, want)
+		}
+	}
+	for _, bad := range []string{"2024-1-01", "2024-01-01 1:00:00", "2024-01-01 24:00:00", "2024-01-01 00:60:00",
+		"2024-01-01 00:00:60", "2024-01-01 00:00:00.", "2024-01-01 00:00:00.1234567890", "2024-01-01x", "2024/01/01", "2024-01-32"} {
+		if _, err := parseCivil(bad, false); err == nil {
+			t.Errorf("parseCivil(%q) succeeded", bad)
+		}
+	}
+	if _, err := parseCivil("2024-01-01T00:00:00+0800", false); err == nil {
+		t.Error("an offset is accepted only where asked for")
+	}
+	for in, off := range map[string]int{"2024-01-01T00:00:00Z": 0, "2024-01-01T00:00:00+08": 8 * 3600, "2024-01-01T00:00:00-0130": -5400, "2024-01-01T00:00:00+05:45": 20700} {
+		c, err := parseCivil(in, true)
+		if err != nil || !c.zoned || c.offsetSec != off {
+			t.Errorf("parseCivil(%q) = %+v, %v; want offset %d", in, c, err, off)
+		}
+	}
+}
+
+func TestEpochAuto(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"1714559400":    time.Unix(1714559400, 0),
+		"1714559400000": time.UnixMilli(1714559400000),
+		"99999999999":   time.Unix(99999999999, 0),
+		"100000000000":  time.UnixMilli(100000000000),
+		"0":             time.Unix(0, 0),
+		"-5":            time.Unix(-5, 0),
+	} {
+		if got, ok := epochAuto(in); !ok || !got.Equal(want) {
+			t.Errorf("epochAuto(%s) = %s, %v; want %s", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"1e300", "x", ""} {
+		if _, ok := epochAuto(bad); ok {
+			t.Errorf("epochAuto(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestHasStringStop(t *testing.T) {
+	// Every byte value in every position of a word.
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			want := c < 0x20 || c == '"' || c == '\\'
+			if got := hasStringStop(load64(string(b), 0)); got != want {
+				t.Fatalf("byte %#x at %d: got %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}

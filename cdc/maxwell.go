@@ -1,0 +1,190 @@
+package cdc
+
+import (
+	"strconv"
+	"strings"
+)
+
+// maxwellDecoder decodes Maxwell's JSON messages, including its own
+// AES-CBC encryption (encrypt=data and encrypt=all).
+type maxwellDecoder struct {
+	base
+	inner   jdoc // the decrypted {"data", "old"} of encrypt=data
+	keyBuf  []string
+	lastKey []string
+}
+
+// Decode implements Decoder.
+func (x *maxwellDecoder) Decode(dst []Change, rec *Record) ([]Change, Skip, error) {
+	out, skip, err := x.decode(dst, rec)
+	return settle(dst, out, skip, err)
+}
+
+func (x *maxwellDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, error) {
+	if err := x.load(rec.Value); err != nil {
+		return dst, NotSkipped, err
+	}
+	d := &x.doc
+	if enc := d.get(0, "encrypted"); enc >= 0 && d.nodes[0].n == 1 {
+		// encrypt=all: the whole message is encrypted.
+		plain, err := x.decrypt(d, enc)
+		if err != nil {
+			return dst, NotSkipped, err
+		}
+		if err := d.parse(string(plain)); err != nil {
+			return dst, NotSkipped, x.fail("encrypted", "decrypted message: invalid JSON: %v", err)
+		}
+		if d.nodes[0].kind != jObject || d.get(0, "encrypted") >= 0 && d.nodes[0].n == 1 {
+			return dst, NotSkipped, x.fail("encrypted", "decrypted message is not a plain Maxwell message")
+		}
+	}
+	typ := d.get(0, "type")
+	if d.kind(typ) != jString {
+		return dst, NotSkipped, x.notFormat("maxwell message", `no "type" field`)
+	}
+	ch := Change{Database: d.getStr(0, "database"), Table: d.getStr(0, "table")}
+	ch.EventTime = rec.Timestamp.UTC()
+	if ts := d.get(0, "ts"); d.kind(ts) != jNull {
+		t, ok := epochAuto(d.text(ts))
+		if d.nodes[ts].kind != jNumber || !ok {
+			return dst, NotSkipped, x.fail("ts", "want epoch seconds, got %s", quoteValue(d.compact(ts)))
+		}
+		ch.EventTime = t
+	}
+	var err error
+	if ch.Pos, err = x.pos(rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	switch t := d.str(typ); t {
+	case "insert", "bootstrap-insert":
+		ch.Op = Insert
+	case "update":
+		ch.Op = Update
+	case "delete":
+		ch.Op = Delete
+	case "bootstrap-start", "bootstrap-complete":
+		return dst, NoRowEvent, nil
+	case "heartbeat":
+		return dst, Heartbeat, nil
+	case "database-create", "database-alter", "database-drop", "table-create", "table-alter", "table-drop":
+		ch.Op = DDL
+		ch.SQL = d.getStr(0, "sql")
+		return append(dst, ch), NotSkipped, nil
+	default:
+		if d.kind(d.get(0, "data")) != jObject {
+			return dst, NotSkipped, x.notFormat("maxwell message", "unknown type "+quoteValue(t)+" and no \"data\" object")
+		}
+		return dst, NotSkipped, x.fail("type", "unknown type %s", quoteValue(t))
+	}
+
+	rows, data, old := d, d.get(0, "data"), d.get(0, "old")
+	if enc := d.get(0, "encrypted"); data < 0 && enc >= 0 {
+		// encrypt=data: data and old are encrypted together.
+		plain, err := x.decrypt(d, enc)
+		if err != nil {
+			return dst, NotSkipped, err
+		}
+		if err := x.inner.parse(string(plain)); err != nil {
+			return dst, NotSkipped, x.fail("encrypted", "decrypted data: invalid JSON: %v", err)
+		}
+		rows = &x.inner
+		data, old = rows.get(0, "data"), rows.get(0, "old")
+	}
+	if rows.kind(data) != jObject {
+		if data < 0 {
+			return dst, NotSkipped, x.notFormat("maxwell message", `no "data" object`)
+		}
+		return dst, NotSkipped, x.fail("data", "want an object, got %s", rows.kind(data))
+	}
+	if ch.Columns, err = x.row(rows, data, "data"); err != nil {
+		return dst, NotSkipped, err
+	}
+	if ch.Op == Update {
+		switch rows.kind(old) {
+		case jObject:
+			oldCols, err := x.row(rows, old, "old")
+			if err != nil {
+				return dst, NotSkipped, err
+			}
+			ch.Before = x.mergeBefore(ch.Columns, oldCols)
+		case jNull:
+			// Maxwell leaves out "old" when no column changed.
+			ch.Before = x.mergeBefore(ch.Columns, nil)
+		default:
+			return dst, NotSkipped, x.fail("old", "want an object, got %s", rows.kind(old))
+		}
+	}
+	if ch.Key, err = x.key(); err != nil {
+		return dst, NotSkipped, err
+	}
+	return append(dst, ch), NotSkipped, nil
+}
+
+// decrypt opens an "encrypted" {"iv", "bytes"} object.
+func (x *maxwellDecoder) decrypt(d *jdoc, enc int32) ([]byte, error) {
+	if x.block == nil {
+		return nil, x.fail("encrypted", "%v", errNoKey)
+	}
+	iv, data := d.get(enc, "iv"), d.get(enc, "bytes")
+	if d.kind(iv) != jString || d.kind(data) != jString {
+		return nil, x.fail("encrypted", `want {"iv": base64, "bytes": base64}, got %s`, quoteValue(d.compact(enc)))
+	}
+	plain, err := maxwellDecrypt(x.block, d.str(iv), d.str(data))
+	if err != nil {
+		return nil, x.fail("", "%v", err)
+	}
+	return plain, nil
+}
+
+// pos reads position ("master.000003:4579") and xoffset; without a
+// position it is Pos{0, Kafka offset, xoffset}.
+func (x *maxwellDecoder) pos(rec *Record) (Pos, error) {
+	d := &x.doc
+	var p Pos
+	if xo := d.get(0, "xoffset"); d.kind(xo) != jNull {
+		n, err := strconv.ParseInt(d.text(xo), 10, 64)
+		if d.nodes[xo].kind != jNumber || err != nil {
+			return p, x.fail("xoffset", "want an integer, got %s", quoteValue(d.compact(xo)))
+		}
+		p.Row = n
+	}
+	pm := d.get(0, "position")
+	if d.kind(pm) == jNull {
+		p.Offset = rec.Offset
+		return p, nil
+	}
+	s := d.str(pm)
+	file, off, ok := strings.Cut(s, ":")
+	seq, okSeq := binlogSeq(file)
+	n, err := strconv.ParseInt(off, 10, 64)
+	if d.nodes[pm].kind != jString || !ok || !okSeq || err != nil || n < 0 {
+		return p, x.fail("position", "want \"file.NNNNNN:offset\", got %s", quoteValue(d.compact(pm)))
+	}
+	p.File, p.Offset = seq, n
+	return p, nil
+}
+
+func (x *maxwellDecoder) key() ([]string, error) {
+	d := &x.doc
+	k := d.get(0, "primary_key_columns")
+	switch d.kind(k) {
+	case jNull:
+		return nil, nil
+	case jArray:
+	default:
+		return nil, x.fail("primary_key_columns", "want an array of column names, got %s", d.kind(k))
+	}
+	x.keyBuf = x.keyBuf[:0]
+	for m := d.nodes[k].first; m >= 0; m = d.nodes[m].next {
+		if d.nodes[m].kind != jString {
+			return nil, x.fail("primary_key_columns", "want an array of column names, got %s", quoteValue(d.text(k)))
+		}
+		x.keyBuf = append(x.keyBuf, d.str(m))
+	}
+	return internKey(&x.lastKey, x.keyBuf), nil
+}
+
+// row converts a row image of untyped JSON values.
+func (x *maxwellDecoder) row(d *jdoc, obj int32, field string) ([]Column, error) {
+	return untypedRow(&x.base, d, obj, field, nil)
+}

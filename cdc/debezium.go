@@ -822,7 +822,11 @@ func (x *debeziumDecoder) connectField(d *jdoc, f int32) (connectField, error) {
 		case "int32":
 			cf.kind, cf.typ = dkInt, schema.Type{Kind: schema.Int}
 		case "int64":
-			cf.kind, cf.typ = dkInt, schema.Type{Kind: schema.BigInt}
+			// int64 carries bigint, int unsigned and, wrapped to negative
+			// in the default bigint.unsigned.handling.mode=long, bigint
+			// unsigned: it says nothing certain about the column, so
+			// the catalog's type (or inference) decides.
+			cf.kind = dkInt
 		case "float", "float32": // JsonConverter writes Connect's FLOAT32 as "float"
 			cf.kind, cf.typ = dkFloat, schema.Type{Kind: schema.Float}
 		case "double", "float64":

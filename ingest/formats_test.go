@@ -177,4 +177,3 @@ func merge(a, b map[string]any) map[string]any {
 	}
 	return out
 }
-

@@ -31,6 +31,12 @@ type Options struct {
 	// read is committed.
 	MaxRecords  int64
 	MaxDuration time.Duration
+	// ReplayDate, when set, makes the run a replay: it reads again from
+	// Kafka the offsets that hold day ReplayDate (found by the records'
+	// timestamps, widened to cover every committed file of the day) and
+	// replaces the day's committed files with new ones, in one commit per
+	// partition. It never reads past what ingest has committed.
+	ReplayDate *warehouse.Date
 	// IdleTimeout ends reading when no record arrived for this long,
 	// although some partition has not reached its end offset (the tail is
 	// a transaction marker, which is never delivered).

@@ -32,6 +32,8 @@ type partState struct {
 	dlqRecords       int64
 	pending          []string // keys this run may have written
 	caughtUp         bool
+	// replaces lists the committed files a replay rewrites.
+	replaces []string
 }
 
 // readCommit reads one commit record.
@@ -88,6 +90,15 @@ func recoverPartition(ctx context.Context, st storage.Store, id partitionID, las
 	})
 	if err != nil {
 		return 0, fmt.Errorf("list pending records of %s: %w", id, err)
+	}
+	if last != nil {
+		for _, k := range last.Replaces {
+			if !slices.ContainsFunc(last.Files, func(f warehouse.CommitFile) bool { return f.Key == k }) {
+				if err := st.Delete(ctx, k); err != nil {
+					return 0, fmt.Errorf("recover %s: remove replaced %s: %w", id, k, err)
+				}
+			}
+		}
 	}
 	commits := map[int64]*warehouse.Commit{}
 	for _, key := range pendings {
@@ -193,6 +204,13 @@ func (r *run) commit(ctx context.Context, ps *partState) error {
 	} else if ps.last != nil {
 		c.CaughtUpAt = ps.last.CaughtUpAt
 	}
+	if r.replayDay != nil {
+		// A replay rewrites files; the partition's progress stays where
+		// the chain had it.
+		c.Replay, c.Replaces, c.Replayed = r.replayDay.String(), ps.replaces, ps.records
+		c.StartOffset, c.EndOffset, c.Records, c.Late = ps.last.EndOffset, ps.last.EndOffset, 0, 0
+		c.MaxEventTime, c.FirstEventTime, c.CaughtUpAt = ps.last.MaxEventTime, ps.last.FirstEventTime, ps.last.CaughtUpAt
+	}
 	b, err := warehouse.Marshal(c)
 	if err != nil {
 		return err
@@ -208,7 +226,46 @@ func (r *run) commit(ctx context.Context, ps *partState) error {
 		return fmt.Errorf("partition %s: create commit %d: %w", ps.id, ps.seq, err)
 	}
 	ps.last = &c
-	return r.dropPending(ctx, ps)
+	if err := r.dropPending(ctx, ps); err != nil {
+		return err
+	}
+	return r.removeReplaced(ctx, ps.id, &c)
+}
+
+// removeReplaced deletes the files a replay commit replaced, once the
+// commit is durable. Deleting is idempotent, so recovery repeats it for a
+// replay that died here.
+func (r *run) removeReplaced(ctx context.Context, id partitionID, c *warehouse.Commit) error {
+	keep := map[string]bool{}
+	for _, f := range c.Files {
+		keep[f.Key] = true
+	}
+	for _, k := range c.Replaces {
+		if keep[k] {
+			continue
+		}
+		if err := r.st.Delete(ctx, k); err != nil {
+			return fmt.Errorf("partition %s: remove replaced file %s: %w", id, k, err)
+		}
+	}
+	return nil
+}
+
+// readChain reads every commit of a partition, in order.
+func readChain(ctx context.Context, st storage.Store, id partitionID) ([]*warehouse.Commit, error) {
+	seqs, err := commitSeqs(ctx, st, id)
+	if err != nil {
+		return nil, err
+	}
+	chain := make([]*warehouse.Commit, 0, len(seqs))
+	for _, n := range seqs {
+		c, err := readCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, n))
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, c)
+	}
+	return chain, nil
 }
 
 // committedByUs tells whether an existing commit record is this run's own
@@ -228,8 +285,12 @@ func (r *run) dropPending(ctx context.Context, ps *partState) error {
 	return r.st.Delete(ctx, warehouse.PendingKey(ps.id.Topic, ps.id.Partition, ps.seq, r.id))
 }
 
-// fileName is the deterministic name of a binlog file.
-func fileName(id partitionID, first, last int64) string {
+// fileName is the deterministic name of a binlog file. A replay's files
+// carry its commit number, so they never overwrite the files they replace.
+func fileName(id partitionID, first, last, replaySeq int64) string {
+	if replaySeq > 0 {
+		return fmt.Sprintf("%s-%d-%020d-%020d-r%d.parquet", id.Topic, id.Partition, first, last, replaySeq)
+	}
 	return fmt.Sprintf("%s-%d-%020d-%020d.parquet", id.Topic, id.Partition, first, last)
 }
 

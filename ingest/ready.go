@@ -87,7 +87,7 @@ func (r *run) markReady(ctx context.Context, all []partitionID) error {
 }
 
 func (r *run) writeMarker(ctx context.Context, span warehouse.Span, states []warehouse.ReadyPartition) error {
-	b, err := warehouse.Marshal(warehouse.Ready{
+	m := &warehouse.Ready{
 		FormatVersion: warehouse.FormatVersion,
 		Hour:          span.Hour.Path(),
 		Start:         span.Start.UTC(),
@@ -96,15 +96,20 @@ func (r *run) writeMarker(ctx context.Context, span warehouse.Span, states []war
 		WrittenAt:     r.opts.Now().UTC(),
 		RunID:         r.id,
 		Partitions:    states,
-	})
+	}
+	b, err := warehouse.Marshal(m)
 	if err != nil {
 		return err
 	}
 	err = r.st.PutIfAbsent(ctx, warehouse.ReadyKey(span.Hour), b)
-	if err != nil && !errors.Is(err, storage.ErrExists) {
+	if errors.Is(err, storage.ErrExists) {
+		delete(r.ready, span.Hour) // another run's marker: read it when needed
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("write ready marker %s: %w", span.Hour, err)
 	}
-	r.ready[span.Hour] = true
+	r.ready[span.Hour] = m
 	return nil
 }
 

@@ -37,7 +37,9 @@ type run struct {
 	// buffered is the estimated memory of all buffers.
 	buffered     int64
 	peakBuffered int64
-	ready        map[warehouse.Hour]bool
+	// ready caches the ready markers of hours met so far (nil: none).
+	ready     map[warehouse.Hour]*warehouse.Ready
+	replayDay *warehouse.Date
 
 	changes      []cdc.Change
 	rows         []pendingRow
@@ -72,7 +74,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		started:     o.Now(),
 		parts:       map[partitionID]*partState{},
 		bufs:        map[bufKey]*buffer{},
-		ready:       map[warehouse.Hour]bool{},
+		ready:       map[warehouse.Hour]*warehouse.Ready{},
+		replayDay:   o.ReplayDate,
 		unmatched:   map[string]int64{},
 		zeroDates:   map[string]int64{},
 		tableErrors: map[string]string{},
@@ -140,11 +143,25 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	var replayFrom, replayTo map[partitionID]int64
+	if r.replayDay != nil {
+		if replayFrom, replayTo, err = r.replayOffsets(ctx, adm, owned); err != nil {
+			return nil, err
+		}
+	}
 	consume := map[string]map[int32]kgo.Offset{}
 	for _, id := range owned {
-		ps, err := r.openPartition(ctx, id, starts[id], ends[id])
+		var ps *partState
+		if r.replayDay != nil {
+			ps, err = r.openReplay(ctx, id, replayFrom[id], replayTo[id], starts[id])
+		} else {
+			ps, err = r.openPartition(ctx, id, starts[id], ends[id])
+		}
 		if err != nil {
 			return nil, err
+		}
+		if ps == nil {
+			continue // nothing committed to replay
 		}
 		r.parts[id] = ps
 		r.order = append(r.order, id)
@@ -175,6 +192,9 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 		if err := r.commit(ctx, ps); err != nil {
 			return r.summary(), err
 		}
+	}
+	if r.replayDay != nil {
+		return r.summary(), nil
 	}
 	r.commitGroup(ctx, adm)
 	all, err := allPartitions(ctx, adm, owned)
@@ -357,7 +377,7 @@ func (r *run) process(ctx context.Context, ps *partState, kr *kgo.Record) error 
 	changes, skip, err := r.dec.Decode(r.changes[:0], &rec)
 	r.changes = changes[:0]
 	if err != nil {
-		r.toDLQ(ps, &rec, fmt.Errorf("decode: %w", err))
+		r.deadLetter(ps, &rec, fmt.Errorf("decode: %w", err))
 		return nil
 	}
 	if skip != cdc.NotSkipped {
@@ -368,7 +388,7 @@ func (r *run) process(ctx context.Context, ps *partState, kr *kgo.Record) error 
 	if err != nil {
 		var rerr recordError
 		if errors.As(err, &rerr) {
-			r.toDLQ(ps, &rec, err)
+			r.deadLetter(ps, &rec, err)
 			return nil
 		}
 		return err
@@ -434,7 +454,10 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 			continue
 		}
 		hour := r.opts.Zone.HourOf(c.EventTime)
-		late, err := r.isReady(ctx, hour)
+		if r.replayDay != nil && hour.Date != *r.replayDay {
+			continue // a replay rewrites one day only
+		}
+		late, err := r.lateAt(ctx, hour, ps.id, rec.Offset)
 		if err != nil {
 			return nil, true, err
 		}
@@ -559,18 +582,46 @@ func (r *run) values(t *tableState, physical string, cols []cdc.Column) ([]schem
 	return out, nil
 }
 
-// isReady reports whether an hour already has its ready marker: rows of
-// such an hour are late.
-func (r *run) isReady(ctx context.Context, h warehouse.Hour) (bool, error) {
-	ready, ok := r.ready[h]
+// lateAt reports whether a record of an hour is late: the hour was marked
+// ready before the record was committed, which is when the record's
+// offset is at or past the end offset its partition had when the marker
+// was written. The rule needs no clock, so a replay flags exactly the
+// rows the first ingest flagged.
+func (r *run) lateAt(ctx context.Context, h warehouse.Hour, id partitionID, offset int64) (bool, error) {
+	m, ok := r.ready[h]
 	if !ok {
-		var err error
-		if ready, err = storage.Exists(ctx, r.st, warehouse.ReadyKey(h)); err != nil {
+		b, err := storage.ReadAll(ctx, r.st, warehouse.ReadyKey(h))
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
 			return false, err
+		default:
+			m = new(warehouse.Ready)
+			if err := warehouse.Unmarshal(warehouse.ReadyKey(h), b, m); err != nil {
+				return false, err
+			}
 		}
-		r.ready[h] = ready
+		r.ready[h] = m
 	}
-	return ready, nil
+	if m == nil {
+		return false, nil
+	}
+	for _, p := range m.Partitions {
+		if p.Topic == id.Topic && p.Partition == id.Partition {
+			return offset >= p.EndOffset, nil
+		}
+	}
+	return true, nil // the marker predates this partition
+}
+
+// deadLetter sets an undecodable record aside. A replay does not write
+// dead letters again: the first ingest did.
+func (r *run) deadLetter(ps *partState, rec *cdc.Record, reason error) {
+	if r.replayDay != nil {
+		ps.skipped["dead-letter"]++
+		return
+	}
+	r.toDLQ(ps, rec, reason)
 }
 
 // checkDLQRatio fails the run when too many records were dead letters.

@@ -110,7 +110,11 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 		return err
 	}
 	first, last := b.rows[0].offset, b.rows[len(b.rows)-1].offset
-	key := warehouse.BinlogDir(b.key.table, b.key.hour) + fileName(b.key.part, first, last)
+	var replaySeq int64
+	if r.replayDay != nil {
+		replaySeq = ps.seq
+	}
+	key := warehouse.BinlogDir(b.key.table, b.key.hour) + fileName(b.key.part, first, last, replaySeq)
 	if err := r.addPending(ctx, ps, key); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,15 @@ type Commit struct {
 	DDL []DDLEvent `json:"ddl,omitempty"`
 	// Late counts rows whose hour was already ready when they arrived.
 	Late int64 `json:"late"`
+	// Replay is set on the commit of binlake ingest --replay-date: it
+	// rewrote the files of day Replay from Kafka. Its Files replace the
+	// files listed in Replaces, which readers then ignore. A replay does
+	// not move the partition on: StartOffset and EndOffset both equal the
+	// previous commit's EndOffset.
+	Replay   string   `json:"replay,omitempty"`
+	Replaces []string `json:"replaces,omitempty"`
+	// Replayed counts the records a replay read again.
+	Replayed int64 `json:"replayed,omitempty"`
 	// MaxEventTime is the greatest event time committed in the partition
 	// so far, this commit included (carried forward when a commit has
 	// none). Zero when the partition never had a record.
@@ -162,4 +172,22 @@ func Unmarshal(key string, data []byte, v any) error {
 		return fmt.Errorf("decode %s: %w", key, err)
 	}
 	return nil
+}
+
+// CommittedFiles returns the files a partition's commits make committed,
+// in commit order: every file a commit lists, less those a later replay
+// replaced. commits must be the partition's chain in sequence order.
+func CommittedFiles(commits []*Commit) []CommitFile {
+	var out []CommitFile
+	for _, c := range commits {
+		if len(c.Replaces) > 0 {
+			gone := make(map[string]bool, len(c.Replaces))
+			for _, k := range c.Replaces {
+				gone[k] = true
+			}
+			out = slices.DeleteFunc(out, func(f CommitFile) bool { return gone[f.Key] })
+		}
+		out = append(out, c.Files...)
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 func (a *app) ingestCommand() *cobra.Command {
 	var maxRecords int64
 	var maxDuration time.Duration
+	var replay string
 	c := a.subcommand(&cobra.Command{
 		Use:   "ingest",
 		Short: "Read Kafka up to its current end and commit hourly Parquet binlog partitions",
@@ -21,7 +22,8 @@ Parquet files under binlog/<table>/dt=D/hr=H/, commits them exactly once,
 marks the hours that are complete as ready, and exits. Run it hourly; a run
 that dies is repaired by the next one.`,
 		Example: indent(`binlake ingest --config binlake.yaml --summary /tmp/ingest.json
-binlake ingest --config binlake.yaml --max-duration 50m`),
+binlake ingest --config binlake.yaml --max-duration 50m
+binlake ingest --config binlake.yaml --replay-date 2024-03-01   # rebuild one day from Kafka`),
 	}, func(cmd *cobra.Command) error {
 		cfg, err := a.loadConfig()
 		if err != nil {
@@ -34,6 +36,14 @@ binlake ingest --config binlake.yaml --max-duration 50m`),
 		if err != nil {
 			return usageError{err}
 		}
+		var replayDay *warehouse.Date
+		if replay != "" {
+			d, err := parseDateFlag(replay)
+			if err != nil {
+				return err
+			}
+			replayDay = &d
+		}
 		st, err := a.openStore(cmd.Context(), cfg)
 		if err != nil {
 			return err
@@ -45,6 +55,7 @@ binlake ingest --config binlake.yaml --max-duration 50m`),
 		o.MemoryBudget, o.MaxFileSize = cfg.Ingest.MemoryBudget, cfg.Ingest.MaxFileSize
 		o.MaxRecords, o.MaxDuration = maxRecords, maxDuration
 		o.AESKey = key
+		o.ReplayDate = replayDay
 		o.Log = a.log
 		if bar := a.progressBar("reading Kafka"); bar != nil {
 			o.Progress = func(p ingest.Progress) {
@@ -61,5 +72,6 @@ binlake ingest --config binlake.yaml --max-duration 50m`),
 	})
 	c.Flags().Int64Var(&maxRecords, "max-records", 0, "stop after this many records and commit them (0: read to the end)")
 	c.Flags().DurationVar(&maxDuration, "max-duration", 0, "stop reading after this long and commit what was read (0: no limit)")
+	c.Flags().StringVar(&replay, "replay-date", "", "rebuild day YYYY-MM-DD's binlog files from Kafka and replace the committed ones (then merge that day and the days after it again)")
 	return c
 }

@@ -1,0 +1,85 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/binlake/binlake/warehouse"
+)
+
+// replayMargin widens the replayed offsets around the day: producers'
+// clocks and transactions that commit after their events began.
+const replayMargin = time.Hour
+
+// replayOffsets finds, per partition, the first offsets whose record
+// timestamps are at or after the start of the replay day (less the margin)
+// and after its end (plus the margin).
+func (r *run) replayOffsets(ctx context.Context, adm *kadm.Client, owned []partitionID) (from, to map[partitionID]int64, err error) {
+	z, d := r.opts.Zone, *r.replayDay
+	at := func(t time.Time) (map[partitionID]int64, error) {
+		var topics []string
+		seen := map[string]bool{}
+		for _, id := range owned {
+			if !seen[id.Topic] {
+				seen[id.Topic] = true
+				topics = append(topics, id.Topic)
+			}
+		}
+		listed, err := adm.ListOffsetsAfterMilli(ctx, t.UnixMilli(), topics...)
+		if err != nil {
+			return nil, fmt.Errorf("kafka offsets at %s: %w", t.UTC().Format(time.RFC3339), err)
+		}
+		out := map[partitionID]int64{}
+		for _, id := range owned {
+			o, ok := listed.Lookup(id.Topic, id.Partition)
+			if !ok || o.Err != nil {
+				return nil, fmt.Errorf("kafka offset of %s at %s: %v", id, t.UTC().Format(time.RFC3339), o.Err)
+			}
+			out[id] = o.Offset
+		}
+		return out, nil
+	}
+	if from, err = at(z.DayStart(d).Add(-replayMargin)); err != nil {
+		return nil, nil, err
+	}
+	if to, err = at(z.DayStart(d.AddDays(1)).Add(replayMargin)); err != nil {
+		return nil, nil, err
+	}
+	return from, to, nil
+}
+
+// openReplay prepares a partition for a replay of the day: the offsets
+// to read cover the day's timestamps and every committed file of the day,
+// and never pass the partition's last commit. It returns nil when the
+// partition has nothing committed.
+func (r *run) openReplay(ctx context.Context, id partitionID, from, to, earliest int64) (*partState, error) {
+	chain, err := readChain(ctx, r.st, id)
+	if err != nil || len(chain) == 0 {
+		return nil, err
+	}
+	last := chain[len(chain)-1]
+	if _, err := recoverPartition(ctx, r.st, id, last); err != nil {
+		return nil, err
+	}
+	start, end := from, min(to, last.EndOffset)
+	var replaces []string
+	day := "dt=" + r.replayDay.String() + "/"
+	for _, f := range warehouse.CommittedFiles(chain) {
+		if len(f.Hour) >= len(day) && f.Hour[:len(day)] == day {
+			replaces = append(replaces, f.Key)
+			start, end = min(start, f.FirstOffset), max(end, f.LastOffset+1)
+		}
+	}
+	if start < earliest {
+		return nil, fmt.Errorf("partition %s: replaying %s needs offsets from %d but Kafka's earliest is %d: the day is no longer in Kafka", id, r.replayDay, start, earliest)
+	}
+	ps := &partState{
+		id: id, last: last, seq: last.Seq + 1,
+		start: start, next: start, end: max(start, end),
+		skipped: map[string]int64{}, replaces: replaces,
+	}
+	return ps, nil
+}

@@ -1,0 +1,202 @@
+package schema
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// decimalNode returns the leaf of a DECIMAL(p,s) stored as a
+// FIXED_LEN_BYTE_ARRAY of the fewest bytes for p, with signed ordering.
+//
+// parquet-go orders FIXED_LEN_BYTE_ARRAY values as unsigned bytes, in the
+// column buffer, in page bounds (page and column chunk statistics) and in
+// the column index. The Parquet format orders DECIMAL as signed integers,
+// and readers trust the statistics: with unsigned order a page holding -1
+// and 1 gets min 1 and max -1, and "WHERE d < 0" skips it in Trino or
+// Spark. signedDecimalType replaces exactly those pieces.
+func decimalNode(p, s int) parquet.Node {
+	base := parquet.Decimal(s, p, parquet.FixedLenByteArrayType(decimalBytes[p])).Type()
+	return parquet.Leaf(&signedDecimalType{Type: base})
+}
+
+// compareTwos compares big-endian two's complement integers.
+func compareTwos(a, b []byte) int {
+	na := len(a) > 0 && a[0]&0x80 != 0
+	nb := len(b) > 0 && b[0]&0x80 != 0
+	switch {
+	case na && !nb:
+		return -1
+	case nb && !na:
+		return 1
+	case len(a) == len(b):
+		return bytes.Compare(a, b)
+	}
+	// Different widths: compare as if the shorter were sign-extended.
+	ext := byte(0)
+	if na {
+		ext = 0xFF
+	}
+	n := max(len(a), len(b))
+	for i := 0; i < n; i++ {
+		x, y := ext, ext
+		if j := i - (n - len(a)); j >= 0 {
+			x = a[j]
+		}
+		if j := i - (n - len(b)); j >= 0 {
+			y = b[j]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+type signedDecimalType struct{ parquet.Type }
+
+func (t *signedDecimalType) Compare(a, b parquet.Value) int {
+	return compareTwos(a.ByteArray(), b.ByteArray())
+}
+
+func (t *signedDecimalType) NewColumnIndexer(int) parquet.ColumnIndexer {
+	return &signedIndexer{}
+}
+
+func (t *signedDecimalType) NewColumnBuffer(columnIndex, numValues int) parquet.ColumnBuffer {
+	return &signedBuffer{ColumnBuffer: t.Type.NewColumnBuffer(columnIndex, numValues), typ: t}
+}
+
+func (t *signedDecimalType) NewPage(columnIndex, numValues int, data encoding.Values) parquet.Page {
+	return &signedPage{Page: t.Type.NewPage(columnIndex, numValues, data), typ: t}
+}
+
+type signedBuffer struct {
+	parquet.ColumnBuffer
+	typ *signedDecimalType
+}
+
+func (b *signedBuffer) Type() parquet.Type { return b.typ }
+
+func (b *signedBuffer) Page() parquet.Page {
+	return &signedPage{Page: b.ColumnBuffer.Page(), typ: b.typ}
+}
+
+func (b *signedBuffer) Clone() parquet.ColumnBuffer {
+	return &signedBuffer{ColumnBuffer: b.ColumnBuffer.Clone(), typ: b.typ}
+}
+
+func (b *signedBuffer) Less(i, j int) bool {
+	var v [1]parquet.Value
+	var w [1]parquet.Value
+	if n, _ := b.ReadValuesAt(v[:], int64(i)); n != 1 {
+		return b.ColumnBuffer.Less(i, j)
+	}
+	if n, _ := b.ReadValuesAt(w[:], int64(j)); n != 1 {
+		return b.ColumnBuffer.Less(i, j)
+	}
+	return compareTwos(v[0].ByteArray(), w[0].ByteArray()) < 0
+}
+
+type signedPage struct {
+	parquet.Page
+	typ *signedDecimalType
+}
+
+func (p *signedPage) Type() parquet.Type { return p.typ }
+
+func (p *signedPage) Slice(i, j int64) parquet.Page {
+	return &signedPage{Page: p.Page.Slice(i, j), typ: p.typ}
+}
+
+func (p *signedPage) Bounds() (min, max parquet.Value, ok bool) {
+	size := p.typ.Length()
+	vals := p.Page.Data()
+	data, _ := vals.Data()
+	if size <= 0 || len(data) < size {
+		return min, max, false
+	}
+	lo, hi := data[:size], data[:size]
+	for off := size; off+size <= len(data); off += size {
+		v := data[off : off+size]
+		if compareTwos(v, lo) < 0 {
+			lo = v
+		}
+		if compareTwos(v, hi) > 0 {
+			hi = v
+		}
+	}
+	min = parquet.FixedLenByteArrayValue(lo)
+	max = parquet.FixedLenByteArrayValue(hi)
+	if c := p.Column(); c >= 0 {
+		min.SetColumnIndex(c)
+		max.SetColumnIndex(c)
+	}
+	return min, max, true
+}
+
+// signedIndexer builds the column index of a signed decimal column: full
+// (never truncated, which would change a fixed-width value) minimum and
+// maximum per page and the boundary order in signed order.
+type signedIndexer struct {
+	nullPages  []bool
+	nullCounts []int64
+	mins, maxs [][]byte
+}
+
+func (x *signedIndexer) Reset() {
+	x.nullPages, x.nullCounts, x.mins, x.maxs = x.nullPages[:0], x.nullCounts[:0], x.mins[:0], x.maxs[:0]
+}
+
+func (x *signedIndexer) IndexPage(numValues, numNulls int64, min, max parquet.Value) {
+	x.nullPages = append(x.nullPages, numValues == numNulls)
+	x.nullCounts = append(x.nullCounts, numNulls)
+	x.mins = append(x.mins, slices.Clone(min.ByteArray()))
+	x.maxs = append(x.maxs, slices.Clone(max.ByteArray()))
+}
+
+func (x *signedIndexer) ColumnIndex() format.ColumnIndex {
+	asc, desc := true, true
+	prev := -1
+	for i := range x.mins {
+		if x.nullPages[i] {
+			continue
+		}
+		if prev >= 0 {
+			cmin := compareTwos(x.mins[prev], x.mins[i])
+			cmax := compareTwos(x.maxs[prev], x.maxs[i])
+			asc = asc && cmin <= 0 && cmax <= 0
+			desc = desc && cmin >= 0 && cmax >= 0
+		}
+		prev = i
+	}
+	order := format.Unordered
+	switch {
+	case asc:
+		order = format.Ascending
+	case desc:
+		order = format.Descending
+	}
+	mins := make([][]byte, len(x.mins))
+	maxs := make([][]byte, len(x.maxs))
+	for i := range mins {
+		mins[i] = slices.Clone(x.mins[i])
+		maxs[i] = slices.Clone(x.maxs[i])
+		if mins[i] == nil {
+			mins[i], maxs[i] = []byte{}, []byte{}
+		}
+	}
+	return format.ColumnIndex{
+		NullPages:     slices.Clone(x.nullPages),
+		NullCounts:    slices.Clone(x.nullCounts),
+		MinValues:     mins,
+		MaxValues:     maxs,
+		BoundaryOrder: order,
+	}
+}

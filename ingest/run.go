@@ -632,7 +632,7 @@ func (r *run) checkDLQRatio() error {
 		dlq += ps.dlqRecords
 	}
 	if records > 0 && float64(dlq)/float64(records) > r.opts.MaxDLQRatio {
-		return fmt.Errorf("%d of %d records (%.2f%%) could not be decoded, more than ingest.max_dlq_ratio %.2f%%: nothing was committed; see the log for the reasons", dlq, records, 100*float64(dlq)/float64(records), 100*r.opts.MaxDLQRatio)
+		return fmt.Errorf("%d of %d records (%.2f%%) could not be decoded, more than ingest.max_dlq_ratio %.2f%%: nothing was committed. The log names each record and the reason; once they are understood, run once with a higher max_dlq_ratio to move them to the dead-letter queue", dlq, records, 100*float64(dlq)/float64(records), 100*r.opts.MaxDLQRatio)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +122,37 @@ func TestSASLTopicPatternGroup(t *testing.T) {
 	o.Kafka.SASL.Password = "wrong"
 	if _, err := ingest.Run(ctx, o); err == nil {
 		t.Error("run with a wrong password succeeded")
+	}
+}
+
+// Too many undecodable records fail the run loudly and commit nothing;
+// a higher ratio lets them through to the dead-letter queue.
+func TestDLQRatio(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 1)
+	es := time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	for i := range 10 {
+		v := canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)
+		if i%2 == 1 {
+			v = []byte("not json at all")
+		}
+		recs = append(recs, rec(0, v))
+	}
+	produce(t, kc, recs...)
+	st := mem.New()
+	o := options(t, kc, st, es.Add(time.Hour))
+	o.MaxDLQRatio = 0.1
+	_, err := ingest.Run(ctx, o)
+	if err == nil || !strings.Contains(err.Error(), "5 of 10 records") || !strings.Contains(err.Error(), "max_dlq_ratio") {
+		t.Fatalf("want a DLQ ratio error, got %v", err)
+	}
+	if n := len(allCommits(t, st)); n != 0 {
+		t.Fatalf("%d commits after a failed run", n)
+	}
+	o.MaxDLQRatio = 0.6
+	sum, err := ingest.Run(ctx, o)
+	if err != nil || sum.DLQ != 5 || sum.Rows["orders"] != 5 {
+		t.Fatalf("with a higher ratio: %v %+v", err, sum)
 	}
 }

@@ -156,3 +156,45 @@ func TestDLQRatio(t *testing.T) {
 		t.Fatalf("with a higher ratio: %v %+v", err, sum)
 	}
 }
+
+// An incompatible column type change fails that table — the error names
+// table, column and both types — while other tables go on, and nothing
+// is lost: the table's records are in the dead-letter queue.
+func TestIncompatibleSchemaChange(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 1)
+	es := time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC)
+	msg := func(table, typ, val string) []byte {
+		return []byte(fmt.Sprintf(`{"database":"app","table":%q,"isDdl":false,"type":"INSERT","es":%d,"ts":0,"pkNames":["id"],
+			"mysqlType":{"id":"int(11)","code":%q},"data":[{"id":"1","code":%q}],"old":null,"sql":""}`, table, es.UnixMilli(), typ, val))
+	}
+	produce(t, kc,
+		rec(0, msg("a", "int(11)", "5")),
+		rec(0, msg("b", "int(11)", "6")),
+		rec(0, msg("a", "varchar(10)", "x7")), // ALTER TABLE a MODIFY code varchar(10)
+		rec(0, msg("b", "int(11)", "8")),
+		rec(0, msg("a", "int(11)", "9")),
+	)
+	st := mem.New()
+	o := options(t, kc, st, es.Add(time.Hour))
+	o.MaxDLQRatio = 1
+	o.Tables = []config.Table{
+		{Name: "a", Match: regexp.MustCompile(`^app\.a$`), Key: []string{"id"}},
+		{Name: "b", Match: regexp.MustCompile(`^app\.b$`), Key: []string{"id"}},
+	}
+	sum, err := ingest.Run(ctx, o)
+	if err == nil {
+		t.Fatal("run succeeded")
+	}
+	for _, want := range []string{"table a", "code", "int", "varchar(10)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %q: %v", want, err)
+		}
+	}
+	if sum.Rows["b"] != 2 || sum.Rows["a"] != 1 || sum.DLQ != 2 {
+		t.Errorf("rows %v, dead letters %d: want b's 2 rows, a's first row, a's 2 later records in the DLQ", sum.Rows, sum.DLQ)
+	}
+	if n := len(allCommits(t, st)); n != 1 {
+		t.Errorf("%d commits: the other table's rows must be committed", n)
+	}
+}

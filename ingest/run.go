@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -206,7 +207,12 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	}
 	sum := r.summary()
 	if len(r.tableErrors) > 0 {
-		return sum, fmt.Errorf("%d tables failed (their records are in the dead-letter queue): %v", len(r.tableErrors), r.tableErrors)
+		var msgs []string
+		for name, msg := range r.tableErrors {
+			msgs = append(msgs, fmt.Sprintf("table %s: %s", name, msg))
+		}
+		slices.Sort(msgs)
+		return sum, fmt.Errorf("%d tables failed; other tables were committed, and the failed tables' records since the change are in the dead-letter queue: %s", len(msgs), strings.Join(msgs, "; "))
 	}
 	return sum, nil
 }

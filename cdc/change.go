@@ -145,6 +145,9 @@ const (
 // used by one goroutine at a time.
 type Decoder interface {
 	// Decode appends rec's changes to dst and returns the extended slice.
+	// The text in the changes (names, string values) may alias rec.Value:
+	// it stays valid while rec.Value is not modified, and a caller that
+	// keeps it longer than the record copies it.
 	// A record with nothing to ingest returns dst and a Skip reason. A
 	// record that cannot be decoded returns an error that says what is
 	// wrong with it (field, value); the caller adds the coordinates.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // Options configures a Decoder.
@@ -117,7 +118,9 @@ func (b *base) load(value []byte) error {
 	if len(value) == 0 {
 		return b.fail("", "empty message")
 	}
-	if err := b.doc.parse(string(value)); err != nil {
+	// The changes' text aliases the message instead of copying it (see
+	// Decoder): most of it is dropped or copied by the caller anyway.
+	if err := b.doc.parse(unsafe.String(unsafe.SliceData(value), len(value))); err != nil {
 		return b.fail("", "invalid JSON: %v", err)
 	}
 	if isEnvelope(&b.doc) {

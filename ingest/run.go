@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -31,6 +32,8 @@ type run struct {
 	dec     cdc.Decoder
 	coerce  schema.CoerceOptions
 	router  *router
+
+	flusher *flusher
 
 	parts map[partitionID]*partState
 	order []partitionID
@@ -94,7 +97,15 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if r.router, err = newRouter(o.Tables); err != nil {
 		return nil, err
 	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r.flusher = newFlusher(fctx, runtime.GOMAXPROCS(0), r.writeFile)
+	defer r.flusher.stop()
 	sum, err := r.execute(ctx)
+	if err != nil {
+		cancel()
+		_ = r.flusher.wait(r) // let the workers settle before they stop
+	}
 	return sum, err
 }
 
@@ -185,12 +196,11 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	if err := r.checkDLQRatio(); err != nil {
 		return r.summary(), err
 	}
+	if err := r.flushAll(ctx); err != nil {
+		return r.summary(), err
+	}
 	for _, id := range r.order {
-		ps := r.parts[id]
-		if err := r.flushPartition(ctx, id); err != nil {
-			return r.summary(), err
-		}
-		if err := r.commit(ctx, ps); err != nil {
+		if err := r.commit(ctx, r.parts[id]); err != nil {
 			return r.summary(), err
 		}
 	}
@@ -435,6 +445,7 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 	for ci := range changes {
 		c := &changes[ci]
 		t, err := r.router.route(c.Database, c.Table)
+		db, table := r.router.names(c.Database, c.Table)
 		if err != nil {
 			return nil, false, recordError{err}
 		}
@@ -456,7 +467,7 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 			ps.minEvent = c.EventTime
 		}
 		if c.Op == cdc.DDL {
-			ps.ddl = append(ps.ddl, warehouse.DDLEvent{Offset: rec.Offset, Database: c.Database, Table: c.Table, SQL: c.SQL, EventTime: c.EventTime.UTC()})
+			ps.ddl = append(ps.ddl, warehouse.DDLEvent{Offset: rec.Offset, Database: strings.Clone(c.Database), Table: strings.Clone(c.Table), SQL: strings.Clone(c.SQL), EventTime: c.EventTime.UTC()})
 			continue
 		}
 		hour := r.opts.Zone.HourOf(c.EventTime)
@@ -471,8 +482,8 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 			op:          c.Op,
 			pos:         warehouse.Pos(c.Pos),
 			eventMicros: c.EventTime.UnixMicro(),
-			db:          c.Database,
-			table:       c.Table,
+			db:          db,
+			table:       table,
 			offset:      rec.Offset,
 			late:        late,
 		}
@@ -483,12 +494,12 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 			rows = append(rows, pendingRow{t, hour, base})
 			continue
 		}
-		after, err := r.values(t, c.Database+"."+c.Table, c.Columns)
+		after, err := r.values(t, c.Database, c.Table, c.Columns)
 		if err != nil {
 			return nil, true, err
 		}
 		if c.Op == cdc.Update && c.Before != nil {
-			before, err := r.values(t, c.Database+"."+c.Table, c.Before)
+			before, err := r.values(t, c.Database, c.Table, c.Before)
 			if err != nil {
 				return nil, true, err
 			}
@@ -532,7 +543,7 @@ func keyChanged(t *tableState, before, after []schema.Value) bool {
 // values maps a row image onto the table's columns: rename, exclude,
 // learn new columns, widen types and coerce each value to its column's
 // type.
-func (r *run) values(t *tableState, physical string, cols []cdc.Column) ([]schema.Value, error) {
+func (r *run) values(t *tableState, db, table string, cols []cdc.Column) ([]schema.Value, error) {
 	out := make([]schema.Value, len(t.cols), len(t.cols)+2)
 	for _, c := range cols {
 		m := t.column(c.Name)
@@ -546,7 +557,7 @@ func (r *run) values(t *tableState, physical string, cols []cdc.Column) ([]schem
 		i, ok := t.index[m.name]
 		if !ok {
 			if err := warehouse.CheckDataColumn(m.name); err != nil {
-				return nil, recordErrorf("table %s (%s): %v", t.rule.Name, physical, err)
+				return nil, recordErrorf("table %s (%s.%s): %v", t.rule.Name, db, table, err)
 			}
 			typ := declared
 			if typ.Kind == schema.Unknown {
@@ -557,14 +568,14 @@ func (r *run) values(t *tableState, physical string, cols []cdc.Column) ([]schem
 			}
 			i = t.addColumn(m.name, typ)
 			out = append(out, schema.Value{})
-		} else if declared.Kind != schema.Unknown && declared.String() != t.types[i].String() {
+		} else if declared.Kind != schema.Unknown && !declared.Equal(t.types[i]) {
 			wider, err := schema.Widen(t.types[i], declared)
 			if err != nil {
 				t.failed = fmt.Errorf("column %s: %v", m.name, err)
 				r.tableErrors[t.rule.Name] = t.failed.Error()
-				return nil, recordErrorf("table %s (%s): column %s: %v", t.rule.Name, physical, m.name, err)
+				return nil, recordErrorf("table %s (%s.%s): column %s: %v", t.rule.Name, db, table, m.name, err)
 			}
-			if wider.String() != t.types[i].String() {
+			if !wider.Equal(t.types[i]) {
 				t.widen(i, wider)
 			}
 		}
@@ -578,10 +589,15 @@ func (r *run) values(t *tableState, physical string, cols []cdc.Column) ([]schem
 			}
 		}
 		if err != nil {
-			return nil, recordErrorf("table %s (%s): column %s: %v", t.rule.Name, physical, m.name, err)
+			return nil, recordErrorf("table %s (%s.%s): column %s: %v", t.rule.Name, db, table, m.name, err)
 		}
 		if zero || c.ZeroDate {
 			r.zeroDates[t.rule.Name+"."+m.name]++
+		}
+		// Decoded text points into the Kafka message; a buffered row must
+		// not keep the whole message alive.
+		if v.S != "" {
+			v.S = strings.Clone(v.S)
 		}
 		out[i] = v
 	}

@@ -23,11 +23,21 @@ import (
 type router struct {
 	rules  []config.Table
 	tables map[string]*tableState // by logical name
-	cache  *lru.Cache[string, *tableState]
+	cache  *lru.Cache[string, routed]
+	// last is the previous decision: consecutive records are mostly of
+	// one table, and checking it needs no allocation.
+	last routed
+}
+
+// routed is a routing decision with the physical names, kept so buffered
+// rows share one copy of them.
+type routed struct {
+	db, table string
+	t         *tableState
 }
 
 func newRouter(rules []config.Table) (*router, error) {
-	cache, err := lru.New[string, *tableState](65536)
+	cache, err := lru.New[string, routed](65536)
 	if err != nil {
 		return nil, err
 	}
@@ -48,9 +58,13 @@ func (e errAmbiguous) Error() string {
 // route returns the logical table of db.table, or nil when no rule
 // matches.
 func (r *router) route(db, table string) (*tableState, error) {
+	if r.last.t != nil && r.last.db == db && r.last.table == table {
+		return r.last.t, nil
+	}
 	physical := db + "." + table
-	if t, ok := r.cache.Get(physical); ok {
-		return t, nil
+	if d, ok := r.cache.Get(physical); ok {
+		r.last = d
+		return d.t, nil
 	}
 	var found *tableState
 	for i := range r.rules {
@@ -62,8 +76,19 @@ func (r *router) route(db, table string) (*tableState, error) {
 		}
 		found = r.tables[r.rules[i].Name]
 	}
-	r.cache.Add(physical, found)
+	d := routed{strings.Clone(db), strings.Clone(table), found}
+	r.cache.Add(physical, d)
+	r.last = d
 	return found, nil
+}
+
+// names returns the router's copies of the physical names of the table
+// routed last (call after route).
+func (r *router) names(db, table string) (string, string) {
+	if r.last.db == db && r.last.table == table {
+		return r.last.db, r.last.table
+	}
+	return strings.Clone(db), strings.Clone(table)
 }
 
 // mappedName is a source column's fate under the column rules.
@@ -101,7 +126,10 @@ type tableState struct {
 func (t *tableState) column(source string) mappedName {
 	m, ok := t.names[source]
 	if !ok {
+		// The names outlive the message they came in.
+		source = strings.Clone(source)
 		m.name, m.keep = t.rule.Columns.Name(source)
+		m.name = strings.Clone(m.name)
 		t.names[source] = m
 	}
 	return m

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -44,9 +46,10 @@ type buffer struct {
 	generation int
 }
 
-// rowSize estimates the memory a buffered row holds.
+// rowSize estimates the memory a buffered row holds: the row, its values
+// (a schema.Value is 72 bytes) and the text and bytes they own.
 func rowSize(row *bufRow) int64 {
-	n := int64(96 + len(row.db) + len(row.table) + 40*len(row.values))
+	n := int64(unsafe.Sizeof(*row)) + int64(unsafe.Sizeof(schema.Value{}))*int64(cap(row.values))
 	for _, v := range row.values {
 		n += int64(len(v.S) + len(v.B))
 	}
@@ -82,27 +85,33 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 				largest = c
 			}
 		}
+		if largest == nil {
+			// Everything is being written: wait for memory to come back.
+			if err := r.flusher.waitOne(r); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := r.flush(ctx, largest); err != nil {
 			return err
 		}
 	}
-	return nil
+	return r.flusher.collect(r)
 }
 
-// flushPartition writes out every buffer of a partition.
-func (r *run) flushPartition(ctx context.Context, id partitionID) error {
-	for k, b := range r.bufs {
-		if k.part == id {
-			if err := r.flush(ctx, b); err != nil {
-				return err
-			}
+// flushAll writes out every buffer and waits until all files are written.
+func (r *run) flushAll(ctx context.Context) error {
+	for _, b := range r.bufs {
+		if err := r.flush(ctx, b); err != nil {
+			return err
 		}
 	}
-	return nil
+	return r.flusher.wait(r)
 }
 
-// flush writes one buffer as a Parquet file: the table's schema version
-// first, then the partition's pending record, then the file.
+// flush hands one buffer to the background writer: the table's schema
+// version is created first, and the file is listed in the partition's
+// pending record before it is written.
 func (r *run) flush(ctx context.Context, b *buffer) error {
 	t := r.router.tables[b.key.table]
 	ps := r.parts[b.key.part]
@@ -118,20 +127,138 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 	if err := r.addPending(ctx, ps, key); err != nil {
 		return err
 	}
-	n, err := r.writeFile(ctx, key, t, b)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", key, err)
-	}
-	ps.files = append(ps.files, warehouse.CommitFile{
-		Key: key, Table: b.key.table, Hour: b.key.hour.Path(),
-		Rows: int64(len(b.rows)), Bytes: n, FirstOffset: first, LastOffset: last, Late: b.late,
-	})
-	r.filesWritten++
-	r.bytesWritten += n
-	r.buffered -= b.size
 	delete(r.bufs, b.key)
+	return r.flusher.submit(ctx, r, &flushJob{
+		buf: b, key: key, ps: ps, table: t.rule.Name, version: t.persisted,
+		cols: slices.Clone(t.cols), types: slices.Clone(t.types), generation: t.generation,
+	})
+}
+
+// flushJob is a buffer on its way to becoming a file, with the table's
+// schema as it was when the buffer was handed over.
+type flushJob struct {
+	buf        *buffer
+	key        string
+	ps         *partState
+	table      string
+	version    int
+	cols       []warehouse.CatalogColumn
+	types      []schema.Type
+	generation int
+	// bytes is the file's size once written; err why it was not.
+	bytes int64
+	err   error
+}
+
+// flusher encodes and writes files on its own goroutines, so compression
+// and storage use the second core while the run goes on decoding. Only the
+// run's goroutine calls its methods; results come back through done.
+type flusher struct {
+	jobs    chan *flushJob
+	done    chan *flushJob
+	pending int // jobs submitted and not collected
+	write   func(context.Context, *flushJob) (int64, error)
+}
+
+func newFlusher(ctx context.Context, workers int, write func(context.Context, *flushJob) (int64, error)) *flusher {
+	f := &flusher{jobs: make(chan *flushJob), done: make(chan *flushJob, 64), write: write}
+	for range workers {
+		go func() {
+			for j := range f.jobs {
+				j.bytes, j.err = f.write(ctx, j)
+				f.done <- j
+			}
+		}()
+	}
+	return f
+}
+
+// submit hands a job to a worker, collecting finished jobs while it waits
+// so neither side can block the other.
+func (f *flusher) submit(ctx context.Context, r *run, j *flushJob) error {
+	for {
+		select {
+		case f.jobs <- j:
+			f.pending++
+			return nil
+		case d := <-f.done:
+			if err := f.settle(r, d); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// finish records a written file in its partition's commit and releases
+// the memory its buffer held.
+func (j *flushJob) finish() error {
+	if j.err != nil {
+		return fmt.Errorf("write %s: %w", j.key, j.err)
+	}
+	b := j.buf
+	j.ps.files = append(j.ps.files, warehouse.CommitFile{
+		Key: j.key, Table: b.key.table, Hour: b.key.hour.Path(),
+		Rows: int64(len(b.rows)), Bytes: j.bytes, FirstOffset: b.rows[0].offset, LastOffset: b.rows[len(b.rows)-1].offset, Late: b.late,
+	})
 	return nil
 }
+
+// collect takes in the jobs that are done without waiting.
+func (f *flusher) collect(r *run) error {
+	for {
+		select {
+		case d := <-f.done:
+			if err := f.settle(r, d); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// waitOne waits for one job to finish.
+func (f *flusher) waitOne(r *run) error {
+	if f.pending == 0 {
+		return nil
+	}
+	return f.settle(r, <-f.done)
+}
+
+// wait waits for every job.
+func (f *flusher) wait(r *run) error {
+	var first error
+	for f.pending > 0 {
+		if err := f.settle(r, <-f.done); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (f *flusher) settle(r *run, d *flushJob) error {
+	f.pending--
+	r.buffered -= d.buf.size
+	if d.err == nil {
+		r.filesWritten++
+		r.bytesWritten += d.bytes
+	}
+	return d.finish()
+}
+
+// stop ends the workers.
+func (f *flusher) stop() { close(f.jobs) }
+
+// opNames are the _op values, made once.
+var opNames = func() map[cdc.Op][]byte {
+	m := map[cdc.Op][]byte{}
+	for _, op := range []cdc.Op{cdc.Insert, cdc.Update, cdc.Delete, cdc.Truncate} {
+		m[op] = []byte(op.String())
+	}
+	return m
+}()
 
 // countingWriter counts bytes on their way to the store.
 type countingWriter struct {
@@ -145,13 +272,14 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeFile encodes the buffer as Parquet and streams it to the store.
-func (r *run) writeFile(ctx context.Context, key string, t *tableState, b *buffer) (int64, error) {
+// writeFile encodes a job's buffer as Parquet and streams it to the
+// store. It runs on a flusher goroutine and touches nothing but the job.
+func (r *run) writeFile(ctx context.Context, j *flushJob) (int64, error) {
 	meta := warehouse.BinlogMetaFields()
-	fields := make([]warehouse.Field, 0, len(meta)+len(t.cols))
+	fields := make([]warehouse.Field, 0, len(meta)+len(j.cols))
 	fields = append(fields, meta...)
-	for i, c := range t.cols {
-		node, err := schema.ParquetNode(t.types[i])
+	for i, c := range j.cols {
+		node, err := schema.ParquetNode(j.types[i])
 		if err != nil {
 			return 0, fmt.Errorf("column %s: %w", c.Name, err)
 		}
@@ -161,9 +289,9 @@ func (r *run) writeFile(ctx context.Context, key string, t *tableState, b *buffe
 	cw := &countingWriter{w: pw}
 	done := make(chan error, 1)
 	go func() {
-		done <- r.st.Put(ctx, key, pr)
+		done <- r.st.Put(ctx, j.key, pr)
 	}()
-	err := r.encode(cw, fields, t, b)
+	err := r.encode(cw, fields, j)
 	pw.CloseWithError(err)
 	putErr := <-done
 	if err != nil {
@@ -175,18 +303,20 @@ func (r *run) writeFile(ctx context.Context, key string, t *tableState, b *buffe
 	return cw.n, nil
 }
 
-// encode writes the Parquet file of a buffer to w.
-func (r *run) encode(w io.Writer, fields []warehouse.Field, t *tableState, b *buffer) error {
+// encode writes the Parquet file of a job's buffer to w.
+func (r *run) encode(w io.Writer, fields []warehouse.Field, j *flushJob) error {
 	pw := parquet.NewWriter(w, warehouse.FileSchema(fields),
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
-		parquet.KeyValueMetadata("binlake.schema_version", strconv.Itoa(t.persisted)),
-		parquet.KeyValueMetadata("binlake.table", t.rule.Name),
+		parquet.DataPageVersion(1),
+		parquet.KeyValueMetadata("binlake.schema_version", strconv.Itoa(j.version)),
+		parquet.KeyValueMetadata("binlake.table", j.table),
 	)
-	nmeta := len(fields) - len(t.cols)
+	b := j.buf
+	nmeta := len(fields) - len(j.cols)
 	const batch = 1024
 	rows := make([]parquet.Row, 0, batch)
 	for i := range b.rows {
-		row, err := r.parquetRow(t, b, &b.rows[i], nmeta)
+		row, err := r.parquetRow(j, &b.rows[i], nmeta)
 		if err != nil {
 			return err
 		}
@@ -203,10 +333,11 @@ func (r *run) encode(w io.Writer, fields []warehouse.Field, t *tableState, b *bu
 
 // parquetRow converts a buffered row to a Parquet row of the table's
 // current schema.
-func (r *run) parquetRow(t *tableState, b *buffer, row *bufRow, nmeta int) (parquet.Row, error) {
-	out := make(parquet.Row, nmeta+len(t.cols))
+func (r *run) parquetRow(j *flushJob, row *bufRow, nmeta int) (parquet.Row, error) {
+	b := j.buf
+	out := make(parquet.Row, nmeta+len(j.cols))
 	pos := row.pos.Decimal()
-	out[0] = parquet.ByteArrayValue([]byte(row.op.String())).Level(0, 0, 0)
+	out[0] = parquet.ByteArrayValue(opNames[row.op]).Level(0, 0, 0)
 	out[1] = parquet.FixedLenByteArrayValue(pos[:]).Level(0, 0, 1)
 	out[2] = parquet.Int64Value(row.eventMicros).Level(0, 0, 2)
 	out[3] = parquet.ByteArrayValue([]byte(row.db)).Level(0, 0, 3)
@@ -215,20 +346,20 @@ func (r *run) parquetRow(t *tableState, b *buffer, row *bufRow, nmeta int) (parq
 	out[6] = parquet.Int32Value(b.key.part.Partition).Level(0, 0, 6)
 	out[7] = parquet.Int64Value(row.offset).Level(0, 0, 7)
 	out[8] = parquet.BooleanValue(row.late).Level(0, 0, 8)
-	for i := range t.cols {
+	for i := range j.cols {
 		v := schema.Value{}
 		if i < len(row.values) {
 			v = row.values[i]
 		}
-		if b.generation != t.generation && v.Kind != schema.Null {
+		if b.generation != j.generation && v.Kind != schema.Null {
 			var err error
-			if v, _, err = schema.Coerce(v, t.types[i], r.coerce); err != nil {
-				return nil, fmt.Errorf("column %s: %w", t.cols[i].Name, err)
+			if v, _, err = schema.Coerce(v, j.types[i], r.coerce); err != nil {
+				return nil, fmt.Errorf("column %s: %w", j.cols[i].Name, err)
 			}
 		}
-		pv, err := schema.ParquetValue(v, t.types[i], nmeta+i)
+		pv, err := schema.ParquetValue(v, j.types[i], nmeta+i)
 		if err != nil {
-			return nil, fmt.Errorf("column %s offset %d: %w", t.cols[i].Name, row.offset, err)
+			return nil, fmt.Errorf("column %s offset %d: %w", j.cols[i].Name, row.offset, err)
 		}
 		out[nmeta+i] = pv
 	}

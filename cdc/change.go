@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/warehouse"
 )
 
 // Record is one Kafka record as ingest hands it to a decoder.
@@ -55,41 +56,11 @@ func (o Op) String() string {
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
 
-// Pos is a change's ordering key (DESIGN.md §4): of two changes of one key,
-// the one with the greater Pos happened later.
-//
-// For formats that carry a binlog position (Debezium, Maxwell), File is the
-// binlog file's sequence number (mysql-bin.000042 → 42), Offset the event's
-// position in it and Row the row's index in the event (Maxwell: xoffset).
-// For formats that do not (Canal, rowjson), File is 0, Offset the Kafka
-// offset and Row the row's index in the message; such positions only
-// compare within one Kafka partition.
-type Pos struct {
-	File   int64
-	Offset int64
-	Row    int64
-}
-
-// Compare returns -1, 0 or +1 as p is before, equal to or after q.
-func (p Pos) Compare(q Pos) int {
-	switch {
-	case p.File != q.File:
-		return cmp(p.File, q.File)
-	case p.Offset != q.Offset:
-		return cmp(p.Offset, q.Offset)
-	}
-	return cmp(p.Row, q.Row)
-}
-
-func cmp(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+// Pos is a change's ordering key (DESIGN.md §4): for Debezium and Maxwell
+// the binlog file's sequence number, the event's position and the row's
+// index; for Canal and rowjson 0, the Kafka offset and the row's index in
+// the message. See warehouse.Pos.
+type Pos = warehouse.Pos
 
 // Column is one column of a row image.
 type Column struct {

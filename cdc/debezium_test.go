@@ -132,7 +132,7 @@ func TestDebeziumSchemaChange(t *testing.T) {
 	msg := `{"source":` + strings.Replace(dbzSource, `"table":"orders"`, `"table":"a,b"`, 1) +
 		`,"databaseName":"shop","ddl":"DROP TABLE a, b","tableChanges":[]}`
 	out := decode(t, dec, record(msg))
-	if len(out) != 2 || out[0].Table != "a" || out[1].Table != "b" || out[0].Op != DDL || out[0].SQL != "DROP TABLE a, b" || out[0].Pos != (Pos{42, 1534, 2}) {
+	if len(out) != 2 || out[0].Table != "a" || out[1].Table != "b" || out[0].Op != DDL || out[0].SQL != "DROP TABLE a, b" || out[0].Pos != (Pos{File: 42, Offset: 1534, Row: 2}) {
 		t.Errorf("got %+v, want DDL of a and b", out)
 	}
 	msg = `{"source":` + dbzSource + `,"databaseName":"shop","ddl":"ALTER TABLE orders ADD x int",` +
@@ -163,13 +163,13 @@ func TestDebeziumUnwrapped(t *testing.T) {
 		if c.Op != tc.want || c.Database != "shop" || c.Table != "orders" || len(c.Columns) != 1 || c.Columns[0].Name != "id" {
 			t.Errorf("%s: got %s %s.%s %v, want %s of shop.orders with only id", tc.msg, c.Op, c.Database, c.Table, c.Columns, tc.want)
 		}
-		if c.Pos != (Pos{0, 9, 0}) || !c.EventTime.Equal(testTimestamp) {
+		if c.Pos != (Pos{File: 0, Offset: 9, Row: 0}) || !c.EventTime.Equal(testTimestamp) {
 			t.Errorf("%s: Pos %+v, EventTime %s; want the Kafka offset and timestamp", tc.msg, c.Pos, c.EventTime)
 		}
 	}
 	rec.Value = []byte(`{"id":1,"__op":"u","__db":"s3","__table":"o7","__source_ts_ms":1714559400000,"__source_file":"mysql-bin.000042","__source_pos":1534,"__source_row":1,"__ts_ms":1714559409999}`)
 	c := decode(t, dec, rec)[0]
-	if c.Database != "s3" || c.Table != "o7" || c.Pos != (Pos{42, 1534, 1}) || !c.EventTime.Equal(time.UnixMilli(1714559400000)) || len(c.Columns) != 1 {
+	if c.Database != "s3" || c.Table != "o7" || c.Pos != (Pos{File: 42, Offset: 1534, Row: 1}) || !c.EventTime.Equal(time.UnixMilli(1714559400000)) || len(c.Columns) != 1 {
 		t.Errorf("metadata fields: got %+v", c)
 	}
 	// With a schema (schemas.enable=true after ExtractNewRecordState).

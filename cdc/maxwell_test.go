@@ -49,7 +49,7 @@ func TestMaxwellChange(t *testing.T) {
 	// DDL: ts in milliseconds.
 	msg = `{"type":"table-drop","database":"shop","table":"orders","ts":1714559400123,"sql":"DROP TABLE orders","position":"master.000003:4579"}`
 	c = decode(t, dec, record(msg))[0]
-	if c.Op != DDL || c.SQL != "DROP TABLE orders" || !c.EventTime.Equal(time.UnixMilli(1714559400123)) || c.Pos != (Pos{3, 4579, 0}) {
+	if c.Op != DDL || c.SQL != "DROP TABLE orders" || !c.EventTime.Equal(time.UnixMilli(1714559400123)) || c.Pos != (Pos{File: 3, Offset: 4579, Row: 0}) {
 		t.Errorf("DDL: got %+v", c)
 	}
 	for typ, want := range map[string]Skip{"bootstrap-start": NoRowEvent, "bootstrap-complete": NoRowEvent} {

@@ -12,7 +12,7 @@ func TestRowjson(t *testing.T) {
 	rec := &Record{Topic: "binlog_shop", Offset: 11, Timestamp: testTimestamp,
 		Value: []byte(`{"id":1,"amount":12.30,"tags":["a","b"],"__op":0,"table_name":"orders_03","database":"shop_3"}`)}
 	c := decode(t, dec, rec)[0]
-	if c.Op != Update || c.Database != "shop_3" || c.Table != "orders_03" || c.Pos != (Pos{0, 11, 0}) || !c.EventTime.Equal(testTimestamp) {
+	if c.Op != Update || c.Database != "shop_3" || c.Table != "orders_03" || c.Pos != (Pos{File: 0, Offset: 11, Row: 0}) || !c.EventTime.Equal(testTimestamp) {
 		t.Errorf("got %+v", c)
 	}
 	if len(c.Columns) != 3 {

@@ -77,25 +77,12 @@ func options(t *testing.T, c *kfake.Cluster, st storage.Store, now time.Time) in
 func strp(s string) *string { return &s }
 
 // committedFiles lists the binlog files the commit records of the
-// warehouse name, per partition.
+// warehouse name.
 func committedFiles(t *testing.T, st storage.Store) []warehouse.CommitFile {
 	t.Helper()
-	ctx := context.Background()
 	var files []warehouse.CommitFile
-	err := st.List(ctx, warehouse.CommitsPrefix, func(o storage.Object) error {
-		b, err := storage.ReadAll(ctx, st, o.Key)
-		if err != nil {
-			return err
-		}
-		var c warehouse.Commit
-		if err := warehouse.Unmarshal(o.Key, b, &c); err != nil {
-			return err
-		}
+	for _, c := range allCommits(t, st) {
 		files = append(files, c.Files...)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return files
 }

@@ -480,7 +480,7 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 		}
 		base := bufRow{
 			op:          c.Op,
-			pos:         warehouse.Pos(c.Pos),
+			pos:         c.Pos,
 			eventMicros: c.EventTime.UnixMicro(),
 			db:          db,
 			table:       table,

@@ -3,53 +3,19 @@ package schema
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress"
-	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/binlake/binlake/internal/duckdbtest"
 )
-
-// orderedGroup is a group node that keeps its columns in the order given
-// (parquet.Group sorts by name). Only parquet.Row writing is supported.
-type orderedGroup []parquet.Field
-
-type orderedField struct {
-	parquet.Node
-	name string
-}
-
-func (f *orderedField) Name() string                           { return f.name }
-func (f *orderedField) Value(base reflect.Value) reflect.Value { return reflect.Value{} }
-
-func (g orderedGroup) ID() int                     { return 0 }
-func (g orderedGroup) String() string              { return fmt.Sprintf("orderedGroup(%d fields)", len(g)) }
-func (g orderedGroup) Type() parquet.Type          { return parquet.Group{}.Type() }
-func (g orderedGroup) Optional() bool              { return false }
-func (g orderedGroup) Repeated() bool              { return false }
-func (g orderedGroup) Required() bool              { return true }
-func (g orderedGroup) Leaf() bool                  { return false }
-func (g orderedGroup) Fields() []parquet.Field     { return g }
-func (g orderedGroup) Encoding() encoding.Encoding { return nil }
-func (g orderedGroup) Compression() compress.Codec { return nil }
-func (g orderedGroup) GoType() reflect.Type {
-	fields := make([]reflect.StructField, len(g))
-	for i, f := range g {
-		fields[i] = reflect.StructField{Name: fmt.Sprintf("F%d", i), Type: f.GoType(), Tag: reflect.StructTag(`parquet:"` + f.Name() + `"`)}
-	}
-	return reflect.StructOf(fields)
-}
 
 type testColumn struct {
 	name   string

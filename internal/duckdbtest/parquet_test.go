@@ -18,77 +18,14 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress"
-	"github.com/parquet-go/parquet-go/encoding"
 
 	"github.com/binlake/binlake/internal/duckdbtest"
+	"github.com/binlake/binlake/schema"
 )
 
-// orderedGroup is a parquet group node whose columns keep the order given.
-// parquet.Group is a map and always sorts its fields by name; binlake keeps
-// the source table's column order, which needs a node like this one.
-type orderedGroup []parquet.Field
-
-type orderedField struct {
-	parquet.Node
-	name  string
-	index int
-}
-
-func (f *orderedField) Name() string { return f.name }
-
-// Value is used only by parquet-go's reflection-based writers (GenericWriter,
-// Writer.Write(any)); writing parquet.Row values never calls it.
-func (f *orderedField) Value(base reflect.Value) reflect.Value {
-	switch base.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if base.IsNil() {
-			return reflect.Value{}
-		}
-		return f.Value(base.Elem())
-	case reflect.Struct:
-		return base.Field(f.index)
-	case reflect.Map:
-		return base.MapIndex(reflect.ValueOf(f.name))
-	}
-	return reflect.Value{}
-}
-
-// column is one named field of an orderedGroup.
-type column struct {
-	name string
-	node parquet.Node
-}
-
-func newOrderedGroup(cols ...column) orderedGroup {
-	g := make(orderedGroup, len(cols))
-	for i, c := range cols {
-		g[i] = &orderedField{Node: c.node, name: c.name, index: i}
-	}
-	return g
-}
-
-func (g orderedGroup) ID() int                     { return 0 }
-func (g orderedGroup) String() string              { return fmt.Sprintf("orderedGroup(%d fields)", len(g)) }
-func (g orderedGroup) Type() parquet.Type          { return parquet.Group{}.Type() }
-func (g orderedGroup) Optional() bool              { return false }
-func (g orderedGroup) Repeated() bool              { return false }
-func (g orderedGroup) Required() bool              { return true }
-func (g orderedGroup) Leaf() bool                  { return false }
-func (g orderedGroup) Fields() []parquet.Field     { return g }
-func (g orderedGroup) Encoding() encoding.Encoding { return nil }
-func (g orderedGroup) Compression() compress.Codec { return nil }
-func (g orderedGroup) GoType() reflect.Type {
-	fields := make([]reflect.StructField, len(g))
-	for i, f := range g {
-		fields[i] = reflect.StructField{
-			Name: fmt.Sprintf("F%d", i),
-			Type: f.GoType(),
-			Tag:  reflect.StructTag(`parquet:"` + f.Name() + `"`),
-		}
-	}
-	return reflect.StructOf(fields)
-}
+// column is one named column of the test file, in order
+// (schema.FileSchema keeps the order; parquet.Group would sort by name).
+type column = schema.Field
 
 // decimalBytes returns v as a big-endian two's complement integer of n bytes,
 // the FIXED_LEN_BYTE_ARRAY form of a DECIMAL. DECIMAL(20,0) needs 9 bytes
@@ -120,38 +57,38 @@ func days(y int, m time.Month, d int) int32 {
 var typedColumns = []column{
 	// tinyint, smallint, mediumint, int, *int unsigned up to mediumint, year → INT32.
 	// Plain physical INT32, no logical type → DuckDB INTEGER.
-	{"c_int32", parquet.Optional(parquet.Leaf(parquet.Int32Type))},
+	{Name: "c_int32", Node: parquet.Optional(parquet.Leaf(parquet.Int32Type))},
 	// int unsigned, bigint, bit(n>1) → INT64: physical INT64 → DuckDB BIGINT.
-	{"c_int64", parquet.Optional(parquet.Leaf(parquet.Int64Type))},
+	{Name: "c_int64", Node: parquet.Optional(parquet.Leaf(parquet.Int64Type))},
 	// The same with an INT(32,true)/INT(64,true) logical type: also INTEGER/BIGINT.
-	{"c_int32_logical", parquet.Optional(parquet.Int(32))},
-	{"c_int64_logical", parquet.Optional(parquet.Int(64))},
+	{Name: "c_int32_logical", Node: parquet.Optional(parquet.Int(32))},
+	{Name: "c_int64_logical", Node: parquet.Optional(parquet.Int(64))},
 	// bigint unsigned → DECIMAL(20,0) on FIXED_LEN_BYTE_ARRAY(9):
 	// parquet.Decimal(scale 0, precision 20, parquet.FixedLenByteArrayType(9)).
-	{"c_dec20", parquet.Optional(parquet.Decimal(0, 20, parquet.FixedLenByteArrayType(9)))},
+	{Name: "c_dec20", Node: parquet.Optional(parquet.Decimal(0, 20, parquet.FixedLenByteArrayType(9)))},
 	// decimal(10,2) → DECIMAL(10,2) on INT64 (precision 10..18; 1..9 fits INT32,
 	// 19..38 needs FIXED_LEN_BYTE_ARRAY). Note parquet.Decimal takes scale first.
-	{"c_dec10_2", parquet.Optional(parquet.Decimal(2, 10, parquet.Int64Type))},
+	{Name: "c_dec10_2", Node: parquet.Optional(parquet.Decimal(2, 10, parquet.Int64Type))},
 	// decimal(38,10) on FIXED_LEN_BYTE_ARRAY(16).
-	{"c_dec38_10", parquet.Optional(parquet.Decimal(10, 38, parquet.FixedLenByteArrayType(16)))},
+	{Name: "c_dec38_10", Node: parquet.Optional(parquet.Decimal(10, 38, parquet.FixedLenByteArrayType(16)))},
 	// double → DOUBLE, float → FLOAT.
-	{"c_double", parquet.Optional(parquet.Leaf(parquet.DoubleType))},
-	{"c_float", parquet.Optional(parquet.Leaf(parquet.FloatType))},
+	{Name: "c_double", Node: parquet.Optional(parquet.Leaf(parquet.DoubleType))},
+	{Name: "c_float", Node: parquet.Optional(parquet.Leaf(parquet.FloatType))},
 	// bit(1) (or a column rule) → BOOLEAN.
-	{"c_bool", parquet.Optional(parquet.Leaf(parquet.BooleanType))},
+	{Name: "c_bool", Node: parquet.Optional(parquet.Leaf(parquet.BooleanType))},
 	// date → DATE: parquet.Date() is INT32 days since the epoch.
-	{"c_date", parquet.Optional(parquet.Date())},
+	{Name: "c_date", Node: parquet.Optional(parquet.Date())},
 	// datetime(n) → TIMESTAMP(MICROS, isAdjustedToUTC=false): DuckDB TIMESTAMP.
-	{"c_datetime", parquet.Optional(parquet.TimestampAdjusted(parquet.Microsecond, false))},
+	{Name: "c_datetime", Node: parquet.Optional(parquet.TimestampAdjusted(parquet.Microsecond, false))},
 	// timestamp(n) → TIMESTAMP(MICROS, isAdjustedToUTC=true): DuckDB
 	// TIMESTAMP WITH TIME ZONE. parquet.Timestamp(unit) is the same (adjusted
 	// is its default).
-	{"c_timestamp", parquet.Optional(parquet.TimestampAdjusted(parquet.Microsecond, true))},
+	{Name: "c_timestamp", Node: parquet.Optional(parquet.TimestampAdjusted(parquet.Microsecond, true))},
 	// char/varchar/text/enum/set/json/time → STRING: BYTE_ARRAY with the
 	// STRING logical type, parquet.String() → DuckDB VARCHAR.
-	{"c_string", parquet.Optional(parquet.String())},
+	{Name: "c_string", Node: parquet.Optional(parquet.String())},
 	// binary/varbinary/blob → BYTE_ARRAY without logical type → DuckDB BLOB.
-	{"c_binary", parquet.Optional(parquet.Leaf(parquet.ByteArrayType))},
+	{Name: "c_binary", Node: parquet.Optional(parquet.Leaf(parquet.ByteArrayType))},
 }
 
 // value builds the parquet.Value of column i for a row: v as the column's
@@ -194,14 +131,13 @@ func bigInt(s string) *big.Int {
 	return v
 }
 
-func writeParquet(t *testing.T, path string, group orderedGroup, rows [][]any) {
+func writeParquet(t *testing.T, path string, group []column, rows [][]any) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := parquet.NewSchema("row", group)
-	w := parquet.NewWriter(f, schema)
+	w := parquet.NewWriter(f, schema.FileSchema(group))
 	prows := make([]parquet.Row, len(rows))
 	for r, row := range rows {
 		if len(row) != len(group) {
@@ -261,7 +197,7 @@ func TestReadParquetTypes(t *testing.T) {
 		},
 	}
 	path := filepath.Join(t.TempDir(), "types.parquet")
-	writeParquet(t, path, newOrderedGroup(typedColumns...), rows)
+	writeParquet(t, path, typedColumns, rows)
 
 	res := duckdbtest.ReadParquet(t, path)
 	wantCols := []duckdbtest.Column{

@@ -1,13 +1,26 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -15,6 +28,7 @@ import (
 
 	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/ingest"
+	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/storage/mem"
 )
 
@@ -197,4 +211,115 @@ func TestIncompatibleSchemaChange(t *testing.T) {
 	if n := len(allCommits(t, st)); n != 1 {
 		t.Errorf("%d commits: the other table's rows must be committed", n)
 	}
+}
+
+// DDL statements are recorded in the commit record, and TRUNCATE becomes a
+// truncate row of the physical table at its position, for the merge.
+func TestDDLAndTruncate(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 1)
+	es := time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC)
+	ddl := func(typ, sql string) []byte {
+		return []byte(fmt.Sprintf(`{"data":null,"database":"shop_01","es":%d,"id":3,"isDdl":true,"mysqlType":null,"old":null,"pkNames":null,"sql":%q,"sqlType":null,"table":"orders_00","ts":0,"type":%q}`, es.UnixMilli(), sql, typ))
+	}
+	produce(t, kc,
+		rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: 1, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)),
+		rec(0, ddl("ALTER", "ALTER TABLE orders_00 ADD COLUMN x int")),
+		rec(0, ddl("TRUNCATE", "TRUNCATE TABLE orders_00")),
+	)
+	st := mem.New()
+	sum, err := ingest.Run(ctx, options(t, kc, st, es.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := allCommits(t, st)[0]
+	if len(c.DDL) != 1 || c.DDL[0].SQL != "ALTER TABLE orders_00 ADD COLUMN x int" || c.DDL[0].Offset != 1 {
+		t.Errorf("DDL in the commit record: %+v", c.DDL)
+	}
+	rows := readOps(t, st, c.Files[0].Key)
+	if len(rows) != 2 || rows[1] != "truncate shop_01.orders_00 @2" {
+		t.Errorf("rows: %v (summary %s)", rows, sum.Line())
+	}
+}
+
+func readOps(t *testing.T, st storage.Store, key string) []string {
+	t.Helper()
+	type opRow struct {
+		Op     string `parquet:"_op"`
+		DB     string `parquet:"_source_db"`
+		Table  string `parquet:"_source_table"`
+		Offset int64  `parquet:"_kafka_offset"`
+	}
+	b, err := storage.ReadAll(context.Background(), st, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := parquet.Read[opRow](bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, fmt.Sprintf("%s %s.%s @%d", r.Op, r.DB, r.Table, r.Offset))
+	}
+	return out
+}
+
+// TLS to the brokers, with the CA from kafka.tls.ca_file.
+func TestTLS(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	caFile, serverTLS := selfSignedTLS(t, dir)
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic), kfake.TLS(serverTLS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	es := time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.DialTLSConfig(&tls.Config{InsecureSkipVerify: true}), kgo.DefaultProduceTopic(topic)) //nolint:gosec // test producer
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: 1, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	o := options(t, kc, mem.New(), es.Add(time.Hour))
+	o.Kafka.TLS = config.TLS{Enabled: true, CAFile: caFile}
+	sum, err := ingest.Run(ctx, o)
+	if err != nil || sum.Records != 1 {
+		t.Fatalf("over TLS: %v %+v", err, sum)
+	}
+	o.Kafka.TLS = config.TLS{Enabled: false}
+	o.IdleTimeout = time.Second
+	ctx2, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := ingest.Run(ctx2, o); err == nil {
+		t.Error("plain text to a TLS broker succeeded")
+	}
+}
+
+// selfSignedTLS writes a CA certificate for 127.0.0.1 and returns its file
+// and the server's TLS configuration.
+func selfSignedTLS(t *testing.T, dir string) (string, *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "binlake test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return caFile, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,6 +54,11 @@ binlake ingest --config binlake.yaml --replay-date 2024-03-01   # rebuild one da
 		o.Zone = warehouse.NewZone(cfg.Location)
 		o.Grace, o.MaxDLQRatio = cfg.Ingest.Grace, cfg.Ingest.MaxDLQRatio
 		o.MemoryBudget, o.MaxFileSize = cfg.Ingest.MemoryBudget, cfg.Ingest.MaxFileSize
+		if _, set := a.lookup("GOMEMLIMIT"); !set {
+			// The budget bounds the row buffers; let the garbage collector
+			// work harder before the process grows far past it.
+			debug.SetMemoryLimit(o.MemoryBudget + 256<<20)
+		}
 		o.MaxRecords, o.MaxDuration = maxRecords, maxDuration
 		o.AESKey = key
 		o.ReplayDate = replayDay

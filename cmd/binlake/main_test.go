@@ -119,7 +119,6 @@ tables:
 func TestStagesNotBuiltExit1(t *testing.T) {
 	cfg := minimalConfig(t)
 	for _, args := range [][]string{
-		{"merge", "--date", "2024-03-01"},
 		{"snapshot", "--table", "orders"},
 	} {
 		code, _, stderr := invoke(t, nil, append(args, "--config", cfg)...)

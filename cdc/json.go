@@ -607,7 +607,7 @@ func (d *jdoc) compact(i int32) string {
 	case jFalse:
 		return "false"
 	}
-	if strings.IndexAny(raw, " \t\n\r") < 0 {
+	if !strings.ContainsAny(raw, " \t\n\r") {
 		return raw
 	}
 	b := make([]byte, 0, len(raw))

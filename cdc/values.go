@@ -339,7 +339,7 @@ func intValue(s string) (schema.Value, bool) {
 // integers to IntV (UintV above MaxInt64), everything else — fractions,
 // exponents, integers beyond the uint64 range — to an exact DecimalV.
 func numberValue(s string) (schema.Value, bool) {
-	if strings.IndexAny(s, ".eE") < 0 {
+	if !strings.ContainsAny(s, ".eE") {
 		if v, ok := intValue(s); ok {
 			return v, true
 		}

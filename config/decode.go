@@ -61,12 +61,6 @@ func (d *decoder) missing(path, format string, args ...any) {
 	d.fail(path, format, args...)
 }
 
-// present reports whether path was written in the file (even as null).
-func (d *decoder) present(path string) bool {
-	_, ok := d.lines[path]
-	return ok
-}
-
 func (d *decoder) line(path string) int {
 	for path != "" {
 		if l, ok := d.lines[path]; ok {

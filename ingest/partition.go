@@ -293,13 +293,3 @@ func fileName(id partitionID, first, last, replaySeq int64) string {
 	}
 	return fmt.Sprintf("%s-%d-%020d-%020d.parquet", id.Topic, id.Partition, first, last)
 }
-
-// sortedHours returns the hours of a set in order.
-func sortedHours(set map[warehouse.Hour]bool) []warehouse.Hour {
-	hs := make([]warehouse.Hour, 0, len(set))
-	for h := range set {
-		hs = append(hs, h)
-	}
-	slices.SortFunc(hs, warehouse.Hour.Compare)
-	return hs
-}

@@ -40,7 +40,6 @@ func fail(in Value, typ string, err string) coerceCase {
 func with(c coerceCase, o CoerceOptions) coerceCase { c.o = o; return c }
 
 var (
-	utcOpts      = CoerceOptions{}
 	shanghaiOpts = CoerceOptions{Zone: shanghai}
 	base64Opts   = CoerceOptions{Binary: Base64}
 	latin1Opts   = CoerceOptions{Binary: Latin1}

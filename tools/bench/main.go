@@ -17,7 +17,7 @@
 //     Parquet (zstd), typing the values as binlake does.
 //
 // Each run reports wall time, CPU time (user+sys from the child's rusage)
-// and peak RSS (the child's maxrss), and the summary gives best and median
+// and peak RSS (the child's own VmHWM from /proc), and the summary gives best and median
 // per side, the throughput ratio binlake/DuckDB and the goals of the issue.
 // It exits 0 whether the goals are met or not; non-zero only on errors.
 //

@@ -142,13 +142,13 @@ func profile(ctx context.Context, b *binlakeSide, cpuProfile, memProfile string)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(b.gomaxprocs))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	wall, ru, err := childUsage(cmd)
+	wall, ru, peak, err := childUsage(cmd)
 	os.Stderr.Write(stderr.Bytes())
 	if err != nil {
 		return fmt.Errorf("profiled ingest: %w", err)
 	}
 	fmt.Printf("\nprofiled ingest (in-process ingest.Run, GOMAXPROCS=%d): wall %.2fs, CPU %.2fs, peak RSS %.0f MiB; CPU profile %s\n",
-		b.gomaxprocs, wall.Seconds(), cpuOf(ru).Seconds(), float64(ru.Maxrss<<10)/(1<<20), cpuProfile)
+		b.gomaxprocs, wall.Seconds(), cpuOf(ru).Seconds(), float64(peak)/(1<<20), cpuProfile)
 	if err := os.RemoveAll(b.warehouse); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -31,20 +32,63 @@ type measurement struct {
 	note   string
 }
 
-// childUsage runs cmd to completion and returns its wall time and its
-// rusage.
-func childUsage(cmd *exec.Cmd) (time.Duration, *syscall.Rusage, error) {
+// childUsage runs cmd to completion and returns its wall time, its
+// rusage and its peak resident set.
+//
+// The peak is the child's own VmHWM, polled from /proc while it runs:
+// rusage's maxrss is no good here, because Go starts children with
+// vfork, and Linux folds the parent's high-water mark — this process,
+// holding every message in kfake — into the child's maxrss at exec.
+func childUsage(cmd *exec.Cmd) (time.Duration, *syscall.Rusage, int64, error) {
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return 0, nil, 0, err
+	}
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		for {
+			if hwm := vmHWM(status); hwm > peak.Load() {
+				peak.Store(hwm)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
 	wall := time.Since(start)
+	close(stop)
+	<-polled
 	if cmd.ProcessState == nil {
-		return wall, nil, err
+		return wall, nil, 0, err
 	}
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if ru == nil {
-		return wall, nil, errors.Join(err, errors.New("no rusage for the child"))
+		return wall, nil, 0, errors.Join(err, errors.New("no rusage for the child"))
 	}
-	return wall, ru, err
+	return wall, ru, peak.Load(), err
+}
+
+// vmHWM reads the peak resident set (bytes) from a /proc status file, or
+// 0 when the process is gone.
+func vmHWM(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func cpuOf(ru *syscall.Rusage) time.Duration {
@@ -103,12 +147,12 @@ func (b *binlakeSide) run(ctx context.Context, i int, keepOut bool) (measurement
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cpu0 := selfCPU()
-	wall, ru, err := childUsage(cmd)
+	wall, ru, peak, err := childUsage(cmd)
 	m.broker = selfCPU() - cpu0
 	if err != nil {
 		return m, fmt.Errorf("binlake ingest run %d: %w\n%s", i, err, tail(stderr.String(), 4000))
 	}
-	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), ru.Maxrss<<10
+	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), peak
 	line := lastLine(stderr.String())
 	if err := checkIngestSummary(b.summary, b.n); err != nil {
 		return m, fmt.Errorf("binlake ingest run %d: %w\nsummary line: %s", i, err, line)
@@ -226,11 +270,11 @@ func (d *duckdbSide) run(ctx context.Context, i int, keepOut bool) (measurement,
 	cmd.Stdin = strings.NewReader(d.sql)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	wall, ru, err := childUsage(cmd)
+	wall, ru, peak, err := childUsage(cmd)
 	if err != nil {
 		return m, fmt.Errorf("duckdb run %d: %w\n%s", i, err, tail(stderr.String(), 4000))
 	}
-	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), ru.Maxrss<<10
+	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), peak
 	// COPY returns the number of rows written.
 	var res struct {
 		Rows [][]*string `json:"rows"`

@@ -8,7 +8,7 @@ GOTESTSUM_VERSION := v1.13.0
 # against versitygw among them) and the whole output of any that failed.
 GOTEST := PATH="$(GOBIN):$$PATH" $(GOBIN)/gotestsum --format testname --
 
-.PHONY: build test deps lint bench demo clean
+.PHONY: build test deps lint bench bench-merge demo clean
 
 build:
 	$(GO) build -o bin/binlake ./cmd/binlake
@@ -49,6 +49,12 @@ BENCH_FLAGS ?= -profile bin/ingest-cpu.prof -memprofile bin/ingest-alloc.prof
 bench: tools/duckdb/node_modules/.installed
 	@mkdir -p bin
 	$(GO) run ./tools/bench -n $(BENCH_N) -runs $(BENCH_RUNS) $(BENCH_FLAGS)
+
+# binlake merge against the same merge in DuckDB SQL (issue 4): a 20M-row
+# base and a 2M-change day, uniform and clustered, sides alternating.
+# BENCH_MERGE_FLAGS="-rows 2000000 -changes 200000" runs a smaller one.
+bench-merge: tools/duckdb/node_modules/.installed
+	$(GO) run ./merge/bench $(BENCH_MERGE_FLAGS)
 
 demo: build
 	@echo "binlake demo: the end-to-end demo (embedded Kafka, two days of changes, merge, report)"

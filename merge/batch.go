@@ -1,0 +1,188 @@
+package merge
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/binlake/binlake/schema"
+)
+
+// columnReader reads the values of one column chunk in batches. The
+// values of a batch (byte arrays included) stay valid until the next call
+// to read: pages are released only then.
+type columnReader struct {
+	pages  parquet.Pages
+	values parquet.ValueReader
+	page   parquet.Page
+	held   []parquet.Page // pages the current batch's values refer to
+	eof    bool
+}
+
+func newColumnReader(cc parquet.ColumnChunk) *columnReader {
+	return &columnReader{pages: cc.Pages()}
+}
+
+// read fills buf as far as the column goes and returns how many values it
+// read; fewer than len(buf) only at the end of the chunk.
+func (r *columnReader) read(buf []parquet.Value) (int, error) {
+	for _, p := range r.held {
+		if p != r.page {
+			parquet.Release(p)
+		}
+	}
+	r.held = r.held[:0]
+	if r.page != nil {
+		r.held = append(r.held, r.page)
+	}
+	n := 0
+	for n < len(buf) && !r.eof {
+		if r.values == nil {
+			p, err := r.pages.ReadPage()
+			if errors.Is(err, io.EOF) {
+				r.eof = true
+				break
+			}
+			if err != nil {
+				return n, err
+			}
+			r.page, r.values = p, p.Values()
+			r.held = append(r.held, p)
+		}
+		k, err := r.values.ReadValues(buf[n:])
+		n += k
+		if errors.Is(err, io.EOF) {
+			r.values = nil
+		} else if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// skip discards n values.
+func (r *columnReader) skip(n int64, buf []parquet.Value) error {
+	for n > 0 {
+		k, err := r.read(buf[:min(int64(len(buf)), n)])
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			return io.ErrUnexpectedEOF
+		}
+		n -= int64(k)
+	}
+	return nil
+}
+
+func (r *columnReader) close() {
+	if r == nil || r.pages == nil {
+		return
+	}
+	for _, p := range r.held {
+		parquet.Release(p)
+	}
+	r.held, r.page, r.values = nil, nil, nil
+	r.pages.Close()
+	r.pages = nil
+}
+
+// batcher reads several columns of a row group in lockstep, a batch of
+// rows at a time. A column index of -1 reads as NULLs.
+type batcher struct {
+	rs   []*columnReader
+	bufs [][]parquet.Value
+	left int64
+}
+
+const batchRows = 1024
+
+func newBatcher(rg parquet.RowGroup, cols []int) *batcher {
+	b := &batcher{left: rg.NumRows()}
+	chunks := rg.ColumnChunks()
+	for _, c := range cols {
+		var r *columnReader
+		if c >= 0 {
+			r = newColumnReader(chunks[c])
+		}
+		b.rs = append(b.rs, r)
+		b.bufs = append(b.bufs, make([]parquet.Value, batchRows))
+	}
+	return b
+}
+
+// next reads the next batch and returns its number of rows, 0 at the end.
+func (b *batcher) next() (int, error) {
+	want := int(min(b.left, batchRows))
+	if want == 0 {
+		return 0, nil
+	}
+	for i, r := range b.rs {
+		if r == nil {
+			clear(b.bufs[i][:want])
+			continue
+		}
+		n, err := r.read(b.bufs[i][:want])
+		if err != nil {
+			return 0, err
+		}
+		if n != want {
+			return 0, fmt.Errorf("column %d: %d values for %d rows (not a flat column?)", i, n, want)
+		}
+	}
+	b.left -= int64(want)
+	return want, nil
+}
+
+func (b *batcher) close() {
+	for _, r := range b.rs {
+		r.close()
+	}
+}
+
+// converter turns values of a file column into values of an output
+// column: the same physical value when the types agree, else through
+// schema.FromParquet, Coerce (which only ever widens here: catalog
+// versions only add columns and widen types) and ParquetValue.
+type converter struct {
+	src, dst schema.Type
+	same     bool
+	col      int
+	def      int // definition level of a non-NULL value: 0 for required columns
+	name     string
+}
+
+func newConverter(name string, src schema.Type, srcKind parquet.Kind, dst schema.Type, dstKind physKind, col int, required bool) converter {
+	c := converter{src: src, dst: dst, col: col, def: 1, name: name}
+	if required {
+		c.def = 0
+	}
+	c.same = src.Equal(dst) && srcKind == dstKind.kind
+	return c
+}
+
+// convert returns pv as a value of the output column. Converted values
+// that need memory are appended to *scratch.
+func (c *converter) convert(pv parquet.Value, scratch *[]byte) (parquet.Value, error) {
+	if pv.IsNull() {
+		return parquet.Value{}.Level(0, 0, c.col), nil
+	}
+	if !c.same {
+		v, err := schema.FromParquet(pv, c.src)
+		if err != nil {
+			return pv, fmt.Errorf("column %s: %w", c.name, err)
+		}
+		if v, _, err = schema.Coerce(v, c.dst, schema.CoerceOptions{}); err != nil {
+			return pv, fmt.Errorf("column %s: %s → %s: %w", c.name, c.src, c.dst, err)
+		}
+		if pv, *scratch, err = schema.AppendParquetValue(*scratch, v, c.dst, c.col); err != nil {
+			return pv, fmt.Errorf("column %s: %w", c.name, err)
+		}
+		if pv.IsNull() {
+			return parquet.Value{}.Level(0, 0, c.col), nil
+		}
+	}
+	return pv.Level(0, c.def, c.col), nil
+}

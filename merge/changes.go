@@ -1,0 +1,228 @@
+package merge
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/parquet-go/parquet-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/warehouse"
+)
+
+// Values of the _op column.
+const (
+	opInsertText   = "insert"
+	opUpdateText   = "update"
+	opDeleteText   = "delete"
+	opTruncateText = "truncate"
+)
+
+// srcTable is a physical table.
+type srcTable struct{ db, table string }
+
+// changeStats counts what reading the changes found.
+type changeStats struct {
+	rows      int64
+	bytes     int64
+	truncates int64
+}
+
+// readChanges decodes the binlog files of plan into sorted change records
+// of layout out. Every row gets the arrival number file<<32 | row, so the
+// order of ties does not depend on which worker decoded what.
+func (r *run) readChanges(ctx context.Context, files []binlogFile, srt *sorter) ([]warehouse.Truncate, changeStats, error) {
+	var (
+		mu     sync.Mutex
+		truncs []warehouse.Truncate
+		st     changeStats
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.Parallelism)
+	for i, f := range files {
+		g.Go(func() error {
+			t, n, err := r.readChangeFile(gctx, uint64(i), f, srt, &mu)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", f.key, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			truncs = append(truncs, t...)
+			st.rows += n
+			st.bytes += f.bytes
+			st.truncates += int64(len(t))
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, st, err
+	}
+	return truncs, st, nil
+}
+
+// readChangeFile adds one file's records to srt (locking mu around adds).
+func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, srt *sorter, mu *sync.Mutex) ([]warehouse.Truncate, int64, error) {
+	pf, err := openParquetCached(ctx, r.o.Store, f.key, r.tmp, &r.dl, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer pf.close()
+	out := r.out
+	version := pf.schemaVersion(0)
+	var fcols map[string]fileCol
+	if version == 0 {
+		// Not a binlake binlog file of a known version: read the data
+		// columns as the output's types.
+		fcols = fileColumns(pf, out.cols, out.types)
+	} else {
+		sv, ok := r.cat.versions[version]
+		if !ok {
+			return nil, 0, fmt.Errorf("schema version %d is not in the catalog of %s", version, r.o.Table.Name)
+		}
+		types, err := sv.Types()
+		if err != nil {
+			return nil, 0, err
+		}
+		fcols = fileColumns(pf, sv.Columns, types)
+	}
+	need := []string{warehouse.ColOp, warehouse.ColPos, warehouse.ColSourceDB, warehouse.ColSourceTable}
+	var cols []int
+	for _, name := range need {
+		c, ok := fcols[name]
+		if !ok {
+			return nil, 0, fmt.Errorf("no %s column: not a binlog file", name)
+		}
+		cols = append(cols, c.index)
+	}
+	convs := make([]converter, len(out.cols))
+	for i, c := range out.cols {
+		fc, ok := fcols[c.Name]
+		if !ok {
+			cols = append(cols, -1)
+			convs[i] = converter{same: true, col: nMeta + i, def: 1, name: c.Name}
+			continue
+		}
+		if fc.typ.Kind == schema.Unknown {
+			return nil, 0, fmt.Errorf("column %s: no type for it in schema version %d", c.Name, version)
+		}
+		cols = append(cols, fc.index)
+		convs[i] = newConverter(c.Name, fc.typ, fc.kind, out.types[i], out.kinds[nMeta+i], nMeta+i, false)
+	}
+	var flags byte
+	if f.hour.Date.Compare(r.o.Date) < 0 {
+		flags |= flagEarlier
+	}
+	codec := newRowCodec(out)
+	vals := make([]parquet.Value, out.ncols()-1)
+	var (
+		truncs  []warehouse.Truncate
+		batch   []byte
+		offs    []int
+		key     []byte
+		scratch []byte
+		row     uint64
+	)
+	flush := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := 0; i+1 < len(offs); i++ {
+			if err := srt.add(batch[offs[i]:offs[i+1]]); err != nil {
+				return err
+			}
+		}
+		batch, offs = batch[:0], offs[:0]
+		return nil
+	}
+	for _, rg := range pf.file.RowGroups() {
+		b := newBatcher(rg, cols)
+		for {
+			n, err := b.next()
+			if err != nil {
+				b.close()
+				return nil, 0, err
+			}
+			if n == 0 {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				b.close()
+				return nil, 0, err
+			}
+			for i := 0; i < n; i++ {
+				seq := fileNo<<32 | row
+				row++
+				opText := b.bufs[0][i].ByteArray()
+				pos := b.bufs[1][i].ByteArray()
+				if len(pos) != posLen {
+					b.close()
+					return nil, 0, fmt.Errorf("row %d: %s has %d bytes, want %d", row-1, warehouse.ColPos, len(pos), posLen)
+				}
+				db, table := b.bufs[2][i], b.bufs[3][i]
+				var op byte
+				switch string(opText) {
+				case opInsertText, opUpdateText:
+					op = opUpsert
+				case opDeleteText:
+					op = opDelete
+				case opTruncateText:
+					p, err := warehouse.PosFromDecimal(pos)
+					if err != nil {
+						b.close()
+						return nil, 0, err
+					}
+					truncs = append(truncs, warehouse.Truncate{SourceDB: string(db.ByteArray()), SourceTable: string(table.ByteArray()), Pos: p})
+					continue
+				default:
+					b.close()
+					return nil, 0, fmt.Errorf("row %d: unknown %s %q", row-1, warehouse.ColOp, opText)
+				}
+				vals[colDB-1], vals[colTable-1] = db, table
+				scratch = scratch[:0]
+				for c := range convs {
+					pv := b.bufs[4+c][i]
+					switch {
+					case cols[4+c] < 0:
+						pv = parquet.NullValue()
+					case convs[c].same:
+						// Records keep values, not their levels.
+					default:
+						if pv, err = convs[c].convert(pv, &scratch); err != nil {
+							b.close()
+							return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
+						}
+					}
+					vals[nMeta-1+c] = pv
+				}
+				key = key[:0]
+				for _, k := range out.keys {
+					key = appendKeyValue(key, k.enc, vals[k.col-1])
+				}
+				if len(key) > maxKeyLen {
+					b.close()
+					return nil, 0, fmt.Errorf("row %d: key of %d bytes; keys of more than %d bytes are not supported", row-1, len(key), maxKeyLen)
+				}
+				offs = append(offs, len(batch))
+				batch = appendRecordHeader(batch, key, pos, seq, op, flags)
+				if batch, err = codec.appendRow(batch, vals); err != nil {
+					b.close()
+					return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
+				}
+			}
+			if len(batch) > 1<<20 {
+				offs = append(offs, len(batch))
+				if err := flush(); err != nil {
+					b.close()
+					return nil, 0, err
+				}
+			}
+		}
+		b.close()
+	}
+	offs = append(offs, len(batch))
+	if err := flush(); err != nil {
+		return nil, 0, err
+	}
+	return truncs, int64(row), nil
+}

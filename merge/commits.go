@@ -1,0 +1,243 @@
+package merge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/warehouse"
+)
+
+// CommitCache keeps the commit records a merge has read, so merging many
+// tables in one process reads each record once. It is safe for concurrent
+// use; a nil *CommitCache caches nothing.
+type CommitCache struct {
+	mu      sync.Mutex
+	commits map[string]*warehouse.Commit
+}
+
+// NewCommitCache returns an empty cache.
+func NewCommitCache() *CommitCache {
+	return &CommitCache{commits: map[string]*warehouse.Commit{}}
+}
+
+func (c *CommitCache) get(key string) *warehouse.Commit {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.commits[key]
+}
+
+func (c *CommitCache) put(key string, cm *warehouse.Commit) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.commits[key] = cm
+}
+
+// partitionKey is the key of Manifest.Merged: "topic/partition".
+func partitionKey(topic string, partition int32) string {
+	return topic + "/" + strconv.Itoa(int(partition))
+}
+
+// binlogFile is a committed binlog file that the merge applies.
+type binlogFile struct {
+	key   string
+	part  string
+	seq   int64
+	index int // in the commit's file list
+	hour  warehouse.Hour
+	rows  int64
+	bytes int64
+}
+
+// changePlan is what a merge applies: the binlog files, in the order that
+// decides ties (partition, then commit, then the commit's file order), and
+// the new Merged bounds.
+type changePlan struct {
+	files       []binlogFile
+	merged      map[string]int64
+	commitsRead int
+	partitions  int
+}
+
+// walkBackMargin is how far before the start of the merged day the walk
+// back over already merged commits stops (see planChanges).
+const walkBackMargin = 24 * time.Hour
+
+// planChanges finds the committed binlog files of table that the merge of
+// day d applies, through the commit records (a file no commit lists is
+// not committed; binlog/ is never listed).
+//
+// A file of partition P, commit s and hour h is applied iff h ≤ d, and
+// not (h ≤ d-1 and s ≤ base[P]) — the base day merged it — and s ≤
+// bound[P]. bound is the latest commit of each partition when the merge
+// starts, or reuse (the published manifest of d, when re-running d, so
+// that the re-run applies exactly the same files).
+//
+// Commits after base[P] are read in full. Commits up to base[P] can hold
+// files of day d that the base day skipped (hour d, committed before the
+// base merge ran): they are read walking back from base[P], until a commit
+// was made more than walkBackMargin before the start of d. That assumes no
+// event is committed more than 24 hours before it happened (the clocks of
+// MySQL and of the ingest hosts agree to within a day).
+func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, zone warehouse.Zone, base, reuse map[string]int64) (*changePlan, error) {
+	seqs := map[string][]int64{} // partition dir → sequence numbers
+	if err := st.List(ctx, warehouse.CommitsPrefix, func(o storage.Object) error {
+		seq, ok := warehouse.ParseCommitSeq(o.Key)
+		if !ok {
+			return nil
+		}
+		dir := o.Key[:strings.LastIndexByte(o.Key, '/')+1]
+		seqs[dir] = append(seqs[dir], seq)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list commit records: %w", err)
+	}
+	stop := zone.DayStart(d).Add(-walkBackMargin)
+	plan := &changePlan{merged: map[string]int64{}}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	dirs := make([]string, 0, len(seqs))
+	for dir := range seqs {
+		dirs = append(dirs, dir)
+	}
+	sort.Strings(dirs)
+	for _, dir := range dirs {
+		list := seqs[dir]
+		sort.Slice(list, func(i, j int) bool { return list[i] < list[j] })
+		g.Go(func() error {
+			files, part, bound, n, err := planPartition(gctx, st, cache, table, d, dir, list, stop, base, reuse)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			plan.files = append(plan.files, files...)
+			plan.commitsRead += n
+			if part != "" {
+				plan.merged[part] = bound
+				plan.partitions++
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Slice(plan.files, func(i, j int) bool {
+		a, b := plan.files[i], plan.files[j]
+		if a.part != b.part {
+			return a.part < b.part
+		}
+		if a.seq != b.seq {
+			return a.seq < b.seq
+		}
+		return a.index < b.index
+	})
+	return plan, nil
+}
+
+// planPartition plans one partition's commits (list: its sequence
+// numbers, ascending).
+func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, dir string, list []int64, stop time.Time, base, reuse map[string]int64) (files []binlogFile, part string, bound int64, read int, err error) {
+	latest := list[len(list)-1]
+	first, err := readCommit(ctx, st, cache, dir, latest)
+	if err != nil {
+		return nil, "", 0, 0, err
+	}
+	read++
+	part = partitionKey(first.Topic, first.Partition)
+	bound = latest
+	if reuse != nil {
+		bound = reuse[part]
+		if bound > latest {
+			return nil, "", 0, 0, fmt.Errorf("partition %s: the published manifest merged up to commit %d but the latest commit is %d: commit records are missing", part, bound, latest)
+		}
+	}
+	b0 := base[part]
+	have := map[int64]bool{}
+	for _, s := range list {
+		have[s] = true
+	}
+	take := func(c *warehouse.Commit, s int64, onlyDay bool) error {
+		for i, f := range c.Files {
+			if f.Table != table {
+				continue
+			}
+			h, err := warehouse.ParseHourPath(f.Hour)
+			if err != nil {
+				return fmt.Errorf("commit %s %d: file %s: %w", part, s, f.Key, err)
+			}
+			if c := h.Date.Compare(d); c > 0 || (onlyDay && c != 0) {
+				continue
+			}
+			files = append(files, binlogFile{key: f.Key, part: part, seq: s, index: i, hour: h, rows: f.Rows, bytes: f.Bytes})
+		}
+		return nil
+	}
+	// Commits after the base's bound: every file of an hour up to d.
+	for s := b0 + 1; s <= bound; s++ {
+		if !have[s] {
+			return nil, "", 0, 0, fmt.Errorf("partition %s: commit %d is missing (commits are numbered without gaps; %s)", part, s, warehouse.CommitKey(first.Topic, first.Partition, s))
+		}
+		c := first
+		if s != latest {
+			if c, err = readCommit(ctx, st, cache, dir, s); err != nil {
+				return nil, "", 0, 0, err
+			}
+			read++
+		}
+		if err := take(c, s, false); err != nil {
+			return nil, "", 0, 0, err
+		}
+	}
+	// Commits the base merged: only files of day d, which it skipped.
+	for s := min(b0, bound); s >= 1 && have[s]; s-- {
+		c, err := readCommit(ctx, st, cache, dir, s)
+		if err != nil {
+			return nil, "", 0, 0, err
+		}
+		read++
+		if c.CommittedAt.Before(stop) {
+			break
+		}
+		if err := take(c, s, true); err != nil {
+			return nil, "", 0, 0, err
+		}
+	}
+	return files, part, bound, read, nil
+}
+
+func readCommit(ctx context.Context, st storage.Store, cache *CommitCache, dir string, seq int64) (*warehouse.Commit, error) {
+	key := fmt.Sprintf("%s%012d.json", dir, seq)
+	if c := cache.get(key); c != nil {
+		return c, nil
+	}
+	b, err := storage.ReadAll(ctx, st, key)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("commit record %s disappeared while merging: %w", key, err)
+		}
+		return nil, err
+	}
+	c := new(warehouse.Commit)
+	if err := warehouse.Unmarshal(key, b, c); err != nil {
+		return nil, err
+	}
+	cache.put(key, c)
+	return c, nil
+}

@@ -1,0 +1,725 @@
+package merge
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/parquet-go/parquet-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/binlake/binlake/warehouse"
+)
+
+// The merge proper. One goroutine (the producer) walks the base files in
+// key order against the sorted changes and decides, row by row, what the
+// new day holds; another (the consumer) writes it, in the same order,
+// through the data file sink:
+//
+//   - a base file whose key range no change falls in is carried: copied
+//     whole to its new name;
+//   - inside a file that must be opened, a row group no change falls in is
+//     copied without decoding;
+//   - the other row groups are decoded and merged. The producer reads only
+//     their key and position columns and emits a plan (base row n, or
+//     change row k) per output row; the consumer then builds every output
+//     column from the plan, one goroutine per column, and writes them as a
+//     row group.
+//
+// Which base file or row group a change "falls in" is decided by ranges
+// that tile the key space: file i owns [MinKey(i), MinKey(i+1)), the first
+// file also everything below it and the last everything above it; row
+// groups likewise inside their file. So a new key between two files goes
+// into the one before it, and no output file ever overlaps another.
+
+// baseFile is a file of the base day with its key range.
+type baseFile struct {
+	mf       warehouse.ManifestFile
+	min, max []byte // nil when the manifest has no (readable) range
+}
+
+// baseSeg is a row group of a base file that is being rewritten.
+type baseSeg struct {
+	pf   *parquetFile
+	rg   parquet.RowGroup
+	fc   map[string]fileCol
+	rows int64
+}
+
+// chunk is a batch of output rows: the plan, and the change rows it uses.
+// Change rows stay encoded (records in the chunk's arena, with the offset
+// of each value); the consumer's column goroutines decode their column.
+type chunk struct {
+	plan    []int64 // >= 0: base row (ordinal in the run); < 0: recs[-1-x]
+	recs    []record
+	offs    []uint32 // len(recs) × (columns-1): offsets of values in payloads
+	arena   [][]byte
+	newSegs []*baseSeg
+	first   []byte
+	last    []byte
+	minKey  []string
+	maxKey  []string
+}
+
+// task is one step for the consumer, in output order.
+type task struct {
+	chunk     *chunk
+	copyRG    parquet.RowGroup
+	minKey    []string
+	maxKey    []string
+	carry     *warehouse.ManifestFile
+	endRun    bool
+	closeFile *parquetFile
+}
+
+type merger struct {
+	r     *run
+	out   *layout
+	codec rowCodec
+	sum   *Summary
+
+	delta *recordIter
+	cur   record
+
+	tombs     *tombLookup
+	truncs    map[srcTable][]byte // every kept TRUNCATE: greatest position per table
+	newTruncs map[srcTable][]byte // those found today: they remove base rows
+	tw        *tombWriter
+
+	ctx     context.Context
+	tasks   chan task
+	chunk   *chunk
+	ord     int64 // next base ordinal of the current run
+	inRun   bool
+	toClose []*parquetFile
+
+	// rgRows is the most rows of a rewritten row group: RowGroupRows, or
+	// fewer when FileSize is small, so that files can be cut near it.
+	rgRows int
+
+	keyBuf []byte
+	winBuf []byte
+}
+
+// advance moves to the next change record.
+func (m *merger) advance() error {
+	rec, err := m.delta.next()
+	if err != nil {
+		return err
+	}
+	m.cur = rec
+	return nil
+}
+
+// deltaBefore reports whether the next change's key is below upper (nil:
+// no bound).
+func (m *merger) deltaBefore(upper []byte) bool {
+	return m.cur != nil && (upper == nil || bytes.Compare(m.cur.key(), upper) < 0)
+}
+
+func (m *merger) send(t task) error {
+	select {
+	case m.tasks <- t:
+		return nil
+	case <-m.ctx.Done():
+		return context.Cause(m.ctx)
+	}
+}
+
+// truncAffects reports whether one of today's TRUNCATEs may remove rows of
+// the key range [lo, hi] (nil: unknown).
+func (m *merger) truncAffects(lo, hi []byte) bool {
+	if len(m.newTruncs) == 0 {
+		return false
+	}
+	if !m.r.o.Table.KeyIncludesSource || lo == nil || hi == nil {
+		return true
+	}
+	for t := range m.newTruncs {
+		p := appendKeyValue(nil, encBytes, parquet.ByteArrayValue([]byte(t.db)))
+		p = appendKeyValue(p, encBytes, parquet.ByteArrayValue([]byte(t.table)))
+		if bytes.Compare(hi, p) >= 0 && (bytes.Compare(lo, p) <= 0 || bytes.HasPrefix(lo, p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// truncated reports whether a TRUNCATE of (db, table) in truncs lies after
+// pos.
+func truncated(truncs map[srcTable][]byte, db, table, pos []byte) bool {
+	if len(truncs) == 0 {
+		return false
+	}
+	t, ok := truncs[srcTable{string(db), string(table)}]
+	return ok && bytes.Compare(pos, t) < 0
+}
+
+// mergeFiles runs the producer over the base files.
+func (m *merger) mergeFiles(files []baseFile, reencodeAll bool) error {
+	if err := m.advance(); err != nil {
+		return err
+	}
+	for i, f := range files {
+		var upper []byte
+		if i+1 < len(files) {
+			upper = files[i+1].min
+		}
+		if !reencodeAll && f.min != nil && !m.deltaBefore(upper) && !m.truncAffects(f.min, f.max) {
+			if err := m.endRun(); err != nil {
+				return err
+			}
+			mf := f.mf
+			if err := m.send(task{carry: &mf}); err != nil {
+				return err
+			}
+			m.sum.BaseFilesCarried++
+			m.sum.Unchanged += f.mf.Rows
+			continue
+		}
+		if err := m.mergeFile(f, upper, reencodeAll); err != nil {
+			return fmt.Errorf("merge %s: %w", f.mf.Key, err)
+		}
+	}
+	if len(files) == 0 {
+		if err := m.mergeRange(nil, nil); err != nil {
+			return err
+		}
+	}
+	if m.cur != nil {
+		return fmt.Errorf("internal error: change of key %x left after the last base file", m.cur.key())
+	}
+	return m.endRun()
+}
+
+// mergeFile merges the changes of [f's range, upper) into a base file.
+func (m *merger) mergeFile(f baseFile, upper []byte, reencodeAll bool) error {
+	r := m.r
+	pf, err := openParquet(m.ctx, r.o.Store, f.mf.Key, r.tmp)
+	if err != nil {
+		return err
+	}
+	// Closed by the first endRun after the file is done with.
+	defer func() { m.toClose = append(m.toClose, pf) }()
+	m.sum.BaseFilesTouched++
+	m.sum.BytesRead += pf.size
+	fc := fileColumns(pf, r.baseLayout.cols, r.baseLayout.types)
+	bounds, err := rowGroupBounds(pf, fc, m.out)
+	if err != nil {
+		return err
+	}
+	// Row groups are copied only from files of the output's very schema
+	// (a bootstrap or import may lay columns out otherwise).
+	copyable := !reencodeAll && parquet.EqualNodes(pf.file.Schema(), m.out.schema)
+	rgs := pf.file.RowGroups()
+	for j, rg := range rgs {
+		rgUpper := upper
+		if j+1 < len(rgs) {
+			rgUpper = bounds[j+1][0]
+		}
+		if copyable && !m.deltaBefore(rgUpper) && !m.truncAffects(bounds[j][0], bounds[j][1]) {
+			if err := m.endRun(); err != nil {
+				return err
+			}
+			if err := m.send(task{copyRG: rg, minKey: keyTexts(bounds[j][0], m.out.keys, m.out.kinds), maxKey: keyTexts(bounds[j][1], m.out.keys, m.out.kinds)}); err != nil {
+				return err
+			}
+			m.sum.RowGroupsCopied++
+			m.sum.Unchanged += rg.NumRows()
+			continue
+		}
+		m.sum.RowGroupsRewritten++
+		seg := &baseSeg{pf: pf, rg: rg, fc: fc, rows: rg.NumRows()}
+		m.chunkOf().newSegs = append(m.chunk.newSegs, seg)
+		m.inRun = true
+		kr, err := newKeyReader(rg, fc, m.out, true)
+		if err != nil {
+			return err
+		}
+		err = m.mergeRange(kr, rgUpper)
+		kr.close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *merger) chunkOf() *chunk {
+	if m.chunk == nil {
+		m.chunk = &chunk{plan: make([]int64, 0, m.rgRows)}
+	}
+	return m.chunk
+}
+
+// baseRow is a base row at the key reader's position.
+type baseRow struct {
+	kr  *keyReader
+	ord int64
+}
+
+// mergeRange merges the base rows of kr (nil: none) with the changes
+// below upper.
+func (m *merger) mergeRange(kr *keyReader, upper []byte) error {
+	ok := false
+	if kr != nil {
+		var err error
+		if ok, err = kr.next(); err != nil {
+			return err
+		}
+	}
+	for {
+		hasD := m.deltaBefore(upper)
+		if !ok && !hasD {
+			return nil
+		}
+		var c int
+		switch {
+		case !ok:
+			c = 1
+		case !hasD:
+			c = -1
+		default:
+			c = bytes.Compare(kr.key(), m.cur.key())
+		}
+		var err error
+		switch {
+		case c < 0:
+			err = m.keepBase(kr)
+		case c == 0:
+			err = m.resolve(&baseRow{kr: kr, ord: m.ord})
+		default:
+			err = m.resolve(nil)
+		}
+		if err != nil {
+			return err
+		}
+		if c <= 0 {
+			m.ord++
+			if ok, err = kr.next(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// keepBase handles a base row no change applies to.
+func (m *merger) keepBase(kr *keyReader) error {
+	if truncated(m.newTruncs, kr.db(), kr.table(), kr.pos()) {
+		m.sum.Deleted++
+		m.sum.Truncated++
+		return nil
+	}
+	m.sum.Unchanged++
+	return m.emit(m.ord, kr.key())
+}
+
+// emit adds an output row: base ordinal ord (>= 0), or the change row
+// m.winBuf (ord < 0).
+func (m *merger) emit(ord int64, key []byte) error {
+	ch := m.chunkOf()
+	if ord < 0 {
+		if err := m.addChangeRow(ch, record(m.winBuf)); err != nil {
+			return err
+		}
+		ord = -int64(len(ch.recs))
+	}
+	if len(ch.plan) == 0 {
+		ch.first = append(ch.first[:0], key...)
+	}
+	ch.last = append(ch.last[:0], key...)
+	ch.plan = append(ch.plan, ord)
+	if len(ch.plan) >= m.rgRows {
+		return m.sendChunk()
+	}
+	return nil
+}
+
+// addChangeRow adds a winning change to the chunk.
+func (m *merger) addChangeRow(ch *chunk, rec record) error {
+	n := len(ch.arena)
+	if n == 0 || len(ch.arena[n-1])+len(rec) > cap(ch.arena[n-1]) {
+		ch.arena = append(ch.arena, make([]byte, 0, max(len(rec), 256<<10)))
+		n++
+	}
+	a := ch.arena[n-1]
+	start := len(a)
+	a = append(a, rec...)
+	ch.arena[n-1] = a
+	rec = record(a[start:len(a):len(a)])
+	var err error
+	if ch.offs, err = m.codec.appendOffsets(ch.offs, rec.payload()); err != nil {
+		return err
+	}
+	ch.recs = append(ch.recs, rec)
+	return nil
+}
+
+// resolve applies the changes of the key at m.cur to the base row b (nil:
+// the key has none).
+func (m *merger) resolve(b *baseRow) error {
+	m.keyBuf = append(m.keyBuf[:0], m.cur.key()...)
+	key := m.keyBuf
+	var block []byte
+	live, cut := b != nil, false
+	if b != nil {
+		block = b.kr.pos()
+		cut = truncated(m.newTruncs, b.kr.db(), b.kr.table(), block)
+	}
+	tp, err := m.tombs.lookup(key)
+	if err != nil {
+		return err
+	}
+	if tp != nil && (block == nil || bytes.Compare(tp, block) > 0) {
+		block = tp
+	}
+	var winner record
+	for m.cur != nil && bytes.Equal(m.cur.key(), key) {
+		c := m.cur
+		db, table := sourceOf(m.codec, c)
+		switch {
+		case truncated(m.truncs, db, table, c.pos()):
+			m.sum.Stale++
+		case block != nil && bytes.Compare(c.pos(), block) <= 0:
+			m.sum.Stale++
+		default:
+			m.winBuf = append(m.winBuf[:0], c...)
+			winner = record(m.winBuf)
+			if c.flags()&flagEarlier != 0 {
+				m.sum.LateApplied++
+			}
+		}
+		if err := m.advance(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case winner == nil:
+		if live && !cut {
+			m.sum.Unchanged++
+			return m.emit(b.ord, key)
+		}
+		if cut {
+			m.sum.Deleted++
+			m.sum.Truncated++
+		}
+	case winner.op() == opDelete:
+		if live {
+			m.sum.Deleted++
+		}
+		m.sum.Tombstones++
+		return m.tw.add(key, winner.pos())
+	default:
+		if live {
+			m.sum.Updated++
+		} else {
+			m.sum.Inserted++
+		}
+		return m.emit(-1, key)
+	}
+	return nil
+}
+
+// sourceOf returns a change's _source_db and _source_table: the first two
+// values of its payload, never NULL.
+func sourceOf(codec rowCodec, rec record) (db, table []byte) {
+	p := rec.payload()
+	nb := (len(codec.kinds) + 7) / 8
+	if len(p) < nb {
+		return nil, nil
+	}
+	p = p[nb:]
+	var out [2][]byte
+	for i := range out {
+		n, w := binary.Uvarint(p)
+		if w <= 0 || uint64(len(p)-w) < n {
+			return nil, nil
+		}
+		out[i], p = p[w:w+int(n)], p[w+int(n):]
+	}
+	return out[0], out[1]
+}
+
+// sendChunk hands the current chunk to the consumer.
+func (m *merger) sendChunk() error {
+	ch := m.chunk
+	if ch == nil || (len(ch.plan) == 0 && len(ch.newSegs) == 0) {
+		return nil
+	}
+	m.chunk = nil
+	ch.minKey = keyTexts(ch.first, m.out.keys, m.out.kinds)
+	ch.maxKey = keyTexts(ch.last, m.out.keys, m.out.kinds)
+	return m.send(task{chunk: ch})
+}
+
+// endRun ends a run of rewritten row groups (before a copied row group or
+// carried file, and at the end) and closes the files no task needs.
+func (m *merger) endRun() error {
+	if m.inRun || m.chunk != nil {
+		if err := m.sendChunk(); err != nil {
+			return err
+		}
+		if err := m.send(task{endRun: true}); err != nil {
+			return err
+		}
+	}
+	m.inRun, m.ord = false, 0
+	for _, pf := range m.toClose {
+		if err := m.send(task{closeFile: pf}); err != nil {
+			return err
+		}
+	}
+	m.toClose = nil
+	return nil
+}
+
+// consumer writes the tasks to the data sink.
+type consumer struct {
+	out     *layout
+	sink    *fileSink
+	par     int
+	segs    []*baseSeg
+	sources []*colSource
+}
+
+func (c *consumer) run(tasks <-chan task) error {
+	for t := range tasks {
+		var err error
+		switch {
+		case t.chunk != nil:
+			err = c.writeChunk(t.chunk)
+		case t.copyRG != nil:
+			err = c.sink.copyRowGroup(t.copyRG, t.minKey, t.maxKey)
+		case t.carry != nil:
+			err = c.sink.carry(*t.carry)
+		case t.endRun:
+			c.endRun()
+		case t.closeFile != nil:
+			t.closeFile.close()
+		}
+		if err != nil {
+			c.endRun()
+			return err
+		}
+	}
+	c.endRun()
+	return nil
+}
+
+func (c *consumer) endRun() {
+	for _, s := range c.sources {
+		s.close()
+	}
+	c.sources, c.segs = nil, nil
+}
+
+// writeChunk writes a chunk as one row group, a goroutine per column.
+func (c *consumer) writeChunk(ch *chunk) error {
+	c.segs = append(c.segs, ch.newSegs...)
+	if len(ch.plan) == 0 {
+		return nil
+	}
+	if c.sources == nil {
+		c.sources = make([]*colSource, c.out.ncols())
+		for i := range c.sources {
+			c.sources[i] = &colSource{col: i, out: c.out, codec: newRowCodec(c.out)}
+		}
+	}
+	cws := c.sink.writer().ColumnWriters()
+	var g errgroup.Group
+	g.SetLimit(c.par)
+	for col := range c.sources {
+		g.Go(func() error {
+			if err := c.sources[col].write(cws[col], ch, c.segs); err != nil {
+				return err
+			}
+			// Compress the column's last page here, in parallel, rather
+			// than in the row group flush.
+			return cws[col].Flush()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		c.sink.fail(err)
+		return err
+	}
+	return c.sink.flushRowGroup(int64(len(ch.plan)), ch.minKey, ch.maxKey)
+}
+
+// colSource reads one column of the base row groups of a run, in order,
+// and writes that column of the output rows.
+type colSource struct {
+	col   int
+	out   *layout
+	codec rowCodec
+
+	seg      int   // index of the segment being read, in segs
+	segStart int64 // ordinal of its first row
+	opened   bool
+	identity bool // base values need no conversion
+	r        *columnReader
+	conv     converter
+	absent   bool
+	buf      []parquet.Value
+	bufStart int64
+	bufN     int
+	scratch  []byte
+	vals     []parquet.Value
+}
+
+func (s *colSource) close() {
+	s.r.close()
+	s.r = nil
+}
+
+// ensure makes base row ord part of the buffered batch (ords only grow).
+func (s *colSource) ensure(ord int64, segs []*baseSeg) error {
+	for ord >= s.bufStart+int64(s.bufN) {
+		next := s.bufStart + int64(s.bufN)
+		for !s.opened || next >= s.segStart+segs[s.seg].rows {
+			if s.opened {
+				s.segStart += segs[s.seg].rows
+				s.seg++
+				s.r.close()
+				s.r, s.opened = nil, false
+			}
+			if s.seg >= len(segs) {
+				return fmt.Errorf("internal error: base row %d past the run", ord)
+			}
+			if err := s.open(segs[s.seg]); err != nil {
+				return err
+			}
+			s.opened = true
+		}
+		want := int(min(int64(batchRows), s.segStart+segs[s.seg].rows-next))
+		if s.buf == nil {
+			s.buf = make([]parquet.Value, batchRows)
+		}
+		n := want
+		if s.absent {
+			for i := range s.buf[:want] {
+				s.buf[i] = parquet.Value{}.Level(0, 0, s.col)
+			}
+		} else {
+			var err error
+			if n, err = s.r.read(s.buf[:want]); err != nil {
+				return err
+			}
+			if n != want {
+				return fmt.Errorf("column %s: %d values for %d rows", s.out.fields[s.col].Name, n, want)
+			}
+		}
+		s.bufStart, s.bufN = next, n
+	}
+	return nil
+}
+
+// open starts reading a segment's column.
+func (s *colSource) open(seg *baseSeg) error {
+	name := s.out.fields[s.col].Name
+	fc, ok := seg.fc[name]
+	s.absent = !ok
+	if !ok {
+		s.r, s.identity = nil, true
+		return nil
+	}
+	s.r = newColumnReader(seg.rg.ColumnChunks()[fc.index])
+	dst := s.out.typeOf(s.col)
+	src := fc.typ
+	if s.col == colPos {
+		dst, src = sourceType, sourceType // compared as raw bytes
+	}
+	s.conv = newConverter(name, src, fc.kind, dst, s.out.kinds[s.col], s.col, s.col < nMeta)
+	if s.col == colPos {
+		s.conv.same = fc.kind == s.out.kinds[colPos].kind
+	}
+	// Values of a file of the same layout are written as read.
+	s.identity = s.conv.same && fc.index == s.col && fc.req == (s.col < nMeta)
+	return nil
+}
+
+// write writes column s.col of the chunk's rows to cw. Runs of
+// consecutive base rows of the same layout go to the writer straight from
+// the page values.
+func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) error {
+	if s.vals == nil {
+		s.vals = make([]parquet.Value, 0, batchRows)
+	}
+	vals := s.vals[:0]
+	flush := func() error {
+		if len(vals) > 0 {
+			if _, err := cw.WriteRowValues(vals); err != nil {
+				return err
+			}
+			vals = vals[:0]
+		}
+		s.scratch = s.scratch[:0]
+		return nil
+	}
+	plan := ch.plan
+	for i := 0; i < len(plan); {
+		e := plan[i]
+		if e < 0 {
+			k := -1 - e
+			rec := ch.recs[k]
+			var v parquet.Value
+			if s.col == colPos {
+				v = parquet.FixedLenByteArrayValue(rec.pos()).Level(0, 0, colPos)
+			} else {
+				nc := len(s.codec.kinds)
+				v = s.codec.field(rec.payload(), ch.offs[int(k)*nc+s.col-1], s.col)
+			}
+			vals = append(vals, v)
+			i++
+			if len(vals) == cap(vals) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		j := i + 1
+		for j < len(plan) && plan[j] == plan[j-1]+1 {
+			j++
+		}
+		for ord, n := e, int64(j-i); n > 0; {
+			if ord >= s.bufStart+int64(s.bufN) {
+				// Reading on releases the pages pending values may
+				// refer to: write them first.
+				if err := flush(); err != nil {
+					return err
+				}
+				if err := s.ensure(ord, segs); err != nil {
+					return err
+				}
+			}
+			k := min(n, s.bufStart+int64(s.bufN)-ord)
+			src := s.buf[ord-s.bufStart : ord-s.bufStart+k]
+			if s.identity {
+				if err := flush(); err != nil {
+					return err
+				}
+				if _, err := cw.WriteRowValues(src); err != nil {
+					return err
+				}
+			} else {
+				for _, v := range src {
+					cv, err := s.conv.convert(v, &s.scratch)
+					if err != nil {
+						return err
+					}
+					vals = append(vals, cv)
+					if len(vals) == cap(vals) {
+						if err := flush(); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			ord += k
+			n -= k
+		}
+		i = j
+	}
+	return flush()
+}

@@ -1,0 +1,227 @@
+package merge
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// A change record is one change row, encoded so that sorting records by
+// bytes.Compare of their sort keys orders them by key, then position, then
+// arrival (the order of files and of rows in each file):
+//
+//	uint16   len(key), big-endian
+//	key      the key encoding (see keyEnc); prefix-free
+//	pos      16 bytes, the _pos decimal (byte order is numeric order)
+//	seq      8 bytes big-endian, the arrival number
+//	op       one byte
+//	flags    one byte
+//	payload  the row's values of columns 1…n-1 (see rowCodec)
+//
+// Because key encodings are prefix-free, key‖pos‖seq compares as the tuple.
+type record []byte
+
+// Change operations in records.
+const (
+	opUpsert byte = iota + 1
+	opDelete
+)
+
+// Record flags.
+const (
+	// flagEarlier marks a change from an hour before the merged day: a
+	// late change the previous merge did not have.
+	flagEarlier byte = 1 << iota
+)
+
+const (
+	posLen = 16
+	seqLen = 8
+)
+
+// maxKeyLen is the longest key encoding a record holds.
+const maxKeyLen = 1<<16 - 1
+
+func (r record) keyLen() (n, klen int) {
+	return 2, int(binary.BigEndian.Uint16(r))
+}
+
+// key returns the key encoding.
+func (r record) key() []byte {
+	w, k := r.keyLen()
+	return r[w : w+k]
+}
+
+// sortKey is key‖pos‖seq.
+func (r record) sortKey() []byte {
+	w, k := r.keyLen()
+	return r[w : w+k+posLen+seqLen]
+}
+
+func (r record) pos() []byte {
+	w, k := r.keyLen()
+	return r[w+k : w+k+posLen]
+}
+
+func (r record) op() byte {
+	w, k := r.keyLen()
+	return r[w+k+posLen+seqLen]
+}
+
+func (r record) flags() byte {
+	w, k := r.keyLen()
+	return r[w+k+posLen+seqLen+1]
+}
+
+func (r record) payload() []byte {
+	w, k := r.keyLen()
+	return r[w+k+posLen+seqLen+2:]
+}
+
+func compareRecords(a, b record) int { return bytes.Compare(a.sortKey(), b.sortKey()) }
+
+// appendRecordHeader starts a record; the key must be at most maxKeyLen
+// bytes.
+func appendRecordHeader(dst, key, pos []byte, seq uint64, op, flags byte) []byte {
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(key)))
+	dst = append(dst, key...)
+	dst = append(dst, pos...)
+	dst = binary.BigEndian.AppendUint64(dst, seq)
+	return append(dst, op, flags)
+}
+
+// rowCodec encodes the values of columns 1…n-1 of a layout: a NULL bitmap,
+// then each non-NULL value in its column's physical form (booleans one
+// byte, INT32 and FLOAT 4 bytes, INT64 and DOUBLE 8, little-endian; fixed
+// length byte arrays as is; byte arrays with a uvarint length).
+type rowCodec struct {
+	kinds []physKind // of columns 1…n-1
+}
+
+func newRowCodec(l *layout) rowCodec {
+	return rowCodec{kinds: l.kinds[1:]}
+}
+
+// appendRow encodes vals, the values of columns 1…n-1.
+func (c rowCodec) appendRow(dst []byte, vals []parquet.Value) ([]byte, error) {
+	nb := (len(c.kinds) + 7) / 8
+	start := len(dst)
+	for range nb {
+		dst = append(dst, 0)
+	}
+	for i, v := range vals {
+		if v.IsNull() {
+			dst[start+i/8] |= 1 << (i % 8)
+			continue
+		}
+		k := c.kinds[i]
+		if v.Kind() != k.kind {
+			return dst, fmt.Errorf("column %d: %s value for a %s column", i+1, v.Kind(), k.kind)
+		}
+		switch k.kind {
+		case parquet.Boolean:
+			if v.Boolean() {
+				dst = append(dst, 1)
+			} else {
+				dst = append(dst, 0)
+			}
+		case parquet.Int32:
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(v.Int32()))
+		case parquet.Int64:
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(v.Int64()))
+		case parquet.Float:
+			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(v.Float()))
+		case parquet.Double:
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Double()))
+		case parquet.FixedLenByteArray:
+			b := v.ByteArray()
+			if len(b) != k.size {
+				return dst, fmt.Errorf("column %d: %d bytes for a FIXED_LEN_BYTE_ARRAY(%d)", i+1, len(b), k.size)
+			}
+			dst = append(dst, b...)
+		default:
+			b := v.ByteArray()
+			dst = binary.AppendUvarint(dst, uint64(len(b)))
+			dst = append(dst, b...)
+		}
+	}
+	return dst, nil
+}
+
+var errCorrupt = fmt.Errorf("corrupt change record")
+
+// nullOffset marks a NULL value in appendOffsets.
+const nullOffset = ^uint32(0)
+
+// appendOffsets appends the offset in p (a payload) of each value of
+// columns 1…n-1, nullOffset for NULLs.
+func (c rowCodec) appendOffsets(dst []uint32, p []byte) ([]uint32, error) {
+	nb := (len(c.kinds) + 7) / 8
+	if len(p) < nb {
+		return dst, errCorrupt
+	}
+	off := nb
+	for i, k := range c.kinds {
+		if p[i/8]&(1<<(i%8)) != 0 {
+			dst = append(dst, nullOffset)
+			continue
+		}
+		dst = append(dst, uint32(off))
+		switch k.kind {
+		case parquet.Boolean:
+			off++
+		case parquet.Int32, parquet.Float:
+			off += 4
+		case parquet.Int64, parquet.Double:
+			off += 8
+		case parquet.FixedLenByteArray:
+			off += k.size
+		default:
+			n, w := binary.Uvarint(p[off:])
+			if w <= 0 {
+				return dst, errCorrupt
+			}
+			off += w + int(n)
+		}
+		if off > len(p) {
+			return dst, errCorrupt
+		}
+	}
+	return dst, nil
+}
+
+// field decodes the value of column col (>= 1) at offset off of payload
+// p, with its column index and definition level.
+func (c rowCodec) field(p []byte, off uint32, col int) parquet.Value {
+	if off == nullOffset {
+		return parquet.Value{}.Level(0, 0, col)
+	}
+	def := 1
+	if col < nMeta {
+		def = 0
+	}
+	k := c.kinds[col-1]
+	b := p[off:]
+	var v parquet.Value
+	switch k.kind {
+	case parquet.Boolean:
+		v = parquet.BooleanValue(b[0] != 0)
+	case parquet.Int32:
+		v = parquet.Int32Value(int32(binary.LittleEndian.Uint32(b)))
+	case parquet.Int64:
+		v = parquet.Int64Value(int64(binary.LittleEndian.Uint64(b)))
+	case parquet.Float:
+		v = parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+	case parquet.Double:
+		v = parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+	case parquet.FixedLenByteArray:
+		v = parquet.FixedLenByteArrayValue(b[:k.size:k.size])
+	default:
+		n, w := binary.Uvarint(b)
+		v = parquet.ByteArrayValue(b[w : w+int(n) : w+int(n)])
+	}
+	return v.Level(0, def, col)
+}

@@ -1,0 +1,236 @@
+package merge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/warehouse"
+)
+
+// fileSink writes a sequence of key-sorted Parquet files (data or
+// tombstones): row group after row group, a new file once the current one
+// has reached the target size, or whole files copied from the base. It is
+// used by one goroutine; carried files are copied in the background.
+type fileSink struct {
+	ctx      context.Context
+	st       storage.Store
+	dir      string
+	name     func(n int) string
+	schema   *parquet.Schema
+	meta     [][2]string
+	fileSize int64
+
+	n     int
+	cur   *sinkFile
+	files []warehouse.ManifestFile
+
+	copies errgroup.Group
+	mu     sync.Mutex
+	// keys are every object this sink created or began to, for removal
+	// when the run fails.
+	keys []string
+
+	written, carried int64
+	nWritten, nCarry int
+}
+
+// sinkFile is the file being written; it streams to the store as it goes.
+type sinkFile struct {
+	key    string
+	pw     *io.PipeWriter
+	done   chan error
+	cw     *countingWriter
+	w      *parquet.Writer
+	rgKeys [][2][]string
+	rows   int64
+}
+
+// countingWriter counts bytes on their way to the store.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func newFileSink(ctx context.Context, st storage.Store, dir string, name func(int) string, sch *parquet.Schema, meta [][2]string, fileSize int64) *fileSink {
+	s := &fileSink{ctx: ctx, st: st, dir: dir, name: name, schema: sch, meta: meta, fileSize: fileSize}
+	s.copies.SetLimit(8)
+	return s
+}
+
+func (s *fileSink) track(key string) {
+	s.mu.Lock()
+	s.keys = append(s.keys, key)
+	s.mu.Unlock()
+}
+
+// writer returns the writer of the current file, opening a new file if
+// there is none.
+func (s *fileSink) writer() *parquet.Writer {
+	if s.cur != nil {
+		return s.cur.w
+	}
+	s.n++
+	key := s.dir + s.name(s.n)
+	s.track(key)
+	pr, pw := io.Pipe()
+	f := &sinkFile{key: key, pw: pw, done: make(chan error, 1)}
+	f.cw = &countingWriter{w: pw}
+	go func() {
+		err := s.st.Put(s.ctx, key, pr)
+		pr.CloseWithError(err) // unblock the writer if Put stopped early
+		f.done <- err
+	}()
+	opts := []parquet.WriterOption{
+		s.schema,
+		parquet.Compression(zstdCodec),
+		parquet.DictionaryMaxBytes(maxDictionary),
+		// Pages of 1 MiB compress better than the 256 KiB default, and
+		// cost less per value.
+		parquet.PageBufferSize(1 << 20),
+		parquet.DataPageStatistics(false), // the column index has them
+		parquet.CreatedBy("binlake", "merge", ""),
+	}
+	for _, kv := range s.meta {
+		opts = append(opts, parquet.KeyValueMetadata(kv[0], kv[1]))
+	}
+	f.w = parquet.NewWriter(f.cw, opts...)
+	s.cur = f
+	return f.w
+}
+
+// endRowGroup records a row group just completed in the current file and
+// cuts the file once it is large enough.
+func (s *fileSink) endRowGroup(rows int64, minKey, maxKey []string) error {
+	f := s.cur
+	f.rgKeys = append(f.rgKeys, [2][]string{minKey, maxKey})
+	f.rows += rows
+	if f.w.Size() >= s.fileSize {
+		return s.closeFile()
+	}
+	return nil
+}
+
+// flushRowGroup ends the row group written through the current file's
+// column writers.
+func (s *fileSink) flushRowGroup(rows int64, minKey, maxKey []string) error {
+	if err := s.cur.w.Flush(); err != nil {
+		return s.fail(err)
+	}
+	return s.endRowGroup(rows, minKey, maxKey)
+}
+
+// copyRowGroup appends a row group of a base file as it is (parquet-go
+// copies the pages without decoding them when the layouts agree).
+func (s *fileSink) copyRowGroup(rg parquet.RowGroup, minKey, maxKey []string) error {
+	if _, err := s.writer().WriteRowGroup(rg); err != nil {
+		return s.fail(err)
+	}
+	return s.endRowGroup(rg.NumRows(), minKey, maxKey)
+}
+
+// writeRows writes rows (tombstones) into the current row group.
+func (s *fileSink) writeRows(rows []parquet.Row) error {
+	if _, err := s.writer().WriteRows(rows); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+func (s *fileSink) fail(err error) error {
+	if s.cur != nil {
+		s.cur.pw.CloseWithError(err)
+		<-s.cur.done
+		s.cur = nil
+	}
+	return err
+}
+
+// closeFile finishes the current file and waits for the store to have it.
+func (s *fileSink) closeFile() error {
+	f := s.cur
+	if f == nil {
+		return nil
+	}
+	b, err := json.Marshal(f.rgKeys)
+	if err != nil {
+		return s.fail(err)
+	}
+	f.w.SetKeyValueMetadata(warehouse.MetaRowGroupKeys, string(b))
+	if err := f.w.Close(); err != nil {
+		return s.fail(fmt.Errorf("write %s: %w", f.key, err))
+	}
+	f.pw.Close()
+	if err := <-f.done; err != nil {
+		s.cur = nil
+		return fmt.Errorf("write %s: %w", f.key, err)
+	}
+	s.cur = nil
+	mf := warehouse.ManifestFile{Key: f.key, Rows: f.rows, Bytes: f.cw.n}
+	if len(f.rgKeys) > 0 {
+		mf.MinKey, mf.MaxKey = f.rgKeys[0][0], f.rgKeys[len(f.rgKeys)-1][1]
+	}
+	s.files = append(s.files, mf)
+	s.written += f.cw.n
+	s.nWritten++
+	return nil
+}
+
+// carry ends the current file and copies a whole base file (server-side;
+// a hard link on local disk) as the next file.
+func (s *fileSink) carry(src warehouse.ManifestFile) error {
+	if err := s.closeFile(); err != nil {
+		return err
+	}
+	s.n++
+	dst := src
+	dst.Key = s.dir + s.name(s.n)
+	dst.CarriedFrom = src.Key
+	s.track(dst.Key)
+	s.files = append(s.files, dst)
+	s.carried += src.Bytes
+	s.nCarry++
+	ctx := s.ctx
+	s.copies.Go(func() error {
+		if err := s.st.Copy(ctx, src.Key, dst.Key); err != nil {
+			return fmt.Errorf("carry %s: %w", src.Key, err)
+		}
+		return nil
+	})
+	return nil
+}
+
+// close finishes the last file and waits for the copies.
+func (s *fileSink) close() error {
+	err := s.closeFile()
+	if cerr := s.copies.Wait(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// abort stops writing; the caller removes s.keys.
+func (s *fileSink) abort() {
+	s.fail(context.Canceled)
+	s.copies.Wait()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// zstdCodec compresses every file merge writes; one codec shares its pool
+// of encoders between files and goroutines.
+var zstdCodec = &zstd.Codec{Level: zstd.SpeedFastest}

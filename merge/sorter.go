@@ -1,0 +1,487 @@
+package merge
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// sorter sorts change records in memory up to its budget and spills sorted
+// runs to files beyond it; iterate merges the runs (external merge sort).
+// Records are copied into large arena chunks and referred to by chunk and
+// offset, so the sort holds no pointers and its memory is what the budget
+// counts. The budget is split between two arenas: while one is sorted and
+// written out in the background, records go on filling the other.
+type sorter struct {
+	dir   string // where runs go; the caller removes it
+	limit int64  // bytes per arena
+	chunk int    // arena chunk size
+	par   int    // goroutines that sort
+
+	a     *arena         // being filled
+	spare *arena         // free for the next swap
+	bg    chan spillDone // the spill in flight, if any
+
+	runs       []string
+	spillBytes int64
+	n          int64
+}
+
+// arena holds records and references to them.
+type arena struct {
+	chunks [][]byte
+	cur    int // chunk being filled
+	refs   []recRef
+	used   int64
+}
+
+// spillDone reports a background spill.
+type spillDone struct {
+	a     *arena
+	run   string
+	bytes int64
+	err   error
+}
+
+// recRef locates a record in an arena: chunk index and offset of its
+// 4-byte length prefix.
+type recRef uint64
+
+const (
+	maxChunk = 1 << 20
+	minChunk = 16 << 10
+	// refOverhead is what a record costs beyond its bytes: its length
+	// prefix and its reference.
+	refOverhead = 4 + 8
+)
+
+// newSorter returns a sorter that holds about budget bytes of records in
+// memory (at least four arena chunks of 16 KiB).
+func newSorter(dir string, budget int64, par int) *sorter {
+	limit := budget / 2
+	chunk := int(min(max(limit/8, minChunk), maxChunk))
+	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, par: par, a: &arena{}}
+}
+
+// reserve makes room for about n references.
+func (s *sorter) reserve(n int64) {
+	n = min(n, s.limit/64)
+	if int64(cap(s.a.refs)) < n {
+		s.a.refs = slices.Grow(s.a.refs, int(n))
+	}
+}
+
+func (a *arena) rec(ref recRef) record {
+	c := a.chunks[ref>>32]
+	off := uint32(ref)
+	n := binary.LittleEndian.Uint32(c[off:])
+	return record(c[off+4 : off+4+n : off+4+n])
+}
+
+// reset empties the arena, keeping its chunks.
+func (a *arena) reset() {
+	a.refs = a.refs[:0]
+	for i := range a.chunks {
+		a.chunks[i] = a.chunks[i][:0]
+	}
+	a.cur = 0
+	a.used = 0
+	for _, c := range a.chunks {
+		a.used += int64(cap(c))
+	}
+}
+
+// add copies rec into the sorter.
+func (s *sorter) add(rec []byte) error {
+	need := len(rec) + 4
+	a := s.a
+	if len(a.chunks) == 0 {
+		a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
+		a.used += int64(cap(a.chunks[0]))
+	}
+	if c := a.chunks[a.cur]; len(c)+need > cap(c) {
+		if a.used+int64(s.chunk) > s.limit && len(a.refs) > 0 {
+			if err := s.spill(); err != nil {
+				return err
+			}
+			a = s.a
+		} else {
+			a.cur++
+			if a.cur == len(a.chunks) {
+				a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
+				a.used += int64(cap(a.chunks[a.cur]))
+			}
+		}
+		if len(a.chunks) == 0 {
+			a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
+			a.used += int64(cap(a.chunks[0]))
+		}
+		if c := a.chunks[a.cur]; len(c)+need > cap(c) {
+			// A record larger than a chunk gets a chunk of its own.
+			a.used += int64(need - cap(c))
+			a.chunks[a.cur] = make([]byte, 0, need)
+		}
+	}
+	c := a.chunks[a.cur]
+	off := len(c)
+	c = binary.LittleEndian.AppendUint32(c, uint32(len(rec)))
+	a.chunks[a.cur] = append(c, rec...)
+	a.refs = append(a.refs, recRef(uint64(a.cur)<<32|uint64(off)))
+	a.used += refOverhead
+	s.n++
+	return nil
+}
+
+// sortEntry is a reference with 16 bytes of its sort key (those after the
+// prefix all keys share), so that most comparisons stay in the array
+// instead of reaching into the arena.
+type sortEntry struct {
+	pre [2]uint64
+	ref recRef
+}
+
+// sortRefs sorts refs by their records.
+func (a *arena) sortRefs(refs []recRef) {
+	if len(refs) < 2 {
+		return
+	}
+	// The longest prefix all sort keys share.
+	first := a.rec(refs[0]).sortKey()
+	lcp := len(first)
+	for _, r := range refs[1:] {
+		k := a.rec(r).sortKey()
+		n := min(lcp, len(k))
+		i := 0
+		for i < n && k[i] == first[i] {
+			i++
+		}
+		lcp = i
+		if lcp == 0 {
+			break
+		}
+	}
+	es := make([]sortEntry, len(refs))
+	for i, r := range refs {
+		k := a.rec(r).sortKey()[lcp:]
+		var b [16]byte
+		copy(b[:], k)
+		es[i] = sortEntry{pre: [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}, ref: r}
+	}
+	slices.SortFunc(es, func(x, y sortEntry) int {
+		switch {
+		case x.pre[0] != y.pre[0]:
+			if x.pre[0] < y.pre[0] {
+				return -1
+			}
+			return 1
+		case x.pre[1] != y.pre[1]:
+			if x.pre[1] < y.pre[1] {
+				return -1
+			}
+			return 1
+		}
+		return compareRecords(a.rec(x.ref), a.rec(y.ref))
+	})
+	for i := range es {
+		refs[i] = es[i].ref
+	}
+}
+
+// sortParallel sorts the arena's references in up to par parts at once
+// and returns the sorted parts (to be merged).
+func (a *arena) sortParallel(par int) [][]recRef {
+	refs := a.refs
+	if par < 2 || len(refs) < 1<<14 {
+		a.sortRefs(refs)
+		return [][]recRef{refs}
+	}
+	parts := make([][]recRef, par)
+	var wg sync.WaitGroup
+	for i := range parts {
+		parts[i] = refs[i*len(refs)/par : (i+1)*len(refs)/par]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.sortRefs(parts[i])
+		}()
+	}
+	wg.Wait()
+	return parts
+}
+
+// spill hands the full arena to a goroutine that sorts it and writes it
+// as a run, and goes on with the other arena (after the previous spill,
+// if any, is done with it).
+func (s *sorter) spill() error {
+	if err := s.wait(); err != nil {
+		return err
+	}
+	full := s.a
+	if s.spare != nil {
+		s.a, s.spare = s.spare, nil
+	} else {
+		s.a = &arena{}
+	}
+	s.bg = make(chan spillDone, 1)
+	go func() {
+		d := spillDone{a: full}
+		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.sortParallel(s.par)...))
+		s.bg <- d
+	}()
+	return nil
+}
+
+// wait waits for the spill in flight.
+func (s *sorter) wait() error {
+	if s.bg == nil {
+		return nil
+	}
+	d := <-s.bg
+	s.bg = nil
+	d.a.reset()
+	s.spare = d.a
+	if d.err != nil {
+		return d.err
+	}
+	s.runs = append(s.runs, d.run)
+	s.spillBytes += d.bytes
+	return nil
+}
+
+// writeRun writes the records of it as a new run file.
+func (s *sorter) writeRun(it *recordIter, err error) (string, int64, error) {
+	if err != nil {
+		return "", 0, err
+	}
+	defer it.close()
+	f, err := os.CreateTemp(s.dir, "run-*.bin")
+	if err != nil {
+		return "", 0, fmt.Errorf("spill: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var hdr [binary.MaxVarintLen64]byte
+	for {
+		r, err := it.next()
+		if err != nil {
+			f.Close()
+			return "", 0, err
+		}
+		if r == nil {
+			break
+		}
+		n := binary.PutUvarint(hdr[:], uint64(len(r)))
+		w.Write(hdr[:n])
+		w.Write(r)
+	}
+	err = w.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("spill: %w", err)
+	}
+	fi, err := os.Stat(f.Name())
+	if err != nil {
+		return "", 0, fmt.Errorf("spill: %w", err)
+	}
+	return f.Name(), fi.Size(), nil
+}
+
+// maxFanIn is the most runs merged at once; beyond it runs are first
+// merged into longer runs, so open files and read buffers stay bounded.
+const maxFanIn = 128
+
+// iterate returns the records in order. The sorter must not be added to
+// afterwards.
+func (s *sorter) iterate() (*recordIter, error) {
+	if err := s.wait(); err != nil {
+		return nil, err
+	}
+	s.spare = nil
+	parts := s.a.sortParallel(s.par)
+	for len(s.runs) > maxFanIn {
+		rest := slices.Clone(s.runs[maxFanIn:])
+		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil))
+		if err != nil {
+			return nil, err
+		}
+		s.spillBytes += n
+		s.runs = append([]string{run}, rest...)
+	}
+	return s.openRuns(s.runs, s.a, parts...)
+}
+
+// openRuns opens run files and sorted parts of an arena for merging.
+func (s *sorter) openRuns(names []string, a *arena, mem ...[]recRef) (*recordIter, error) {
+	bufSize := int(min(max(2*s.limit/int64(len(names)+1), 4<<10), 256<<10))
+	var files []*runReader
+	for _, name := range names {
+		f, err := os.Open(name)
+		if err != nil {
+			for _, r := range files {
+				r.f.Close()
+			}
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+		files = append(files, &runReader{f: f, r: bufio.NewReaderSize(f, bufSize)})
+	}
+	return newRecordIter(files, a, mem...)
+}
+
+// newRecordIter merges the given runs and sorted parts of an arena.
+func newRecordIter(files []*runReader, a *arena, mem ...[]recRef) (*recordIter, error) {
+	it := &recordIter{runs: files}
+	for _, m := range mem {
+		it.runs = append(it.runs, &runReader{a: a, mem: m})
+	}
+	for i, r := range it.runs {
+		ok, err := r.next()
+		if err != nil {
+			it.close()
+			return nil, err
+		}
+		if ok {
+			it.h = append(it.h, i)
+		}
+	}
+	for i := len(it.h)/2 - 1; i >= 0; i-- {
+		it.down(i)
+	}
+	it.last = -1
+	return it, nil
+}
+
+// runReader reads one sorted run: a file, or sorted references into the
+// arena.
+type runReader struct {
+	f   *os.File
+	r   *bufio.Reader
+	buf []byte
+	a   *arena
+	mem []recRef
+	cur record
+}
+
+func (r *runReader) next() (bool, error) {
+	if r.r == nil {
+		if len(r.mem) == 0 {
+			r.cur = nil
+			return false, nil
+		}
+		r.cur, r.mem = r.a.rec(r.mem[0]), r.mem[1:]
+		return true, nil
+	}
+	n, err := binary.ReadUvarint(r.r)
+	if errors.Is(err, io.EOF) {
+		r.cur = nil
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read spill run: %w", err)
+	}
+	if uint64(cap(r.buf)) < n {
+		r.buf = make([]byte, n, max(n, 4096))
+	}
+	r.buf = r.buf[:n]
+	if _, err := io.ReadFull(r.r, r.buf); err != nil {
+		return false, fmt.Errorf("read spill run: %w", err)
+	}
+	r.cur = record(r.buf)
+	return true, nil
+}
+
+// recordIter merges runs in order (a binary heap of run indexes). The
+// record next returns stays valid until the following call.
+type recordIter struct {
+	runs []*runReader
+	h    []int
+	last int // run whose record was returned last
+}
+
+func (it *recordIter) less(i, j int) bool {
+	return compareRecords(it.runs[it.h[i]].cur, it.runs[it.h[j]].cur) < 0
+}
+
+func (it *recordIter) down(i int) {
+	n := len(it.h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && it.less(r, l) {
+			m = r
+		}
+		if !it.less(m, i) {
+			return
+		}
+		it.h[i], it.h[m] = it.h[m], it.h[i]
+		i = m
+	}
+}
+
+// next returns the next record, or nil at the end.
+func (it *recordIter) next() (record, error) {
+	if it.last >= 0 {
+		// Advance the run whose record the caller is done with.
+		ok, err := it.runs[it.last].next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			n := len(it.h) - 1
+			it.h[0] = it.h[n]
+			it.h = it.h[:n]
+		}
+		it.down(0)
+		it.last = -1
+	}
+	if len(it.h) == 0 {
+		return nil, nil
+	}
+	it.last = it.h[0]
+	return it.runs[it.last].cur, nil
+}
+
+func (it *recordIter) close() {
+	for _, r := range it.runs {
+		if r.f != nil {
+			r.f.Close()
+			os.Remove(r.f.Name())
+		}
+	}
+	it.runs = nil
+}
+
+// spillDirName is the prefix of a run's spill directory under
+// Options.SpillDir; the process ID follows, so a later run can remove the
+// directories of processes that died.
+const spillDirName = "binlake-merge-"
+
+// removeDeadSpillDirs removes spill directories of processes on this host
+// that no longer run.
+func removeDeadSpillDirs(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		var pid int
+		if !e.IsDir() || len(e.Name()) <= len(spillDirName) || e.Name()[:len(spillDirName)] != spillDirName {
+			continue
+		}
+		if _, err := fmt.Sscanf(e.Name()[len(spillDirName):], "%d-", &pid); err != nil || pid == os.Getpid() {
+			continue
+		}
+		if !processAlive(pid, "") {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}

@@ -225,7 +225,9 @@ func base(ctx context.Context, st storage.Store, t config.Table, d warehouse.Dat
 		return ts, err
 	}
 	switch {
-	case !any && t.Bootstrap == config.BootstrapEmpty:
+	case !earlier && t.Bootstrap == config.BootstrapEmpty:
+		// The table started empty: a day with no snapshot before it
+		// (the first day, or a re-run of it) merges onto nothing.
 		ts.BaseReady, ts.Base = true, "empty"
 	case !any:
 		return ts, fmt.Errorf("table %s has no snapshot at all and is not bootstrap: empty: run binlake snapshot --table %s first", t.Name, t.Name)

@@ -117,6 +117,12 @@ func TestMergeBase(t *testing.T) {
 	if r, err = checkdone.Check(ctx, st, o); err != nil || !r.Ready {
 		t.Fatalf("want ready: %v %s", err, r.Reason())
 	}
+	// A bootstrap: empty table's first day can be merged again: its base
+	// is still empty although dt=D itself now exists.
+	put(t, st, warehouse.SnapshotManifest("coupons", d), warehouse.Manifest{FormatVersion: 1})
+	if r, err = checkdone.Check(ctx, st, o); err != nil || !r.Ready || r.Tables[1].Base != "empty" {
+		t.Fatalf("re-running the first day of a bootstrap: empty table: %v %+v", err, r)
+	}
 	// A day before the first snapshot can never be merged.
 	o.Date = d.AddDays(-3)
 	markDay(t, st, z, o.Date, -1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,6 +190,10 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 		}
 		return nil
 	}
+	// Files a replay (ingest --replay-date) replaced are not committed any
+	// more (warehouse.CommittedFiles); every replay that can matter here
+	// is among the commits after the base's bound, which are all read.
+	replaced := map[string]bool{}
 	// Commits after the base's bound: every file of an hour up to d.
 	for s := b0 + 1; s <= bound; s++ {
 		if !have[s] {
@@ -203,6 +208,9 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 		}
 		if err := take(c, s, false); err != nil {
 			return nil, "", 0, 0, err
+		}
+		for _, k := range c.Replaces {
+			replaced[k] = true
 		}
 	}
 	// Commits the base merged: only files of day d, which it skipped.
@@ -219,6 +227,7 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 			return nil, "", 0, 0, err
 		}
 	}
+	files = slices.DeleteFunc(files, func(f binlogFile) bool { return replaced[f.key] })
 	return files, part, bound, read, nil
 }
 

@@ -85,7 +85,7 @@ type Table struct {
 	// LateWaiting counts committed rows (and their files) of hours up to
 	// LastSnapshot that it did not merge; the next merge applies them.
 	// Absent when the latest snapshot was not made by merge.
-	LateWaiting *Late `json:"late_waiting,omitempty"`
+	LateWaiting *Late      `json:"late_waiting,omitempty"`
 	Days        []TableDay `json:"days"`
 }
 
@@ -143,7 +143,7 @@ func Build(ctx context.Context, st storage.Store, o Options) (*Report, error) {
 	// Snapshots first: their Merged bounds say how far back to read
 	// commits.
 	manifests := map[string]map[string]*warehouse.Manifest{} // table → day → manifest
-	floor := map[string]int64{}                             // partition → lowest Merged bound of a latest snapshot
+	floor := map[string]int64{}                              // partition → lowest Merged bound of a latest snapshot
 	var tables []Table
 	for _, name := range o.Tables {
 		t, ms, err := snapshots(ctx, st, name, o.Days)

@@ -64,7 +64,7 @@ func TestReadsRecentCommitsOnly(t *testing.T) {
 	if got := r.Tables[0].Days; got[0].BinlogRows != 10 || got[1].BinlogRows != 10 {
 		t.Errorf("binlog rows per day: %+v", got)
 	}
-	if p := r.Partitions[0]; p.Commit != 200 || p.EndOffset != 2000 || *p.LagSeconds != (13 * time.Hour).Seconds() {
+	if p := r.Partitions[0]; p.Commit != 200 || p.EndOffset != 2000 || *p.LagSeconds != (13*time.Hour).Seconds() {
 		t.Errorf("partition: %+v lag %v", p, *p.LagSeconds)
 	}
 

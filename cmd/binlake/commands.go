@@ -41,6 +41,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mergeCommand(),
 		a.snapshotCommand(),
 		a.statusCommand(),
+		a.ddlCommand(),
 		a.configCommand(),
 	)
 	return root

@@ -25,20 +25,29 @@ func canalInsert(id int, es time.Time) []byte {
 	return b
 }
 
-// TestStatusFigures runs ingest and merge for real over two days, with a
-// bad record and a late one, and checks every figure binlake status
-// reports against what was produced.
-func TestStatusFigures(t *testing.T) {
+// lake is a warehouse that real ingest runs fill from an embedded Kafka:
+// 48 users rows on each of d1 and d2, none on d3, over two partitions,
+// and one record that is not JSON.
+type lake struct {
+	cfg        string
+	d1, d2, d3 time.Time
+	today      time.Time
+	produce    func(...*kgo.Record)
+	must       func(args ...string) string
+}
+
+func newLake(t *testing.T) *lake {
+	t.Helper()
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "binlog_shop"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kc.Close()
+	t.Cleanup(kc.Close)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.DefaultProduceTopic("binlog_shop"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close)
 	produce := func(recs ...*kgo.Record) {
 		t.Helper()
 		if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
@@ -77,6 +86,15 @@ tables:
 		}
 		return out
 	}
+	return &lake{cfg: cfg, d1: d1, d2: d2, d3: d3, today: today, produce: produce, must: must}
+}
+
+// TestStatusFigures runs ingest and merge for real over two days, with a
+// bad record and a late one, and checks every figure binlake status
+// reports against what was produced.
+func TestStatusFigures(t *testing.T) {
+	l := newLake(t)
+	cfg, d1, d2, d3, today, produce, must := l.cfg, l.d1, l.d2, l.d3, l.today, l.produce, l.must
 	day := func(d time.Time) string { return d.Format(time.DateOnly) }
 	report := func() *status.Report {
 		t.Helper()

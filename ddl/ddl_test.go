@@ -56,7 +56,7 @@ func TestGolden(t *testing.T) {
 
 func TestLocations(t *testing.T) {
 	cases := []struct {
-		d        Dialect
+		d         Dialect
 		loc, want string
 	}{
 		{Hive, "s3://lake/ods/", "s3a://lake/ods/snapshot/t'"},

@@ -33,7 +33,7 @@ snapshot manifests, the _dlq/ listing; never a Parquet file):
     the next merge.
 
 By default the last 7 days up to today in the warehouse time zone. --json
-prints the same as JSON for monitoring (fields: docs/cli.md). Kafka's own end
+prints the same as JSON for monitoring (fields: docs/operations.md). Kafka's own end
 offsets are not read: lag is measured from the committed watermark.`,
 		Example: indent(`binlake status --config binlake.yaml
 binlake status --config binlake.yaml --table orders --date 2024-03-01

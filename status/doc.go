@@ -1,6 +1,7 @@
 // Package status reports the state of a binlake warehouse per logical
 // table and day, for people (Report.WriteText) and for monitoring (the
-// JSON encoding of Report, documented in docs/operations.md under Monitoring).
+// JSON encoding of Report, documented in docs/operations.md under
+// Monitoring).
 //
 // # What it reads
 //

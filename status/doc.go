@@ -20,9 +20,11 @@
 //
 //   - Watermark and lag per partition: the latest commit's watermark (the
 //     later of its greatest event time and the time the run caught up with
-//     Kafka's end), and Now minus it. Kafka's own end offsets are not read:
-//     a partition that nothing has been produced to since the last run
-//     looks as far behind as the time since that run.
+//     Kafka's end), and Now minus it: a partition that nothing has been
+//     produced to since the last run looks as far behind as the time since
+//     that run. Build does not talk to Kafka; given Options.EndOffsets it
+//     also reports how many offsets each committed stream is behind, and
+//     the partitions that have no commit at all.
 //   - Ready hours per day: the ready markers of the day against the hours
 //     the day has in the warehouse time zone (23 or 25 on DST days).
 //   - Binlog rows per table and day: rows of the committed files of the

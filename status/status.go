@@ -27,6 +27,10 @@ type Options struct {
 	Now time.Time
 	// Parallel bounds concurrent reads of commit records (default 16).
 	Parallel int
+	// EndOffsets are Kafka's current end offsets by topic and partition
+	// (ingest.EndOffsets); nil when Kafka was not asked. Partitions in it
+	// that have no commit are reported too.
+	EndOffsets map[string]map[int32]int64
 }
 
 // Report is the state of a warehouse. Its JSON form is what binlake status
@@ -55,6 +59,11 @@ type Partition struct {
 	Watermark time.Time `json:"watermark"`
 	// LagSeconds is Now minus Watermark (absent when Watermark is zero).
 	LagSeconds *float64 `json:"lag_seconds,omitempty"`
+	// KafkaEndOffset is Kafka's end offset when it was asked, and
+	// OffsetsBehind that minus EndOffset: how far the committed stream is
+	// behind Kafka (absent for a partition with no commit, Commit 0).
+	KafkaEndOffset *int64 `json:"kafka_end_offset,omitempty"`
+	OffsetsBehind  *int64 `json:"offsets_behind,omitempty"`
 	// DLQFiles and DLQBytes are what _dlq/ holds for the partition.
 	DLQFiles int   `json:"dlq_files"`
 	DLQBytes int64 `json:"dlq_bytes"`
@@ -169,6 +178,20 @@ func Build(ctx context.Context, st storage.Store, o Options) (*Report, error) {
 	r.CommitsRead = n
 	if err := dlqFiles(ctx, st, parts); err != nil {
 		return nil, err
+	}
+	for topic, ends := range o.EndOffsets {
+		for part, end := range ends {
+			key := topic + "/" + strconv.Itoa(int(part))
+			p := parts[key]
+			if p == nil {
+				p = &Partition{Topic: topic, Partition: part}
+				parts[key] = p
+			} else {
+				behind := end - p.EndOffset
+				p.OffsetsBehind = &behind
+			}
+			p.KafkaEndOffset = &end
+		}
 	}
 	for _, p := range parts {
 		if !p.Watermark.IsZero() {

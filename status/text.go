@@ -15,9 +15,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
 
 	p("INGEST (%s)\n", r.Timezone)
-	p("TOPIC\tPARTITION\tCOMMIT\tEND OFFSET\tWATERMARK\tLAG\tDLQ FILES\n")
+	p("TOPIC\tPARTITION\tCOMMIT\tEND OFFSET\tKAFKA END\tBEHIND\tWATERMARK\tLAG\tDLQ FILES\n")
 	for _, x := range r.Partitions {
-		p("%s\t%d\t%d\t%d\t%s\t%s\t%d\n", x.Topic, x.Partition, x.Commit, x.EndOffset, stamp(x.Watermark), lag(x.LagSeconds), x.DLQFiles)
+		p("%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%d\n", x.Topic, x.Partition, x.Commit, x.EndOffset, count(x.KafkaEndOffset), count(x.OffsetsBehind),
+			stamp(x.Watermark), lag(x.LagSeconds), x.DLQFiles)
 	}
 	if len(r.Partitions) == 0 {
 		p("(no ingest has committed anything yet)\n")
@@ -63,6 +64,13 @@ func lag(s *float64) string {
 		return "-"
 	}
 	return time.Duration(*s * float64(time.Second)).Round(time.Second).String()
+}
+
+func count(n *int64) string {
+	if n == nil {
+		return "-"
+	}
+	return fmt.Sprint(*n)
 }
 
 func missing(h []string) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/binlake/binlake/ingest"
 	"github.com/binlake/binlake/status"
 	"github.com/binlake/binlake/warehouse"
 )
@@ -17,6 +18,7 @@ func (a *app) statusCommand() *cobra.Command {
 		date   string
 		days   int
 		asJSON bool
+		kafka  bool
 	)
 	c := a.subcommand(&cobra.Command{
 		Use:   "status",
@@ -33,11 +35,13 @@ snapshot manifests, the _dlq/ listing; never a Parquet file):
     the next merge.
 
 By default the last 7 days up to today in the warehouse time zone. --json
-prints the same as JSON for monitoring (fields: docs/operations.md). Kafka's own end
-offsets are not read: lag is measured from the committed watermark.`,
+prints the same as JSON for monitoring (fields: docs/operations.md). Lag is
+measured from the committed watermark; --kafka also asks Kafka for its end
+offsets and shows how many offsets each partition's committed stream is
+behind, and the partitions that were never ingested.`,
 		Example: indent(`binlake status --config binlake.yaml
 binlake status --config binlake.yaml --table orders --date 2024-03-01
-binlake status --config binlake.yaml --days 2 --json`),
+binlake status --config binlake.yaml --days 2 --json --kafka`),
 	}, func(cmd *cobra.Command) error {
 		cfg, err := a.loadConfig()
 		if err != nil {
@@ -69,6 +73,14 @@ binlake status --config binlake.yaml --days 2 --json`),
 		for i := days - 1; i >= 0; i-- {
 			o.Days = append(o.Days, last.AddDays(-i))
 		}
+		if kafka {
+			if cfg.Kafka == nil {
+				return usagef("--kafka: %s has no kafka section", a.configPath)
+			}
+			if o.EndOffsets, err = ingest.EndOffsets(cmd.Context(), cfg.Kafka); err != nil {
+				return fmt.Errorf("kafka end offsets: %w", err)
+			}
+		}
 		st, err := a.openStore(cmd.Context(), cfg)
 		if err != nil {
 			return err
@@ -98,6 +110,7 @@ binlake status --config binlake.yaml --days 2 --json`),
 	f.StringVar(&date, "date", "", "report this day only, YYYY-MM-DD")
 	f.IntVar(&days, "days", 7, "report this many days up to today")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
+	f.BoolVar(&kafka, "kafka", false, "also read Kafka's end offsets: offsets behind per partition")
 	return c
 }
 

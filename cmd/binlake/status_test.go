@@ -173,6 +173,29 @@ func TestStatusFigures(t *testing.T) {
 		t.Errorf("after merging %s: late waiting %+v, last %s %+v", day(d3), l, u.LastSnapshot, u.LastMerge)
 	}
 
+	// --kafka: the committed stream is at Kafka's end until more arrives.
+	behind := func() map[int32]int64 {
+		var r status.Report
+		if err := json.Unmarshal([]byte(must("status", "--days", "1", "--json", "--kafka")), &r); err != nil {
+			t.Fatal(err)
+		}
+		out := map[int32]int64{}
+		for _, p := range r.Partitions {
+			if p.OffsetsBehind == nil || p.KafkaEndOffset == nil {
+				t.Fatalf("--kafka: partition %d has no Kafka figures: %+v", p.Partition, p)
+			}
+			out[p.Partition] = *p.OffsetsBehind
+		}
+		return out
+	}
+	if b := behind(); len(b) != 2 || b[0] != 0 || b[1] != 0 {
+		t.Errorf("offsets behind after ingest: %v, want 0 and 0", b)
+	}
+	produce(&kgo.Record{Partition: 0, Value: canalInsert(2000, today)}, &kgo.Record{Partition: 0, Value: canalInsert(2001, today)})
+	if b := behind(); b[0] != 2 || b[1] != 0 {
+		t.Errorf("offsets behind after 2 more records on partition 0: %v, want 2 and 0", b)
+	}
+
 	text := must("status", "--date", day(d1))
 	for _, s := range []string{"binlog_shop", "24/24", "users", "49", "LATE ROWS WAITING"} {
 		if !strings.Contains(text, s) {

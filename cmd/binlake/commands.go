@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -100,6 +101,18 @@ binlake config check --config binlake.yaml --connect`),
 	check.Flags().BoolVar(&connect, "connect", false, "also open and list the warehouse")
 	c.AddCommand(check)
 	return c
+}
+
+// tableFlag checks a required --table value: the named table rule.
+func (a *app) tableFlag(cfg *config.Config, name string) (*config.Table, error) {
+	if name == "" {
+		return nil, usagef("--table is required")
+	}
+	t := cfg.Table(name)
+	if t == nil {
+		return nil, usagef("--table %s: no such table in %s", name, a.configPath)
+	}
+	return t, nil
 }
 
 // parseDateFlag checks a --date value.

@@ -34,11 +34,8 @@ binlake ddl --config binlake.yaml --table orders --dialect hive --location s3a:/
 		if err != nil {
 			return err
 		}
-		if table == "" {
-			return usagef("--table is required")
-		}
-		if cfg.Table(table) == nil {
-			return usagef("--table %s: no such table in %s", table, a.configPath)
+		if _, err := a.tableFlag(cfg, table); err != nil {
+			return err
 		}
 		if !slices.Contains(ddl.Dialects, ddl.Dialect(dialect)) {
 			return usagef("--dialect %q: want hive, trino, spark or duckdb", dialect)

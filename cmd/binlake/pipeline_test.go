@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,13 +35,7 @@ func TestIngestThenCheckdone(t *testing.T) {
 		if es.After(now) {
 			break
 		}
-		msg := map[string]any{
-			"database": "app", "table": "users", "isDdl": false, "type": "INSERT", "es": es.UnixMilli(), "ts": es.UnixMilli(),
-			"pkNames": []string{"id"}, "mysqlType": map[string]string{"id": "int(11)", "name": "varchar(20)"},
-			"data": []map[string]string{{"id": fmt.Sprint(i), "name": fmt.Sprint("user", i)}}, "old": nil, "sql": "",
-		}
-		b, _ := json.Marshal(msg)
-		recs = append(recs, &kgo.Record{Partition: int32(i % 2), Value: b})
+		recs = append(recs, &kgo.Record{Partition: int32(i % 2), Value: canalInsert(i, es)})
 	}
 	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 		t.Fatal(err)

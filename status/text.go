@@ -15,10 +15,21 @@ func (r *Report) WriteText(w io.Writer) error {
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
 
 	p("INGEST (%s)\n", r.Timezone)
-	p("TOPIC\tPARTITION\tCOMMIT\tEND OFFSET\tKAFKA END\tBEHIND\tWATERMARK\tLAG\tDLQ FILES\n")
+	kafka := false
 	for _, x := range r.Partitions {
-		p("%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%d\n", x.Topic, x.Partition, x.Commit, x.EndOffset, count(x.KafkaEndOffset), count(x.OffsetsBehind),
-			stamp(x.Watermark), lag(x.LagSeconds), x.DLQFiles)
+		kafka = kafka || x.KafkaEndOffset != nil
+	}
+	p("TOPIC\tPARTITION\tCOMMIT\tEND OFFSET\t")
+	if kafka {
+		p("KAFKA END\tBEHIND\t")
+	}
+	p("WATERMARK\tLAG\tDLQ FILES\n")
+	for _, x := range r.Partitions {
+		p("%s\t%d\t%d\t%d\t", x.Topic, x.Partition, x.Commit, x.EndOffset)
+		if kafka {
+			p("%s\t%s\t", count(x.KafkaEndOffset), count(x.OffsetsBehind))
+		}
+		p("%s\t%s\t%d\n", stamp(x.Watermark), lag(x.LagSeconds), x.DLQFiles)
 	}
 	if len(r.Partitions) == 0 {
 		p("(no ingest has committed anything yet)\n")

@@ -202,6 +202,9 @@ func TestStatusFigures(t *testing.T) {
 			t.Errorf("text output lacks %q:\n%s", s, text)
 		}
 	}
+	if strings.Contains(text, "BEHIND") || !strings.Contains(must("status", "--date", day(d1), "--kafka"), "BEHIND") {
+		t.Errorf("the Kafka columns should show with --kafka only:\n%s", text)
+	}
 	if code, _, stderr := invoke(t, nil, "status", "--config", cfg, "--date", day(d1), "--days", "2"); code != exitUsage {
 		t.Errorf("--date with --days: exit %d\n%s", code, stderr)
 	}

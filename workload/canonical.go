@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/big"
@@ -148,4 +149,17 @@ func (t *Table) SelectSQL(files string) string {
 		cols = append(cols, c.CanonicalSQL())
 	}
 	return fmt.Sprintf("SELECT %s FROM read_parquet(%s) ORDER BY _source_db, _source_table, id", strings.Join(cols, ", "), files)
+}
+
+// CompareKeys orders canonical rows (as ExpectRow makes them) as Expected
+// does: by _source_db, _source_table, then id as a number.
+func CompareKeys(a, b []*string) int {
+	for i := range 2 {
+		if c := strings.Compare(*a[i], *b[i]); c != 0 {
+			return c
+		}
+	}
+	x, _ := strconv.ParseInt(*a[2], 10, 64)
+	y, _ := strconv.ParseInt(*b[2], 10, 64)
+	return cmp.Compare(x, y)
 }

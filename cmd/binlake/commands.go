@@ -41,6 +41,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mergeCommand(),
 		a.snapshotCommand(),
 		a.configCommand(),
+		a.demoCommand(),
 	)
 	return root
 }

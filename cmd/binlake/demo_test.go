@@ -17,13 +17,12 @@ import (
 // warehouse does not hold.
 func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	args := []string{"demo", "--dir", dir, "--days", "2", "--events-per-hour", "8", "--partitions", "2"}
-	for run := range 2 {
-		code, out, stderr := invoke(t, nil, args...)
+	for run, days := range []string{"1", "2"} {
+		code, out, stderr := invoke(t, nil, "demo", "--dir", dir, "--days", days, "--events-per-hour", "8", "--partitions", "2")
 		if code != exitOK {
 			t.Fatalf("run %d: exit %d\n%s\n%s", run, code, out, stderr)
 		}
-		for _, want := range []string{"PASS orders  dt=2024-03-02", "PASS users   dt=2024-03-01", "read_parquet('" + dir, "CREATE TABLE hive.demo.orders"} {
+		for _, want := range []string{"PASS orders  dt=2024-03-0" + days, "PASS users   dt=2024-03-01", "read_parquet('" + dir, "CREATE TABLE hive.demo.orders"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("run %d: output does not say %q:\n%s", run, want, out)
 			}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/binlake/binlake/internal/duckdbtest"
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/storage/local"
+	"github.com/binlake/binlake/storage/s3"
+	"github.com/binlake/binlake/storage/s3/s3test"
+	"github.com/binlake/binlake/warehouse"
+	"github.com/binlake/binlake/workload"
+)
+
+// TestGroundTruthUnderKill runs the whole pipeline with real binlake
+// processes on the workload's history, for every input format, with the
+// warehouse on local disk and on S3 (versitygw): the history is produced
+// into Kafka in batches of hours, and after each batch binlake ingest runs
+// and is killed with SIGKILL at a random instant, then run again until it
+// finishes; after each day binlake checkdone must say ready and binlake
+// merge is killed at random instants and re-run. Every published snapshot
+// day — after the final merge, and after any killed merge that got as far
+// as publishing — read back by DuckDB through its manifest, equals the
+// model's state row for row and cell for cell.
+func TestGroundTruthUnderKill(t *testing.T) {
+	if raceEnabled {
+		t.Skip("runs in the non-race pass of make test: it drives real binlake processes")
+	}
+	if testing.Short() {
+		t.Skip("builds and kills binlake processes")
+	}
+	duckdbtest.Require(t)
+	bin := buildBinary(t)
+	srv := s3test.Start(t)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d (kill instants and the history; set BINLAKE_GROUND_TRUTH_SEED to repeat)", seed)
+	if s := os.Getenv("BINLAKE_GROUND_TRUTH_SEED"); s != "" {
+		fmt.Sscan(s, &seed)
+	}
+	for i, format := range workload.Formats {
+		for _, where := range []string{"local", "s3"} {
+			t.Run(format+"/"+where, func(t *testing.T) {
+				g := &groundTruth{t: t, bin: bin, format: format, rng: rand.New(rand.NewPCG(seed, uint64(i)))}
+				if where == "s3" {
+					g.useS3(srv)
+				} else {
+					g.useLocal()
+				}
+				g.run(seed + uint64(i))
+			})
+		}
+	}
+}
+
+// buildBinary builds binlake for tests that run it as a process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "binlake")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build binlake: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type groundTruth struct {
+	t      *testing.T
+	bin    string
+	format string
+	rng    *rand.Rand
+	// whYAML is the warehouse part of the configuration.
+	whYAML string
+	st     storage.Store
+	// localPath returns a local path DuckDB can read a warehouse key at.
+	localPath func(key string) string
+	cfg       string
+	kills     int
+	took      map[string]time.Duration // the last finished run of each command
+}
+
+func (g *groundTruth) useLocal() {
+	wh := filepath.Join(g.t.TempDir(), "wh")
+	st, err := local.New(wh)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	g.whYAML, g.st = "warehouse: "+wh+"\n", st
+	g.localPath = func(key string) string { return filepath.Join(wh, key) }
+}
+
+func (g *groundTruth) useS3(srv *s3test.Server) {
+	t := g.t
+	bucket := srv.NewBucket(t)
+	st, err := s3.New(t.Context(), srv.Options(bucket, "ods"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.st = st
+	g.whYAML = fmt.Sprintf(`warehouse: s3://%s/ods
+s3:
+  endpoint: %s
+  region: %s
+  path_style: true
+  access_key_id: %s
+  secret_access_key: %s
+`, bucket, srv.Endpoint, s3.DefaultRegion, srv.AccessKey, srv.SecretKey)
+	downloads := t.TempDir()
+	// DuckDB reads what the S3 server returns, downloaded.
+	g.localPath = func(key string) string {
+		b, err := storage.ReadAll(t.Context(), st, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(downloads, key)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}
+
+func (g *groundTruth) run(seed uint64) {
+	t := g.t
+	ctx := t.Context()
+	// Days in the past, as when a warehouse catches up: the wall clock is
+	// past every hour, so hours are ready as soon as the stream is read.
+	cfg := workload.DefaultConfig()
+	cfg.Seed, cfg.EventsPerHour, cfg.Shards = seed, 8, 2
+	cfg.Start = warehouse.DateOf(time.Now().UTC().AddDate(0, 0, -4))
+	w, err := workload.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const partitions = 3
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, demoTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.DefaultProduceTopic(demoTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	enc, err := workload.NewEncoder(g.format, partitions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.cfg = filepath.Join(t.TempDir(), "binlake.yaml")
+	body := fmt.Sprintf(`%skafka:
+  brokers: [%s]
+  topics: [%s]
+  format: %s
+merge:
+  memory_budget: 64MiB
+  spill_dir: %s
+%s`, g.whYAML, strings.Join(kc.ListenAddrs(), ", "), demoTopic, g.format, t.TempDir(), w.TablesYAML())
+	if err := os.WriteFile(g.cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g.took = map[string]time.Duration{"ingest": 300 * time.Millisecond, "merge": 500 * time.Millisecond}
+
+	// Batches of six hours, cut where a day is merged.
+	next := 0
+	for s := 1; s <= w.Slots(); s++ {
+		day := -1
+		for d := range cfg.Days {
+			if s == w.SlotsThroughDay(d) {
+				day = d
+			}
+		}
+		if s%6 != 0 && day < 0 && s != w.Slots() {
+			continue
+		}
+		for ; next < s; next++ {
+			if err := produceSlot(ctx, cl, enc, w.Slot(next)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g.untilDone("ingest")
+		if day < 0 {
+			continue
+		}
+		d := w.Day(day)
+		if code, out := g.exec(0, "checkdone", "--date", d.String()); code != exitOK {
+			t.Fatalf("checkdone --date %s: exit %d\n%s", d, code, out)
+		}
+		want := w.Expected(day, s)
+		g.untilDone("merge", "--date", d.String(), func() {
+			// A killed merge publishes all of the day or nothing.
+			for _, tb := range w.Tables() {
+				if _, err := g.st.Stat(ctx, warehouse.SnapshotManifest(tb.Name, d)); err == nil {
+					g.compare(tb, d, want[tb.Name])
+				}
+			}
+		})
+		for _, tb := range w.Tables() {
+			g.compare(tb, d, want[tb.Name])
+		}
+	}
+	st := w.Stats(w.Slots())
+	t.Logf("%d events (%d late, %d key changes, %d multi-row), %d kills (last clean ingest %v, merge %v), snapshots equal the model on every day",
+		st.Events, st.Late, st.KeyChanges, st.MultiRow, g.kills, g.took["ingest"].Round(time.Millisecond), g.took["merge"].Round(time.Millisecond))
+}
+
+// untilDone runs a binlake command, first killed at a random instant (up
+// to about as long as it last took, so most kills land mid-run), then
+// again until it finishes; afterKill runs after each kill.
+func (g *groundTruth) untilDone(command string, args ...any) {
+	var flags []string
+	var afterKill func()
+	for _, a := range args {
+		switch a := a.(type) {
+		case string:
+			flags = append(flags, a)
+		case func():
+			afterKill = a
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		var kill time.Duration
+		if attempt < 3 && g.rng.IntN(4) > 0 {
+			kill = time.Duration(1 + g.rng.Int64N(int64(g.took[command])*5/4))
+		}
+		start := time.Now()
+		code, out := g.exec(kill, append([]string{command}, flags...)...)
+		switch {
+		case code == -1:
+			g.kills++
+			if afterKill != nil {
+				afterKill()
+			}
+		case code == exitOK:
+			g.took[command] = time.Since(start)
+			return
+		default:
+			g.t.Fatalf("binlake %s %v: exit %d\n%s", command, flags, code, out)
+		}
+		if attempt > 10 {
+			g.t.Fatalf("binlake %s %v never finished", command, flags)
+		}
+	}
+}
+
+// exec runs the binary with the configuration, killing it with SIGKILL
+// after kill (0: never). It returns -1 when it was killed.
+func (g *groundTruth) exec(kill time.Duration, args ...string) (int, string) {
+	cmd := exec.Command(g.bin, append(args, "--config", g.cfg, "--log-format", "json", "--log-level", "warn")...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		g.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var timer <-chan time.Time
+	if kill > 0 {
+		timer = time.After(kill)
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-timer:
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		if err = <-done; err == nil {
+			return exitOK, out.String() // finished just before the kill
+		}
+		return -1, out.String()
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+		g.t.Fatalf("binlake %v: no exit after 2 minutes\n%s", args, out.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), out.String()
+	}
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return exitOK, out.String()
+}
+
+// compare reads snapshot day d of tb through its manifest with DuckDB and
+// compares it with the model's rows.
+func (g *groundTruth) compare(tb *workload.Table, d warehouse.Date, want []workload.ExpectedRow) {
+	t := g.t
+	t.Helper()
+	m, err := readManifest(t.Context(), g.st, tb.Name, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range m.Files {
+		files = append(files, duckdbtest.QuoteString(g.localPath(f.Key)))
+	}
+	var got [][]*string
+	if len(files) > 0 {
+		got = duckdbtest.Query(t, tb.SelectSQL("["+strings.Join(files, ", ")+"]")).Rows
+	}
+	if err := compareRows(tb, got, want); err != nil {
+		t.Fatalf("%s dt=%s (format %s): %v", tb.Name, d, g.format, err)
+	}
+}

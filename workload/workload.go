@@ -517,15 +517,20 @@ func (w *Workload) Expected(day, slots int) map[string][]ExpectedRow {
 // Stats counts what the history holds, for reports.
 type Stats struct {
 	Events, Rows, Inserts, Updates, Deletes, KeyChanges, MultiRow, Late int
+	// BinlogRows is, per logical table, the rows ingest writes for these
+	// events: one per row change, two for a change of the key (a delete
+	// and an upsert).
+	BinlogRows map[string]int
 }
 
 // Stats counts the events of the first slots slots.
 func (w *Workload) Stats(slots int) Stats {
-	var s Stats
+	s := Stats{BinlogRows: map[string]int{}}
 	for i := range w.Events[:w.slotStart[min(slots, w.Slots())]] {
 		ev := &w.Events[i]
 		s.Events++
 		s.Rows += len(ev.Rows)
+		s.BinlogRows[ev.Table.Name] += len(ev.Rows)
 		if len(ev.Rows) > 1 {
 			s.MultiRow++
 		}
@@ -540,6 +545,7 @@ func (w *Workload) Stats(slots int) Stats {
 			for j := range ev.Rows {
 				if ev.KeyChanged(j) {
 					s.KeyChanges++
+					s.BinlogRows[ev.Table.Name]++
 				}
 			}
 		case Delete:

@@ -105,8 +105,12 @@ func (e *Event) KeyChanged(i int) bool {
 type Config struct {
 	// Seed makes the history; the same Config gives the same history.
 	Seed uint64
-	// Start is the first day (midnight UTC of it is the first slot).
+	// Start is the first day; its midnight in Zone is the first slot.
 	Start warehouse.Date
+	// Zone is the time zone days are counted in, the warehouse's
+	// timezone; nil means UTC. A day is 24 slots, so a zone with a
+	// daylight saving change inside the history does not fit.
+	Zone *time.Location
 	// Days is how many days the history covers (plus one tail slot).
 	Days int
 	// Shards is the number of shop_NN databases, TablesPerShard the
@@ -164,9 +168,15 @@ func (w *Workload) Day(i int) warehouse.Date { return w.Config.Start.AddDays(i) 
 // hour become ready.
 func (w *Workload) SlotsThroughDay(i int) int { return (i+1)*24 + 1 }
 
-func (w *Workload) start() time.Time {
-	d := w.Config.Start
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+func (w *Workload) start() time.Time { return w.dayStart(0) }
+
+// dayStart is midnight of day i in the zone.
+func (w *Workload) dayStart(i int) time.Time {
+	d, loc := w.Config.Start, w.Config.Zone
+	if loc == nil {
+		loc = time.UTC
+	}
+	return time.Date(d.Year, d.Month, d.Day+i, 0, 0, 0, 0, loc)
 }
 
 func ordersTable() *Table {
@@ -468,7 +478,7 @@ type ExpectedRow struct {
 // binlog order whose event time is on or before the end of day, deletes
 // removing the key. Rows are sorted by (_source_db, _source_table, id).
 func (w *Workload) Expected(day, slots int) map[string][]ExpectedRow {
-	end := w.start().AddDate(0, 0, day+1)
+	end := w.dayStart(day + 1)
 	type key struct {
 		db, tbl string
 		id      int64

@@ -30,7 +30,8 @@ import (
 
 // TestGroundTruthUnderKill runs the whole pipeline with real binlake
 // processes on the workload's history, for every input format, with the
-// warehouse on local disk and on S3 (versitygw): the history is produced
+// warehouse on local disk (timezone UTC) and on S3 (versitygw; timezone
+// Asia/Shanghai, so days and hours are not UTC ones): the history is produced
 // into Kafka in batches of hours, and after each batch binlake ingest runs
 // and is killed with SIGKILL at a random instant, then run again until it
 // finishes; after each day binlake checkdone must say ready and binlake
@@ -85,6 +86,7 @@ type groundTruth struct {
 	rng    *rand.Rand
 	// whYAML is the warehouse part of the configuration.
 	whYAML string
+	zone   *time.Location
 	st     storage.Store
 	// localPath returns a local path DuckDB can read a warehouse key at.
 	localPath func(key string) string
@@ -99,7 +101,7 @@ func (g *groundTruth) useLocal() {
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	g.whYAML, g.st = "warehouse: "+wh+"\n", st
+	g.whYAML, g.st, g.zone = "warehouse: "+wh+"\ntimezone: UTC\n", st, time.UTC
 	g.localPath = func(key string) string { return filepath.Join(wh, key) }
 }
 
@@ -111,7 +113,12 @@ func (g *groundTruth) useS3(srv *s3test.Server) {
 		t.Fatal(err)
 	}
 	g.st = st
+	g.zone, err = time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
 	g.whYAML = fmt.Sprintf(`warehouse: s3://%s/ods
+timezone: Asia/Shanghai
 s3:
   endpoint: %s
   region: %s
@@ -144,7 +151,7 @@ func (g *groundTruth) run(seed uint64) {
 	// past every hour, so hours are ready as soon as the stream is read.
 	cfg := workload.DefaultConfig()
 	cfg.Seed, cfg.EventsPerHour, cfg.Shards = seed, 8, 2
-	cfg.Start = warehouse.DateOf(time.Now().UTC().AddDate(0, 0, -4))
+	cfg.Start, cfg.Zone = warehouse.DateOf(time.Now().In(g.zone).AddDate(0, 0, -4)), g.zone
 	w, err := workload.Generate(cfg)
 	if err != nil {
 		t.Fatal(err)

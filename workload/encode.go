@@ -83,13 +83,12 @@ func binlogFile(n int) string { return fmt.Sprintf("mysql-bin.%06d", n) }
 func (e *Encoder) canal(ev *Event) ([]Message, error) {
 	e.batch++
 	cols := ev.Table.Columns
-	mysqlType := map[string]string{}
-	sqlType := map[string]int{}
+	var mysqlType, sqlType object
 	for _, c := range cols {
-		mysqlType[c.Name] = c.MySQL
-		sqlType[c.Name] = canalSQLType(c)
+		mysqlType = append(mysqlType, member{c.Name, c.MySQL})
+		sqlType = append(sqlType, member{c.Name, canalSQLType(c)})
 	}
-	var data, old []map[string]*string
+	var data, old []object
 	for _, rc := range ev.Rows {
 		img := rc.After
 		if ev.Op == Delete {
@@ -117,14 +116,14 @@ func (e *Encoder) canal(ev *Event) ([]Message, error) {
 
 // canalRow renders a row as Canal does: every value a string. With diff
 // set, only the columns whose value differs from diff's (Canal's old).
-func canalRow(cols []Column, r, diff Row) map[string]*string {
-	m := map[string]*string{}
+func canalRow(cols []Column, r, diff Row) object {
+	var m object
 	for i, c := range cols {
 		if diff != nil && r[i] == diff[i] {
 			continue
 		}
 		if r[i] == nil {
-			m[c.Name] = nil
+			m = append(m, member{c.Name, nil})
 			continue
 		}
 		s := text(c, r[i])
@@ -135,7 +134,7 @@ func canalRow(cols []Column, r, diff Row) map[string]*string {
 				}
 			}
 		}
-		m[c.Name] = &s
+		m = append(m, member{c.Name, s})
 	}
 	return m
 }
@@ -339,38 +338,34 @@ func debeziumField(c Column) map[string]any {
 
 // debeziumRow renders a row image as Debezium's JsonConverter does; nil
 // for no image.
-func debeziumRow(cols []Column, r Row) map[string]any {
+func debeziumRow(cols []Column, r Row) any {
 	if r == nil {
 		return nil
 	}
-	m := map[string]any{}
+	var m object
 	for i, c := range cols {
 		v := r[i]
-		if v == nil {
-			m[c.Name] = nil
-			continue
-		}
-		switch c.Kind {
-		case Decimal:
-			m[c.Name] = base64.StdEncoding.EncodeToString(twosComplement(v.(int64)))
-		case DateTime:
-			t := v.(time.Time)
-			if c.Scale > 3 {
-				m[c.Name] = t.UnixMicro()
-			} else {
-				m[c.Name] = t.UnixMilli()
+		if v != nil {
+			switch c.Kind {
+			case Decimal:
+				v = base64.StdEncoding.EncodeToString(twosComplement(v.(int64)))
+			case DateTime:
+				if c.Scale > 3 {
+					v = v.(time.Time).UnixMicro()
+				} else {
+					v = v.(time.Time).UnixMilli()
+				}
+			case Timestamp:
+				layout := "2006-01-02T15:04:05"
+				if c.Scale > 0 {
+					layout += "." + strings.Repeat("0", c.Scale)
+				}
+				v = v.(time.Time).UTC().Format(layout) + "Z"
+			case Date:
+				v = v.(time.Time).Unix() / 86400
 			}
-		case Timestamp:
-			layout := "2006-01-02T15:04:05"
-			if c.Scale > 0 {
-				layout += "." + strings.Repeat("0", c.Scale)
-			}
-			m[c.Name] = v.(time.Time).UTC().Format(layout) + "Z"
-		case Date:
-			m[c.Name] = v.(time.Time).Unix() / 86400
-		default:
-			m[c.Name] = v
 		}
+		m = append(m, member{c.Name, v})
 	}
 	return m
 }
@@ -427,13 +422,13 @@ func (e *Encoder) maxwell(ev *Event) ([]Message, error) {
 // maxwellRow renders a row as Maxwell does: numbers for integers and
 // decimals, strings for the rest. With diff set, only the columns whose
 // value differs from diff's.
-func maxwellRow(cols []Column, r, diff Row) map[string]any {
-	m := map[string]any{}
+func maxwellRow(cols []Column, r, diff Row) object {
+	var m object
 	for i, c := range cols {
 		if diff != nil && r[i] == diff[i] {
 			continue
 		}
-		m[c.Name] = jsonValue(c, r[i])
+		m = append(m, member{c.Name, jsonValue(c, r[i])})
 	}
 	return m
 }
@@ -455,10 +450,11 @@ func jsonValue(c Column, v any) any {
 func (e *Encoder) rowjson(ev *Event) ([]Message, error) {
 	var out []Message
 	add := func(r Row, op int) error {
-		m := map[string]any{"__op": op, "table_name": ev.Tbl, "database": ev.DB}
+		var m object
 		for i, c := range ev.Table.Columns {
-			m[c.Name] = jsonValue(c, r[i])
+			m = append(m, member{c.Name, jsonValue(c, r[i])})
 		}
+		m = append(m, member{"__op", op}, member{"table_name", ev.Tbl}, member{"database", ev.DB})
 		b, err := json.Marshal(m)
 		if err != nil {
 			return fmt.Errorf("encode rowjson event %d: %w", ev.Seq, err)
@@ -483,4 +479,36 @@ func (e *Encoder) rowjson(ev *Event) ([]Message, error) {
 		}
 	}
 	return out, nil
+}
+
+// member is one member of an object.
+type member struct {
+	name  string
+	value any
+}
+
+// object is a JSON object whose members keep their order, as the
+// producers write a row's columns in table order (Canal's LinkedHashMap,
+// Maxwell's and Debezium's rows); binlake takes a new table's column order
+// from them.
+type object []member
+
+// MarshalJSON implements json.Marshaler.
+func (o object) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, m := range o {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(m.name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(m.value)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", m.name, err)
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
 }

@@ -163,8 +163,11 @@ func checkChanges(t *testing.T, ev *Event, got []cdc.Change) {
 			t.Fatalf("event %d change %d: %s %s.%s at %v, want %s %s.%s at %v", ev.Seq, i, c.Op, c.Database, c.Table, c.EventTime, wants[i].op, ev.DB, ev.Tbl, ev.Time)
 		}
 		byName := map[string]cdc.Column{}
-		for _, col := range c.Columns {
+		for j, col := range c.Columns {
 			byName[col.Name] = col
+			if j >= len(ev.Table.Columns) || col.Name != ev.Table.Columns[j].Name {
+				t.Fatalf("event %d change %d: column %d is %s, not in table order", ev.Seq, i, j, col.Name)
+			}
 		}
 		for j, col := range ev.Table.Columns {
 			v, ok := byName[col.Name]

@@ -279,17 +279,76 @@ Files:
   %[1]s/binlog/<table>/dt=YYYY-MM-DD/hr=HH/*.parquet     every change, hour by hour
   (names starting with _ are bookkeeping: commit records, ready markers, manifests)
 
-DuckDB (duckdb -c "..."):
-  SELECT status, count(*), sum(amount) FROM read_parquet('%[1]s/snapshot/orders/dt=%[2]s/*.parquet') GROUP BY status ORDER BY status;
+DuckDB (duckdb -c "..."; DuckDB's globs do not skip _-files, so name the data files part-*):
+  SELECT status, count(*), sum(amount) FROM read_parquet('%[1]s/snapshot/orders/dt=%[2]s/part-*.parquet') GROUP BY status ORDER BY status;
   SELECT _source_db, _source_table, id, _op, status, _pos FROM read_parquet('%[1]s/binlog/orders/*/*/*.parquet', hive_partitioning = true) WHERE dt = '%[2]s' AND hr = 10 ORDER BY _pos LIMIT 20;
 
 Trino (Hive connector; copy the warehouse to your object store first, e.g. s3://lake/demo):
-  CREATE TABLE hive.demo.orders (_pos DECIMAL(38,0), _source_db VARCHAR, _source_table VARCHAR, id BIGINT, customer_id BIGINT,
-    amount DECIMAL(12,2), status VARCHAR, note VARCHAR, created_at TIMESTAMP(6), updated_at TIMESTAMP(6), ship_date DATE, dt VARCHAR)
+  CREATE TABLE hive.demo.orders (%[3]s, dt VARCHAR)
     WITH (external_location = 's3://lake/demo/snapshot/orders', format = 'PARQUET', partitioned_by = ARRAY['dt']);
   CALL hive.system.sync_partition_metadata('demo', 'orders', 'ADD');
   SELECT status, count(*) FROM hive.demo.orders WHERE dt = '%[2]s' GROUP BY status;
-`, d.whDir, last)
+`, d.whDir, last, trinoColumns(ctx, st, "orders", last))
+}
+
+// trinoColumns lists the columns of a snapshot day's files with their
+// Trino types, from its manifest: the types depend on the input format
+// (Maxwell and rowjson carry no declared types).
+func trinoColumns(ctx context.Context, st storage.Store, table string, day warehouse.Date) string {
+	cols := []string{"_pos DECIMAL(38,0)", "_source_db VARCHAR", "_source_table VARCHAR"}
+	m, err := readManifest(ctx, st, table, day)
+	if err != nil {
+		return "-- " + err.Error()
+	}
+	for _, c := range m.Columns {
+		typ, err := schema.ParseType(c.Type)
+		if err != nil {
+			return "-- " + err.Error()
+		}
+		cols = append(cols, c.Name+" "+trinoType(typ))
+	}
+	return strings.Join(cols, ", ")
+}
+
+// trinoType is the Trino type of a column's Parquet type (DESIGN.md §7).
+func trinoType(t schema.Type) string {
+	switch t.Kind {
+	case schema.TinyInt, schema.SmallInt, schema.MediumInt, schema.Year:
+		return "INTEGER"
+	case schema.Int:
+		if t.Unsigned {
+			return "BIGINT"
+		}
+		return "INTEGER"
+	case schema.BigInt:
+		if t.Unsigned {
+			return "DECIMAL(20,0)"
+		}
+		return "BIGINT"
+	case schema.Decimal:
+		if t.Precision > 38 {
+			return "VARCHAR"
+		}
+		return fmt.Sprintf("DECIMAL(%d,%d)", t.Precision, t.Scale)
+	case schema.Float:
+		return "REAL"
+	case schema.Double:
+		return "DOUBLE"
+	case schema.Date:
+		return "DATE"
+	case schema.DateTime, schema.Timestamp:
+		return "TIMESTAMP"
+	case schema.Binary, schema.VarBinary, schema.Blob:
+		return "VARBINARY"
+	case schema.Bool:
+		return "BOOLEAN"
+	case schema.Bit:
+		if t.Precision <= 1 {
+			return "BOOLEAN"
+		}
+		return "BIGINT"
+	}
+	return "VARCHAR"
 }
 
 func readManifest(ctx context.Context, st storage.Store, table string, day warehouse.Date) (*warehouse.Manifest, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/binlake/binlake/internal/duckdbtest"
 	"github.com/binlake/binlake/storage/local"
 	"github.com/binlake/binlake/workload"
 )
@@ -33,6 +34,20 @@ func TestDemo(t *testing.T) {
 		}
 		if strings.Contains(out, "FAIL") || !strings.Contains(stderr, "binlake demo: ok: PASS") {
 			t.Fatalf("run %d:\n%s\n%s", run, out, stderr)
+		}
+		// The DuckDB queries it prints run and find rows.
+		duckdb := out[strings.Index(out, "\nDuckDB"):strings.Index(out, "\nTrino")]
+		queries := 0
+		for _, line := range strings.Split(duckdb, "\n") {
+			if q := strings.TrimSpace(line); strings.HasPrefix(q, "SELECT") {
+				queries++
+				if r := duckdbtest.Query(t, q); r.Len() == 0 {
+					t.Errorf("no rows from the printed query %s", q)
+				}
+			}
+		}
+		if queries != 2 {
+			t.Errorf("%d DuckDB queries printed, want 2:\n%s", queries, duckdb)
 		}
 	}
 

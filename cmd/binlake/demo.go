@@ -48,7 +48,7 @@ func (a *app) demoCommand() *cobra.Command {
 unsharded users table; inserts, updates, deletes, key changes, multi-row
 events and late records) in the chosen format, and runs the pipeline as a
 scheduler would: an ingest run after every hour, checkdone and merge for
-each day. Ingest runs in this process on a simulated clock (an hour of
+each day (checkdone is also asked at 23:20, and must say not ready). Ingest runs in this process on a simulated clock (an hour of
 changes, then the run at 20 minutes past the next hour), so hours become
 ready and late records are late as in production. It prints the tables,
 row counts, where the files are and queries to paste into DuckDB and Trino,
@@ -150,7 +150,7 @@ kafka:
 		all.Events, all.Rows, all.Inserts, all.Updates, all.KeyChanges, all.Deletes, all.MultiRow, all.Late)
 
 	var dayIngest ingest.Summary
-	runs := 0
+	runs, notReady := 0, ""
 	for s := range w.Slots() {
 		if err := produceSlot(ctx, cl, enc, w.Slot(s)); err != nil {
 			return err
@@ -168,16 +168,25 @@ kafka:
 		dayIngest.Late += sum.Late
 		dayIngest.Files += sum.Files
 		for i := range cfg.Days {
+			if s+3 == w.SlotsThroughDay(i) {
+				// 23:20: hour 23 is still open, so the day is not.
+				code, line := d.invoke(ctx, "checkdone", "--config", d.cfgPath, "--date", w.Day(i).String())
+				if code != exitNotReady {
+					return fmt.Errorf("binlake checkdone --date %s at %s: exit %d, want %d (not ready): %s", w.Day(i), at.Format("2006-01-02 15:04"), code, exitNotReady, line)
+				}
+				notReady = fmt.Sprintf("  at %s: %s\n", at.Format("2006-01-02 15:04"), line)
+			}
 			if s+1 != w.SlotsThroughDay(i) {
 				continue
 			}
 			day := w.Day(i)
 			d.printf("day %s: %d hourly ingest runs read %d records into %d binlog files, %d rows late\n",
 				day, runs, dayIngest.Records, dayIngest.Files, dayIngest.Late)
+			d.printf("%s", notReady)
 			dayIngest, runs = ingest.Summary{}, 0
 			for _, args := range [][]string{{"checkdone"}, {"merge"}} {
 				code, line := d.invoke(ctx, append(args, "--config", d.cfgPath, "--date", day.String())...)
-				d.printf("  %s\n", line)
+				d.printf("  at %s: %s\n", at.Format("2006-01-02 15:04"), line)
 				if code != exitOK {
 					return fmt.Errorf("binlake %s --date %s: exit %d", args[0], day, code)
 				}

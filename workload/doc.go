@@ -12,9 +12,9 @@
 // table, so they collide across shards) and an unsharded app.users, with
 // decimal, enum, text with utf8mb4 (CJK, emoji, quotes, newlines),
 // datetime(n), timestamp(n), date, integer and NULL values. The history
-// runs over Config.Days days from Config.Start, hour by hour ("slots"), plus
-// one tail slot, hour 00 of the day after the last, so that the last day
-// can become ready. Each slot holds inserts, updates, deletes, primary-key
+// runs over Config.Days days from Config.Start (days of Config.Zone, the
+// warehouse's timezone), hour by hour ("slots"), plus one tail slot, hour
+// 00 of the day after the last, so that the last day can become ready. Each slot holds inserts, updates, deletes, primary-key
 // changes and multi-row events (one binlog rows event, several rows) in
 // binlog order: Event.Seq orders all events, and Event.File/Event.Offset
 // are binlog coordinates that grow with Seq. A share of events are late:
@@ -28,9 +28,9 @@
 // Expected(day, slots) is the state merge must publish as snapshot dt=day
 // when the first slots slots of the history have been ingested: for every
 // key (_source_db, _source_table, id), the last change in binlog order
-// among the delivered events whose event time falls on or before day; an
-// update that changes the id deletes the old key; a delete removes the
-// key. It is DESIGN.md §3.5/§3.6 written as a fold, independent of merge's
+// among the delivered events whose event time falls before the end of
+// day; an update that changes the id deletes the old key; a delete
+// removes the key. It is DESIGN.md §3.5/§3.6 written as a fold, independent of merge's
 // code.
 //
 // # Encoding

@@ -202,7 +202,7 @@ merge:
 				t.Fatal(err)
 			}
 		}
-		g.untilDone("ingest")
+		g.untilDone(nil, "ingest")
 		if day < 0 {
 			continue
 		}
@@ -211,14 +211,14 @@ merge:
 			t.Fatalf("checkdone --date %s: exit %d\n%s", d, code, out)
 		}
 		want := w.Expected(day, s)
-		g.untilDone("merge", "--date", d.String(), func() {
-			// A killed merge publishes all of the day or nothing.
+		// A killed merge publishes all of the day or nothing.
+		g.untilDone(func() {
 			for _, tb := range w.Tables() {
 				if _, err := g.st.Stat(ctx, warehouse.SnapshotManifest(tb.Name, d)); err == nil {
 					g.compare(tb, d, want[tb.Name])
 				}
 			}
-		})
+		}, "merge", "--date", d.String())
 		for _, tb := range w.Tables() {
 			g.compare(tb, d, want[tb.Name])
 		}
@@ -231,18 +231,8 @@ merge:
 
 // untilDone runs a binlake command, first killed at a random instant (up
 // to about as long as it last took, so most kills land mid-run), then
-// again until it finishes; afterKill runs after each kill.
-func (g *groundTruth) untilDone(command string, args ...any) {
-	var flags []string
-	var afterKill func()
-	for _, a := range args {
-		switch a := a.(type) {
-		case string:
-			flags = append(flags, a)
-		case func():
-			afterKill = a
-		}
-	}
+// again until it finishes; afterKill, if not nil, runs after each kill.
+func (g *groundTruth) untilDone(afterKill func(), command string, flags ...string) {
 	for attempt := 0; ; attempt++ {
 		var kill time.Duration
 		if attempt < 3 && g.rng.IntN(4) > 0 {

@@ -52,7 +52,9 @@ func TestGroundTruthUnderKill(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d (kill instants and the history; set BINLAKE_GROUND_TRUTH_SEED to repeat)", seed)
 	if s := os.Getenv("BINLAKE_GROUND_TRUTH_SEED"); s != "" {
-		fmt.Sscan(s, &seed)
+		if _, err := fmt.Sscan(s, &seed); err != nil {
+			t.Fatalf("BINLAKE_GROUND_TRUTH_SEED %q: %v", s, err)
+		}
 	}
 	for i, format := range workload.Formats {
 		for _, where := range []string{"local", "s3"} {
@@ -240,13 +242,13 @@ func (g *groundTruth) untilDone(afterKill func(), command string, flags ...strin
 		}
 		start := time.Now()
 		code, out := g.exec(kill, append([]string{command}, flags...)...)
-		switch {
-		case code == -1:
+		switch code {
+		case -1:
 			g.kills++
 			if afterKill != nil {
 				afterKill()
 			}
-		case code == exitOK:
+		case exitOK:
 			g.took[command] = time.Since(start)
 			return
 		default:
@@ -284,8 +286,8 @@ func (g *groundTruth) exec(kill time.Duration, args ...string) (int, string) {
 		return -1, out.String()
 	case <-time.After(2 * time.Minute):
 		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-		g.t.Fatalf("binlake %v: no exit after 2 minutes\n%s", args, out.String())
+		err = <-done
+		g.t.Fatalf("binlake %v: no exit after 2 minutes, killed (%v)\n%s", args, err, out.String())
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

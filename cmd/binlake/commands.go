@@ -44,6 +44,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.statusCommand(),
 		a.ddlCommand(),
 		a.configCommand(),
+		a.demoCommand(),
 	)
 	return root
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/ingest"
 	"github.com/binlake/binlake/warehouse"
 )
@@ -30,13 +32,6 @@ binlake ingest --config binlake.yaml --replay-date 2024-03-01   # rebuild one da
 		if err != nil {
 			return err
 		}
-		if cfg.Kafka == nil {
-			return usagef("%s has no kafka section: ingest needs brokers, topics and format", a.configPath)
-		}
-		key, err := aesKey(cfg.Kafka.Encryption, a.lookup)
-		if err != nil {
-			return usageError{err}
-		}
 		var replayDay *warehouse.Date
 		if replay != "" {
 			d, err := parseDateFlag(replay)
@@ -45,24 +40,17 @@ binlake ingest --config binlake.yaml --replay-date 2024-03-01   # rebuild one da
 			}
 			replayDay = &d
 		}
-		st, err := a.openStore(cmd.Context(), cfg)
+		o, err := a.ingestOptions(cmd.Context(), cfg)
 		if err != nil {
 			return err
 		}
-		o := ingest.DefaultOptions()
-		o.Store, o.Kafka, o.Tables = st, cfg.Kafka, cfg.Tables
-		o.Zone = warehouse.NewZone(cfg.Location)
-		o.Grace, o.MaxDLQRatio = cfg.Ingest.Grace, cfg.Ingest.MaxDLQRatio
-		o.MemoryBudget, o.MaxFileSize = cfg.Ingest.MemoryBudget, cfg.Ingest.MaxFileSize
 		if _, set := a.lookup("GOMEMLIMIT"); !set {
 			// The budget bounds the row buffers; let the garbage collector
 			// work harder before the process grows far past it.
 			debug.SetMemoryLimit(o.MemoryBudget + 256<<20)
 		}
 		o.MaxRecords, o.MaxDuration = maxRecords, maxDuration
-		o.AESKey = key
 		o.ReplayDate = replayDay
-		o.Log = a.log
 		if bar := a.progressBar("reading Kafka"); bar != nil {
 			o.Progress = func(p ingest.Progress) {
 				bar.ChangeMax64(max(p.Total, 1))
@@ -80,4 +68,29 @@ binlake ingest --config binlake.yaml --replay-date 2024-03-01   # rebuild one da
 	c.Flags().DurationVar(&maxDuration, "max-duration", 0, "stop reading after this long and commit what was read (0: no limit)")
 	c.Flags().StringVar(&replay, "replay-date", "", "rebuild day YYYY-MM-DD's binlog files from Kafka and replace the committed ones (then merge that day and the days after it again)")
 	return c
+}
+
+// ingestOptions maps a configuration onto ingest.Options: the store, the
+// Kafka settings, the tables, the AES key and the tuning. binlake ingest
+// and binlake demo both run ingest with them.
+func (a *app) ingestOptions(ctx context.Context, cfg *config.Config) (ingest.Options, error) {
+	if cfg.Kafka == nil {
+		return ingest.Options{}, usagef("%s has no kafka section: ingest needs brokers, topics and format", a.configPath)
+	}
+	key, err := aesKey(cfg.Kafka.Encryption, a.lookup)
+	if err != nil {
+		return ingest.Options{}, usageError{err}
+	}
+	st, err := a.openStore(ctx, cfg)
+	if err != nil {
+		return ingest.Options{}, err
+	}
+	o := ingest.DefaultOptions()
+	o.Store, o.Kafka, o.Tables = st, cfg.Kafka, cfg.Tables
+	o.Zone = warehouse.NewZone(cfg.Location)
+	o.Grace, o.MaxDLQRatio = cfg.Ingest.Grace, cfg.Ingest.MaxDLQRatio
+	o.MemoryBudget, o.MaxFileSize = cfg.Ingest.MemoryBudget, cfg.Ingest.MaxFileSize
+	o.AESKey = key
+	o.Log = a.log
+	return o, nil
 }

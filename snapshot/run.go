@@ -384,7 +384,7 @@ func (r *runner) copyShard(ctx context.Context, i int) ([]merge.StagedFile, erro
 		if err != nil {
 			return nil, fmt.Errorf("chunk %d: %w", n, err)
 		}
-		p := progress{Rows: int64(len(rows)), Done: len(rows) < o.ChunkRows, Last: last}
+		p := progress{FormatVersion: warehouse.FormatVersion, Rows: int64(len(rows)), Done: len(rows) < o.ChunkRows, Last: last}
 		if len(rows) > 0 {
 			key := chunkKey(o.Table, i, n, "parquet")
 			body, err := w.write(rows)

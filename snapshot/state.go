@@ -57,8 +57,9 @@ type state struct {
 
 // progress is a finished chunk.
 type progress struct {
-	Rows  int64 `json:"rows"`
-	Bytes int64 `json:"bytes"`
+	FormatVersion int   `json:"format_version"`
+	Rows          int64 `json:"rows"`
+	Bytes         int64 `json:"bytes"`
 	// Last is the key of the chunk's last row: the next chunk starts after
 	// it.
 	Last []keyValue `json:"last,omitempty"`

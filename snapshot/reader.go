@@ -24,10 +24,15 @@ type chunkReader struct {
 	keyIdx []int         // select-list indexes of the key columns
 	zero   map[string]int64
 	last   []keyValue
+	// extra are source columns out does not have (pageBy nil only).
+	extra []string
 }
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
+// newChunkReader prepares the reading of shard s as the columns out. With
+// pageBy (a snapshot) the shard must still have that key and no column
+// out lacks; without (verify) such columns are listed in extra.
 func newChunkReader(ctx context.Context, db *sql.DB, s shard, rule *config.Table, pageBy []string, out []column, chunkRows int) (*chunkReader, error) {
 	ts, err := readSchema(ctx, db, s, rule)
 	if err != nil {
@@ -37,7 +42,7 @@ func newChunkReader(ctx context.Context, db *sql.DB, s shard, rule *config.Table
 	for _, i := range ts.pageBy {
 		page = append(page, ts.cols[i].Source)
 	}
-	if strings.Join(page, ",") != strings.Join(pageBy, ",") {
+	if pageBy != nil && strings.Join(page, ",") != strings.Join(pageBy, ",") {
 		return nil, fmt.Errorf("its key changed since the snapshot started (%v, now %v); remove the staging area and start over", pageBy, page)
 	}
 	rd := &chunkReader{shard: s, out: out, zero: map[string]int64{}}
@@ -60,8 +65,11 @@ func newChunkReader(ctx context.Context, db *sql.DB, s shard, rule *config.Table
 		for _, c := range out {
 			found = found || c.Name == name
 		}
-		if !found {
+		switch {
+		case !found && pageBy != nil:
 			return nil, fmt.Errorf("column %s is not in the snapshot's schema version (added since it started?); remove the staging area and start over", name)
+		case !found:
+			rd.extra = append(rd.extra, name)
 		}
 	}
 	rd.keyIdx = ts.pageBy

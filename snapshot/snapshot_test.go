@@ -61,6 +61,16 @@ func TestSnapshotMatchesSource(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("staging left behind: %v", left)
 	}
+	// verify finds every type equal (values compared after the same
+	// coercion, not as text).
+	rep, err := Verify(ctx, VerifyOptions{Store: o.Store, Config: cfg, Table: "orders", ChunkRows: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Equal() || rep.SourceRows != s.Rows || rep.SnapshotRows != s.Rows || len(rep.Shards) != s.Shards {
+		t.Errorf("verify: %s %v", rep.Line(), rep.Keys)
+	}
+
 	// A second run refuses to overwrite the published day.
 	if _, err := Run(ctx, o); err == nil {
 		t.Error("a second snapshot of the same day succeeded")

@@ -40,6 +40,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.checkdoneCommand(),
 		a.mergeCommand(),
 		a.snapshotCommand(),
+		a.verifyCommand(),
 		a.configCommand(),
 	)
 	return root

@@ -10,6 +10,7 @@ import (
 
 	"github.com/binlake/binlake/internal/duckdbtest"
 	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/storage/fault"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -82,4 +83,39 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
+}
+
+// A run that published and then died while removing the staging area is
+// finished by the next run without reading the source again.
+func TestSnapshotFinishesAPublishedRun(t *testing.T) {
+	srv := fixture(t, 10)
+	dir := t.TempDir()
+	o := testOptions(t, testConfig(t, dir, srv, ""))
+	plain := o.Store
+	fs := fault.New(plain)
+	fs.Add(fault.Rule{Op: fault.Delete, Nth: 3})
+	o.Store = fs
+	_, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "staging area was not removed") {
+		t.Fatalf("run with a failing delete: %v", err)
+	}
+	if ok, _ := storage.Exists(context.Background(), plain, stateKey("orders")); !ok {
+		t.Fatal("the state is gone although the staging area was not removed")
+	}
+	o.Store = plain
+	s := run(t, o)
+	if s.Chunks != 0 || s.Rows != int64(fixtureDBs*fixtureTables*10) {
+		t.Errorf("the finishing run read %d chunks, %d rows", s.Chunks, s.Rows)
+	}
+	var left []string
+	_ = plain.List(context.Background(), stagingPrefix("orders"), func(obj storage.Object) error {
+		left = append(left, obj.Key)
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("staging left: %v", left)
+	}
+	if ok, _ := storage.Exists(context.Background(), plain, warehouse.SnapshotSuccess("orders", o.Date)); !ok {
+		t.Error("no _SUCCESS")
+	}
 }

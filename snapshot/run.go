@@ -162,6 +162,9 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		}
 	}
 	r.st = st
+	if done, err := r.published(ctx); err != nil || done {
+		return r.sum, err
+	}
 	sv, err := readVersion(ctx, o.Store, o.Table, st.SchemaVersion)
 	if err != nil {
 		return nil, err
@@ -187,6 +190,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		r.lim = rate.NewLimiter(rate.Limit(o.Rate), max(o.ChunkRows, int(o.Rate)))
 	}
 	r.prog.Shards = len(st.Shards)
+	r.prog.RowsGuessed = r.guessRows(ctx)
 	r.started = time.Now()
 
 	// Copy.
@@ -223,6 +227,53 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		return r.sum, fmt.Errorf("published, but the staging area was not removed (the next run removes it): %w", err)
 	}
 	return r.sum, nil
+}
+
+// published finishes a run that was killed after it published: the
+// manifest of its run id exists, so only _SUCCESS and the removal of the
+// staging area may be missing (the staged chunks may be partly gone).
+func (r *runner) published(ctx context.Context) (bool, error) {
+	o := &r.o
+	key := warehouse.SnapshotManifest(o.Table, o.Date)
+	b, err := storage.ReadAll(ctx, o.Store, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", key, err)
+	}
+	var m warehouse.Manifest
+	if err := warehouse.Unmarshal(key, b, &m); err != nil {
+		return false, err
+	}
+	if m.RunID != r.st.RunID {
+		return false, fmt.Errorf("snapshot/%s/dt=%s was published by another run (%s); remove %s to start over", o.Table, o.Date, m.RunID, stagingPrefix(o.Table))
+	}
+	if err := o.Store.Put(ctx, warehouse.SnapshotSuccess(o.Table, o.Date), strings.NewReader("")); err != nil {
+		return false, fmt.Errorf("write _SUCCESS: %w", err)
+	}
+	r.sum = &Summary{Table: o.Table, Date: r.st.Date, RunID: r.st.RunID, Position: r.st.Position, Shards: len(r.st.Shards),
+		SchemaVersion: r.st.SchemaVersion, Rows: m.Rows, Files: len(m.Files)}
+	o.Log.Info("snapshot was already published; finishing", "table", o.Table, "date", r.st.Date)
+	return true, removeStaging(ctx, o.Store, o.Table)
+}
+
+// guessRows sums the sources' row estimates of the shards, for the ETA
+// (0 when unknown).
+func (r *runner) guessRows(ctx context.Context) int64 {
+	var n int64
+	for _, s := range r.st.Shards {
+		db, err := r.db(s.Source)
+		if err != nil {
+			return 0
+		}
+		var rows sql.NullInt64
+		if err := db.QueryRowContext(ctx, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", s.DB, s.Table).Scan(&rows); err != nil {
+			return 0
+		}
+		n += rows.Int64
+	}
+	return n
 }
 
 // begin discovers the shards and their schema, reads the positions,

@@ -5,9 +5,25 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/snapshot"
 	"github.com/binlake/binlake/warehouse"
 )
+
+// loadTableConfig loads --config for a command of one table (--table).
+func (a *app) loadTableConfig(table string) (*config.Config, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if table == "" {
+		return nil, usagef("--table is required")
+	}
+	if cfg.Table(table) == nil {
+		return nil, usagef("--table %s: no such table in %s", table, a.configPath)
+	}
+	return cfg, nil
+}
 
 func (a *app) snapshotCommand() *cobra.Command {
 	var table, date, position string
@@ -26,15 +42,9 @@ same --date. See docs/snapshot.md.`,
 		Example: indent(`binlake snapshot --config binlake.yaml --table orders
 binlake snapshot --config binlake.yaml --table orders --date 2024-03-01 --parallel 2 --rate 20000`),
 	}, func(cmd *cobra.Command) error {
-		cfg, err := a.loadConfig()
+		cfg, err := a.loadTableConfig(table)
 		if err != nil {
 			return err
-		}
-		if table == "" {
-			return usagef("--table is required")
-		}
-		if cfg.Table(table) == nil {
-			return usagef("--table %s: no such table in %s", table, a.configPath)
 		}
 		if date != "" {
 			d, err := warehouse.ParseDate(date)

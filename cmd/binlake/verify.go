@@ -27,15 +27,9 @@ differences. See docs/snapshot.md.`,
 		Example: indent(`binlake verify --config binlake.yaml --table orders
 binlake verify --config binlake.yaml --table orders --date 2024-03-01 --updated-column update_time`),
 	}, func(cmd *cobra.Command) error {
-		cfg, err := a.loadConfig()
+		cfg, err := a.loadTableConfig(table)
 		if err != nil {
 			return err
-		}
-		if table == "" {
-			return usagef("--table is required")
-		}
-		if cfg.Table(table) == nil {
-			return usagef("--table %s: no such table in %s", table, a.configPath)
 		}
 		if date != "" {
 			if o.Date, err = warehouse.ParseDate(date); err != nil {

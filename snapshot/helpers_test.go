@@ -139,6 +139,13 @@ tables:
 	return cfg
 }
 
+// parseRule is cfg with its table rule's match and key replaced by
+// ruleYAML (indented as under "- name: orders").
+func parseRule(cfg *config.Config, srv *mariadbtest.Server, ruleYAML string) (*config.Config, error) {
+	y := fmt.Sprintf("warehouse: %s\nsources:\n  rds1: {dsn: 'root@tcp(%s)/'}\ntables:\n  - name: orders\n%s", cfg.Warehouse.Path, srv.Addr(), ruleYAML)
+	return config.Parse("test.yaml", []byte(y), nil)
+}
+
 func testOptions(t *testing.T, cfg *config.Config) Options {
 	t.Helper()
 	st, err := local.New(cfg.Warehouse.Path)

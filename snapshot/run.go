@@ -315,13 +315,6 @@ func (r *runner) begin(ctx context.Context) (*state, error) {
 	}
 	st.Key = r.rule.Key
 	for _, s := range st.Shards {
-		k := schemas[s].keyNames()
-		if len(st.Key) == 0 {
-			st.Key = k
-		}
-		if !slices.Equal(k, st.Key) {
-			return nil, fmt.Errorf("shards disagree on the key: %s has %v, others %v; declare key: in rule %s", s, k, st.Key, r.rule.Name)
-		}
 		var page []string
 		for _, i := range schemas[s].pageBy {
 			page = append(page, schemas[s].cols[i].Source)

@@ -96,10 +96,9 @@ type tableSchema struct {
 	pageBy []int
 }
 
-// readSchema reads a shard's columns and picks the key to page by: the
-// rule's key (output names) when it declares one, else the primary key.
-// Either must be the primary key or a unique key of NOT NULL columns, so
-// that keyset pagination visits every row once.
+// readSchema reads a shard's columns and the key to page by: the rule's
+// key (output names), which must be the primary key or a unique key of NOT
+// NULL columns, so that keyset pagination visits every row once.
 func readSchema(ctx context.Context, db *sql.DB, s shard, rule *config.Table) (*tableSchema, error) {
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, s.DB, s.Table)
@@ -157,30 +156,31 @@ func readSchema(ctx context.Context, db *sql.DB, s shard, rule *config.Table) (*
 		return nil, fmt.Errorf("table %s: read keys: %w", s, err)
 	}
 
+	// The rule's key (configuration requires one) must be the primary key
+	// or a unique key of NOT NULL columns.
+	if len(rule.Key) == 0 {
+		return nil, fmt.Errorf("rule %s has no key", rule.Name)
+	}
 	var want []string // source column names, lower case
-	if len(rule.Key) > 0 {
-		for _, k := range rule.Key {
-			i := slices.IndexFunc(ts.cols, func(c column) bool { return c.Name == k })
-			if i < 0 {
-				return nil, fmt.Errorf("table %s: key column %s of rule %s is not a column of it (after the column rules)", s, k, rule.Name)
-			}
-			want = append(want, strings.ToLower(ts.cols[i].Source))
+	for _, k := range rule.Key {
+		i := slices.IndexFunc(ts.cols, func(c column) bool { return c.Name == k })
+		if i < 0 {
+			return nil, fmt.Errorf("table %s: key column %s of rule %s is not a column of it (after the column rules)", s, k, rule.Name)
 		}
-		ok := false
-		for _, cols := range unique {
-			if slices.Equal(cols, want) && !slices.ContainsFunc(cols, func(c string) bool { return nullable[c] }) {
-				ok = true
-			}
+		want = append(want, strings.ToLower(ts.cols[i].Source))
+	}
+	ok := false
+	for _, cols := range unique {
+		if slices.Equal(cols, want) && !slices.ContainsFunc(cols, func(c string) bool { return nullable[c] }) {
+			ok = true
 		}
-		if !ok {
-			return nil, fmt.Errorf("table %s: the key %v of rule %s is neither its primary key nor a unique key of NOT NULL columns; snapshot pages through the table by such a key", s, rule.Key, rule.Name)
+	}
+	if !ok {
+		what := "is neither its primary key nor a unique key of NOT NULL columns"
+		if _, pk := unique["PRIMARY"]; !pk {
+			what = "is not a unique key of NOT NULL columns, and the table has no primary key"
 		}
-	} else {
-		pk, ok := unique["PRIMARY"]
-		if !ok {
-			return nil, fmt.Errorf("table %s has no primary key: declare key: [...] in rule %s naming a unique key of NOT NULL columns", s, rule.Name)
-		}
-		want = pk
+		return nil, fmt.Errorf("table %s: the key %v of rule %s %s; snapshot pages through the table by such a key", s, rule.Key, rule.Name, what)
 	}
 	for _, w := range want {
 		i := slices.IndexFunc(ts.cols, func(c column) bool { return strings.EqualFold(c.Source, w) })
@@ -190,15 +190,6 @@ func readSchema(ctx context.Context, db *sql.DB, s shard, rule *config.Table) (*
 		ts.pageBy = append(ts.pageBy, i)
 	}
 	return ts, nil
-}
-
-// keyNames are the output names of the key columns.
-func (ts *tableSchema) keyNames() []string {
-	var out []string
-	for _, i := range ts.pageBy {
-		out = append(out, ts.cols[i].Name)
-	}
-	return out
 }
 
 // unify merges the schemas of a table's shards into one list of columns:

@@ -1,0 +1,53 @@
+package snapshot
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/binlake/binlake/internal/mariadbtest"
+)
+
+// Bad input fails before anything is copied, with an error naming it.
+func TestSnapshotRefusesTablesItCannotPage(t *testing.T) {
+	srv := mariadbtest.Start(t)
+	srv.Exec(t, "CREATE DATABASE shop_0",
+		"CREATE TABLE shop_0.orders_0 (id INT NOT NULL, code VARCHAR(10) NULL, v INT, UNIQUE KEY (code))",
+		"CREATE TABLE shop_0.orders_1 (id INT NOT NULL PRIMARY KEY, v INT)")
+	for _, c := range []struct {
+		name, rule, want string
+	}{
+		{"no primary key, key not unique", "    key: [id]\n", "table shop_0.orders_0: the key [id] of rule orders is not a unique key of NOT NULL columns, and the table has no primary key"},
+		{"key not unique", "    key: [v]\n", "the key [v] of rule orders is not a unique key of NOT NULL columns"},
+		{"nullable unique key", "    key: [code]\n", "the key [code] of rule orders is not a unique key of NOT NULL columns"},
+		{"key not a column", "    key: [nope]\n", "key column nope of rule orders is not a column of it"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			y := "    match: '^shop_0\\.orders_\\d$'\n" + c.rule
+			cfg := testConfig(t, t.TempDir(), srv, "")
+			cfg2, err := parseRule(cfg, srv, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := testOptions(t, cfg2)
+			_, err = Run(context.Background(), o)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+			if s, _ := readState(context.Background(), o.Store, "orders"); s != nil {
+				t.Error("a state was written for a snapshot that cannot run")
+			}
+		})
+	}
+	// No binary log position, and the format needs one.
+	cfg := testConfig(t, t.TempDir(), srv, "")
+	cfg2, err := parseRule(cfg, srv, "    match: '^shop_0\\.orders_1$'\n    key: [id]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := testOptions(t, cfg2)
+	o.Position = "start"
+	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--position is for the offset-ordered formats") {
+		t.Fatalf("--position without canal or rowjson: %v", err)
+	}
+}

@@ -287,7 +287,7 @@ func run(t *testing.T, o Options) *Summary {
 	return s
 }
 
-// decimalText is p as DuckDB prints the DECIMAL(38,0) _pos.
-func decimalText(p warehouse.Pos) string {
+// posText is p as DuckDB prints the DECIMAL(38,0) _pos.
+func posText(p warehouse.Pos) string {
 	return fmt.Sprintf("%d%019d%09d", p.File, p.Offset, p.Row)
 }

@@ -84,7 +84,7 @@ func (o *Options) validate() (*config.Table, error) {
 		return nil, fmt.Errorf("rate %v: must be >= 0", o.Rate)
 	}
 	if o.Position != "" && !offsetOrdered(o.Config) {
-		return nil, fmt.Errorf("--position is for the offset-ordered formats (canal, rowjson); with %s the position is read from the source", format(o.Config))
+		return nil, fmt.Errorf("--position is for the offset-ordered formats (canal, rowjson); with %s the position is read from the source", kafkaFormat(o.Config))
 	}
 	if len(o.Config.Sources) == 0 {
 		return nil, errors.New("the configuration has no sources: (MySQL instances to read from)")
@@ -100,11 +100,11 @@ func (o *Options) validate() (*config.Table, error) {
 // offsetOrdered reports whether the configured format orders changes by
 // Kafka offset (canal, rowjson) rather than by binlog position.
 func offsetOrdered(c *config.Config) bool {
-	f := format(c)
+	f := kafkaFormat(c)
 	return f == config.FormatCanal || f == config.FormatRowJSON
 }
 
-func format(c *config.Config) config.Format {
+func kafkaFormat(c *config.Config) config.Format {
 	if c.Kafka == nil {
 		return ""
 	}

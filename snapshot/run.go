@@ -431,7 +431,7 @@ func (r *runner) copyShard(ctx context.Context, i int) ([]merge.StagedFile, erro
 		p := progress{FormatVersion: warehouse.FormatVersion, Rows: int64(len(rows)), Done: len(rows) < o.ChunkRows, Last: last}
 		if len(rows) > 0 {
 			key := chunkKey(o.Table, i, n, "parquet")
-			body, err := w.write(rows)
+			body, err := w.write(rows, nil)
 			if err != nil {
 				return nil, fmt.Errorf("chunk %d: %w", n, err)
 			}
@@ -519,8 +519,9 @@ func (w *stager) fields() []warehouse.Field {
 	return fields
 }
 
-// write encodes rows (values of w.cols, nil for a column the shard lacks).
-func (w *stager) write(rows [][]schema.Value) ([]byte, error) {
+// write encodes rows (values of w.cols, NULL for a column the shard
+// lacks), of physical tables srcs[i] (nil: all of w.db.w.tbl).
+func (w *stager) write(rows [][]schema.Value, srcs []srcTable) ([]byte, error) {
 	var buf bytes.Buffer
 	pw := parquet.NewWriter(&buf, warehouse.FileSchema(w.fields()),
 		parquet.Compression(&pqzstd.Codec{Level: pqzstd.SpeedFastest}),
@@ -542,9 +543,13 @@ func (w *stager) write(rows [][]schema.Value) ([]byte, error) {
 		out, scratch = out[:0], scratch[:0]
 		return nil
 	}
-	for _, row := range rows {
+	for r, row := range rows {
 		pr := make(parquet.Row, 0, 4+len(w.cols))
 		pr = append(pr, meta...)
+		if srcs != nil {
+			pr[2] = parquet.ByteArrayValue([]byte(srcs[r].db)).Level(0, 0, 2)
+			pr[3] = parquet.ByteArrayValue([]byte(srcs[r].table)).Level(0, 0, 3)
+		}
 		for i, v := range row {
 			var pv parquet.Value
 			var err error

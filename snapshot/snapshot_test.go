@@ -49,7 +49,7 @@ func TestSnapshotMatchesSource(t *testing.T) {
 	}
 	glob := duckdbtest.QuoteString(filepath.Join(dir, "snapshot", "orders", "dt=2024-03-01", "*.parquet"))
 	res := duckdbtest.Query(t, "SELECT DISTINCT CAST(_pos AS VARCHAR) AS p FROM read_parquet("+glob+")")
-	wantPos := decimalText(stamp)
+	wantPos := posText(stamp)
 	if res.Len() != 1 || res.Text(0, "p") != wantPos {
 		t.Errorf("_pos: %v, want the single value %s", res, wantPos)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,8 @@ func (a *app) loadTableConfig(table string) (*config.Config, error) {
 }
 
 func (a *app) snapshotCommand() *cobra.Command {
-	var table, date, position string
+	var table, date, position, source string
+	var fromFiles []string
 	var o snapshot.Options
 	c := a.subcommand(&cobra.Command{
 		Use:   "snapshot",
@@ -38,9 +40,14 @@ publishes the result as the table's first snapshot, snapshot/<table>/dt=D0
 
 Rows are staged under snapshot/<table>/_bootstrap/ chunk by chunk; a run that
 is killed continues from its last finished chunk when started again with the
-same --date. See docs/snapshot.md.`,
+same --date.
+
+With --from-files it publishes existing Parquet or CSV files (a DataX or
+Hive export) instead, stamped with the declared --position. See
+docs/snapshot.md.`,
 		Example: indent(`binlake snapshot --config binlake.yaml --table orders
-binlake snapshot --config binlake.yaml --table orders --date 2024-03-01 --parallel 2 --rate 20000`),
+binlake snapshot --config binlake.yaml --table orders --date 2024-03-01 --parallel 2 --rate 20000
+binlake snapshot --config binlake.yaml --table orders --from-files 'export/*.parquet' --position mysql-bin.000042:1534`),
 	}, func(cmd *cobra.Command) error {
 		cfg, err := a.loadTableConfig(table)
 		if err != nil {
@@ -53,12 +60,35 @@ binlake snapshot --config binlake.yaml --table orders --date 2024-03-01 --parall
 			}
 			o.Date = d
 		}
+		ctx := cmd.Context()
+		if len(fromFiles) > 0 {
+			files, err := expandFiles(fromFiles)
+			if err != nil {
+				return err
+			}
+			if position == "" {
+				return usagef("--from-files needs --position: where the export stands in the change stream (FILE:POS, or start / TOPIC/PARTITION:OFFSET,… for canal and rowjson)")
+			}
+			st, err := a.openStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			s, err := snapshot.Import(ctx, snapshot.ImportOptions{Store: st, Config: cfg, Table: table, Date: o.Date,
+				Files: files, Position: position, Source: source, Log: a.log})
+			if s != nil {
+				a.details = s
+				a.line = s.Line()
+			}
+			return err
+		}
+		if source != "" {
+			return usagef("--source is for --from-files")
+		}
 		if position != "" {
 			if _, err := snapshot.OffsetStamp(position); err != nil {
 				return usagef("%v", err)
 			}
 		}
-		ctx := cmd.Context()
 		st, err := a.openStore(ctx, cfg)
 		if err != nil {
 			return err
@@ -96,6 +126,22 @@ binlake snapshot --config binlake.yaml --table orders --date 2024-03-01 --parall
 	f.IntVar(&o.Parallel, "parallel", snapshot.DefaultParallel, "shards read at once")
 	f.IntVar(&o.ChunkRows, "chunk-rows", snapshot.DefaultChunkRows, "rows per query")
 	f.Float64Var(&o.Rate, "rate", 0, "most rows read per second over all shards (0: no limit)")
-	f.StringVar(&position, "position", "", "canal and rowjson only: start (default) or TOPIC/PARTITION:OFFSET,… (see docs/snapshot.md)")
+	f.StringVar(&position, "position", "", "canal and rowjson: start (default) or TOPIC/PARTITION:OFFSET,…; with --from-files also FILE:POS (see docs/snapshot.md)")
+	f.StringSliceVar(&fromFiles, "from-files", nil, "publish existing .parquet or .csv files (paths or globs, comma-separated) instead of reading MySQL; needs --position")
+	f.StringVar(&source, "source", "", "with --from-files: the physical table DB.TABLE of rows whose files have no _source_db/_source_table columns")
 	return c
+}
+
+// expandFiles expands --from-files globs; a pattern that matches nothing is
+// a usage error.
+func expandFiles(patterns []string) ([]string, error) {
+	var files []string
+	for _, p := range patterns {
+		m, err := filepath.Glob(p)
+		if err != nil || len(m) == 0 {
+			return nil, usagef("--from-files %s: no such file", p)
+		}
+		files = append(files, m...)
+	}
+	return files, nil
 }

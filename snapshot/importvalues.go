@@ -138,4 +138,3 @@ func csvValue(field string, t schema.Type) schema.Value {
 	}
 	return schema.StringValue(field)
 }
-

@@ -49,7 +49,7 @@ func readPosition(ctx context.Context, db *sql.DB) (BinlogPosition, error) {
 		break
 	}
 	if !found {
-		return p, fmt.Errorf("read binary log position: %w", lastErr)
+		return p, fmt.Errorf("read binary log position (the user needs the REPLICATION CLIENT privilege, BINLOG MONITOR on MariaDB 10.5+): %w", lastErr)
 	}
 	// MariaDB's GTID position, else MySQL's executed set when GTIDs are on.
 	var gtid sql.NullString

@@ -95,6 +95,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 type runner struct {
 	o    Options
 	rule *config.Table
+	dbMu sync.Mutex
 	dbs  map[string]*sql.DB
 	st   *state
 	cols []column      // the schema version's columns
@@ -127,6 +128,8 @@ func (r *runner) sources() []string {
 }
 
 func (r *runner) db(name string) (*sql.DB, error) {
+	r.dbMu.Lock()
+	defer r.dbMu.Unlock()
 	if db, ok := r.dbs[name]; ok {
 		return db, nil
 	}

@@ -72,6 +72,9 @@ func (o *Options) ensureDefaults() {
 	}
 }
 
+// errNoSources is a configuration without MySQL instances to read.
+var errNoSources = errors.New("the configuration has no sources: (MySQL instances to read from)")
+
 func (o *Options) validate() (*config.Table, error) {
 	if o.Store == nil || o.Config == nil {
 		return nil, errors.New("no store or configuration")
@@ -85,9 +88,6 @@ func (o *Options) validate() (*config.Table, error) {
 	}
 	if o.Position != "" && !offsetOrdered(o.Config) {
 		return nil, fmt.Errorf("--position is for the offset-ordered formats (canal, rowjson); with %s the position is read from the source", kafkaFormat(o.Config))
-	}
-	if len(o.Config.Sources) == 0 {
-		return nil, errors.New("the configuration has no sources: (MySQL instances to read from)")
 	}
 	for _, s := range rule.Sources {
 		if _, ok := o.Config.Sources[s]; !ok {

@@ -73,6 +73,9 @@ func (s *Summary) Line() string {
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	o.ensureDefaults()
 	rule, err := o.validate()
+	if err == nil && len(o.Config.Sources) == 0 {
+		err = errNoSources
+	}
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}

@@ -130,6 +130,9 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	}
 	so := Options{Store: o.Store, Config: o.Config, Table: o.Table, Date: warehouse.Date{Year: 1}}
 	rule, err := so.validate()
+	if err == nil && len(o.Config.Sources) == 0 {
+		err = errNoSources
+	}
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}

@@ -11,8 +11,9 @@ import (
 	"github.com/binlake/binlake/warehouse"
 )
 
-// loadTableConfig loads --config for a command of one table (--table).
-func (a *app) loadTableConfig(table string) (*config.Config, error) {
+// loadTableConfig loads --config for a command of one table (--table),
+// that reads MySQL when needSources.
+func (a *app) loadTableConfig(table string, needSources bool) (*config.Config, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, err
@@ -22,6 +23,9 @@ func (a *app) loadTableConfig(table string) (*config.Config, error) {
 	}
 	if cfg.Table(table) == nil {
 		return nil, usagef("--table %s: no such table in %s", table, a.configPath)
+	}
+	if len(cfg.Sources) == 0 && needSources {
+		return nil, usagef("%s has no sources: (the MySQL instances to read table %s from)", a.configPath, table)
 	}
 	return cfg, nil
 }
@@ -49,7 +53,7 @@ docs/snapshot.md.`,
 binlake snapshot --config binlake.yaml --table orders --date 2024-03-01 --parallel 2 --rate 20000
 binlake snapshot --config binlake.yaml --table orders --from-files 'export/*.parquet' --position mysql-bin.000042:1534`),
 	}, func(cmd *cobra.Command) error {
-		cfg, err := a.loadTableConfig(table)
+		cfg, err := a.loadTableConfig(table, len(fromFiles) == 0)
 		if err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ differences. See docs/snapshot.md.`,
 		Example: indent(`binlake verify --config binlake.yaml --table orders
 binlake verify --config binlake.yaml --table orders --date 2024-03-01 --updated-column update_time`),
 	}, func(cmd *cobra.Command) error {
-		cfg, err := a.loadTableConfig(table)
+		cfg, err := a.loadTableConfig(table, true)
 		if err != nil {
 			return err
 		}

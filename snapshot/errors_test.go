@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/binlake/binlake/internal/mariadbtest"
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/warehouse"
 )
 
 // Bad input fails before anything is copied, with an error naming it.
@@ -49,5 +51,26 @@ func TestSnapshotRefusesTablesItCannotPage(t *testing.T) {
 	o.Position = "start"
 	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--position is for the offset-ordered formats") {
 		t.Fatalf("--position without canal or rowjson: %v", err)
+	}
+}
+
+// Shards without rows publish an empty day that a merge can build on.
+func TestSnapshotOfEmptyTables(t *testing.T) {
+	srv := fixture(t, 0)
+	o := testOptions(t, testConfig(t, t.TempDir(), srv, ""))
+	s := run(t, o)
+	if s.Rows != 0 || s.Shards != fixtureDBs*fixtureTables || s.Chunks != s.Shards {
+		t.Fatalf("summary %+v", s)
+	}
+	b, err := storage.ReadAll(context.Background(), o.Store, warehouse.SnapshotManifest("orders", o.Date))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m warehouse.Manifest
+	if err := warehouse.Unmarshal("m", b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Kind != "bootstrap" || m.Rows != 0 || len(m.Files) != 0 || m.SchemaVersion != 1 || len(m.Columns) != len(fixtureColumns) {
+		t.Errorf("manifest %+v", m)
 	}
 }

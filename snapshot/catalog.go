@@ -17,7 +17,7 @@ import (
 
 // ensureCatalog makes sure the table's catalog has a schema version that
 // holds cols and returns it. With no version yet it creates version 1 from
-// cols. When the latest version already holds them unchanged it is
+// cols, with their comments and NOT NULL flags. When the latest version already holds them unchanged it is
 // reused; otherwise a new version keeps the latest's columns (widened to
 // the source's types where they differ) and appends the new ones, so every
 // file ingest wrote before still reads under it.
@@ -38,7 +38,7 @@ func ensureCatalog(ctx context.Context, st storage.Store, rule *config.Table, ke
 		for _, c := range cols {
 			i := slices.IndexFunc(out, func(o warehouse.CatalogColumn) bool { return o.Name == c.Name })
 			if i < 0 {
-				out = append(out, warehouse.CatalogColumn{Name: c.Name, Type: c.Type.String()})
+				out = append(out, catalogColumn(c))
 				changes = append(changes, "column added: "+c.Name+" "+c.Type.String())
 				continue
 			}
@@ -59,7 +59,7 @@ func ensureCatalog(ctx context.Context, st storage.Store, rule *config.Table, ke
 		next.Reason = reason + ": " + strings.Join(changes, "; ")
 	} else {
 		for _, c := range cols {
-			next.Columns = append(next.Columns, warehouse.CatalogColumn{Name: c.Name, Type: c.Type.String()})
+			next.Columns = append(next.Columns, catalogColumn(c))
 		}
 	}
 	b, err := warehouse.Marshal(next)
@@ -82,6 +82,10 @@ func ensureCatalog(ctx context.Context, st storage.Store, rule *config.Table, ke
 		return nil, fmt.Errorf("table %s: write catalog: %w", rule.Name, err)
 	}
 	return &next, nil
+}
+
+func catalogColumn(c column) warehouse.CatalogColumn {
+	return warehouse.CatalogColumn{Name: c.Name, Type: c.Type.String(), Comment: c.Comment, NotNull: c.NotNull}
 }
 
 // readVersions reads every schema version of a table, oldest first.

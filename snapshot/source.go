@@ -83,9 +83,11 @@ func discover(ctx context.Context, db *sql.DB, source string, rule *config.Table
 
 // column is a source column of a shard.
 type column struct {
-	Source string      // name in the source
-	Name   string      // output name after the column rules
-	Type   schema.Type // as declared (information_schema.COLUMNS.COLUMN_TYPE)
+	Source  string      // name in the source
+	Name    string      // output name after the column rules
+	Type    schema.Type // as declared (information_schema.COLUMNS.COLUMN_TYPE)
+	Comment string      // COLUMN_COMMENT
+	NotNull bool        // IS_NULLABLE = NO
 }
 
 // tableSchema is what a shard looks like: its kept columns in source
@@ -100,7 +102,7 @@ type tableSchema struct {
 // key (output names), which must be the primary key or a unique key of NOT
 // NULL columns, so that keyset pagination visits every row once.
 func readSchema(ctx context.Context, db *sql.DB, s shard, rule *config.Table) (*tableSchema, error) {
-	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
+	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_COMMENT FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, s.DB, s.Table)
 	if err != nil {
 		return nil, fmt.Errorf("table %s: read columns: %w", s, err)
@@ -108,8 +110,8 @@ func readSchema(ctx context.Context, db *sql.DB, s shard, rule *config.Table) (*
 	ts := &tableSchema{}
 	nullable := map[string]bool{}
 	for rows.Next() {
-		var name, typ, null string
-		if err := rows.Scan(&name, &typ, &null); err != nil {
+		var name, typ, null, comment string
+		if err := rows.Scan(&name, &typ, &null, &comment); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("table %s: read columns: %w", s, err)
 		}
@@ -126,7 +128,7 @@ func readSchema(ctx context.Context, db *sql.DB, s shard, rule *config.Table) (*
 		if rule.Columns.IsBoolean(name) {
 			t = schema.Type{Kind: schema.Bool}
 		}
-		ts.cols = append(ts.cols, column{Source: name, Name: out, Type: t})
+		ts.cols = append(ts.cols, column{Source: name, Name: out, Type: t, Comment: comment, NotNull: null == "NO"})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -193,7 +195,8 @@ func readSchema(ctx context.Context, db *sql.DB, s shard, rule *config.Table) (*
 }
 
 // unify merges the schemas of a table's shards into one list of columns:
-// in the order first seen, each type widened to hold every shard's.
+// in the order first seen, each type widened to hold every shard's, NOT
+// NULL when every shard says so, with the first shard's comment.
 func unify(schemas map[shard]*tableSchema, order []shard) ([]column, error) {
 	var out []column
 	index := map[string]int{}
@@ -202,9 +205,10 @@ func unify(schemas map[shard]*tableSchema, order []shard) ([]column, error) {
 			i, ok := index[c.Name]
 			if !ok {
 				index[c.Name] = len(out)
-				out = append(out, column{Name: c.Name, Type: c.Type})
+				out = append(out, column{Name: c.Name, Type: c.Type, Comment: c.Comment, NotNull: c.NotNull})
 				continue
 			}
+			out[i].NotNull = out[i].NotNull && c.NotNull
 			w, err := schema.Widen(out[i].Type, c.Type)
 			if err != nil {
 				var tce *schema.TypeChangeError

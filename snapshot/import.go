@@ -3,10 +3,8 @@ package snapshot
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -102,9 +100,7 @@ func Import(ctx context.Context, o ImportOptions) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", o.Table, err)
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	runID := "import-" + so.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	runID := newRunID("import", so.Now())
 	prefix := fmt.Sprintf("%s_import-%s/", warehouse.SnapshotTableDir(o.Table), runID)
 	sum := &Summary{Table: o.Table, Date: so.Date.String(), RunID: runID, Position: o.Position, ZeroDates: map[string]int64{}}
 	im := &importer{o: &o, rule: rule, cols: cols, src: src, sum: sum, prefix: prefix,
@@ -161,25 +157,9 @@ type importCols struct {
 func (r *runner) importSchema(ctx context.Context) (*importCols, error) {
 	o := &r.o
 	if len(o.Config.Sources) > 0 {
-		schemas := map[shard]*tableSchema{}
-		var order []shard
-		for _, src := range r.sources() {
-			db, err := r.db(src)
-			if err != nil {
-				return nil, err
-			}
-			shards, err := discover(ctx, db, src, r.rule)
-			if err != nil {
-				return nil, err
-			}
-			for _, s := range shards {
-				ts, err := readSchema(ctx, db, s, r.rule)
-				if err != nil {
-					return nil, err
-				}
-				schemas[s] = ts
-				order = append(order, s)
-			}
+		schemas, order, err := r.discoverAll(ctx)
+		if err != nil {
+			return nil, err
 		}
 		if len(order) > 0 {
 			cols, err := unify(schemas, order)

@@ -282,40 +282,57 @@ func (r *runner) guessRows(ctx context.Context) int64 {
 	return n
 }
 
+// newRunID names a run: what, the time and random bits.
+func newRunID(what string, now time.Time) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return what + "-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// discoverAll finds the rule's physical tables on its sources, in source
+// and then name order, and reads their schemas.
+func (r *runner) discoverAll(ctx context.Context) (map[shard]*tableSchema, []shard, error) {
+	schemas := map[shard]*tableSchema{}
+	var order []shard
+	seen := map[string]string{}
+	for _, src := range r.sources() {
+		db, err := r.db(src)
+		if err != nil {
+			return nil, nil, err
+		}
+		shards, err := discover(ctx, db, src, r.rule)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, s := range shards {
+			if other, ok := seen[s.String()]; ok {
+				return nil, nil, fmt.Errorf("table %s is on both sources %s and %s: _source_db and _source_table could not tell their rows apart; list one source in the rule's sources:", s, other, src)
+			}
+			seen[s.String()] = src
+			ts, err := readSchema(ctx, db, s, r.rule)
+			if err != nil {
+				return nil, nil, fmt.Errorf("source %s: %w", src, err)
+			}
+			schemas[s] = ts
+			order = append(order, s)
+		}
+	}
+	return schemas, order, nil
+}
+
 // begin discovers the shards and their schema, reads the positions,
 // creates the catalog version and writes the state: everything fixed
 // before the first chunk.
 func (r *runner) begin(ctx context.Context) (*state, error) {
 	o := &r.o
-	var b [6]byte
-	_, _ = rand.Read(b[:])
 	st := &state{FormatVersion: warehouse.FormatVersion, Table: o.Table, Date: o.Date.String(),
-		RunID: "snapshot-" + o.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]), Started: o.Now().UTC(),
+		RunID: newRunID("snapshot", o.Now()), Started: o.Now().UTC(),
 		Stamps: map[string]warehouse.Pos{}, Positions: map[string]BinlogPosition{}}
-	schemas := map[shard]*tableSchema{}
-	seen := map[string]string{}
-	for _, src := range r.sources() {
-		db, err := r.db(src)
-		if err != nil {
-			return nil, err
-		}
-		shards, err := discover(ctx, db, src, r.rule)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range shards {
-			if other, ok := seen[s.String()]; ok {
-				return nil, fmt.Errorf("table %s is on both sources %s and %s: _source_db and _source_table could not tell their rows apart; list one source in the rule's sources:", s, other, src)
-			}
-			seen[s.String()] = src
-			ts, err := readSchema(ctx, db, s, r.rule)
-			if err != nil {
-				return nil, fmt.Errorf("source %s: %w", src, err)
-			}
-			schemas[s] = ts
-			st.Shards = append(st.Shards, s)
-		}
+	schemas, shards, err := r.discoverAll(ctx)
+	if err != nil {
+		return nil, err
 	}
+	st.Shards = shards
 	if len(st.Shards) == 0 {
 		return nil, fmt.Errorf("no table on sources %v matches %s (rule %s)", r.sources(), r.rule.Match, r.rule.Name)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/binlake/binlake/internal/mariadbtest"
 	"github.com/binlake/binlake/storage"
@@ -72,5 +73,18 @@ func TestSnapshotOfEmptyTables(t *testing.T) {
 	}
 	if m.Kind != "bootstrap" || m.Rows != 0 || len(m.Files) != 0 || m.SchemaVersion != 1 || len(m.Columns) != len(fixtureColumns) {
 		t.Errorf("manifest %+v", m)
+	}
+}
+
+// --rate bounds the rows read per second over all shards.
+func TestSnapshotRate(t *testing.T) {
+	srv := fixture(t, 60) // 1440 rows
+	o := testOptions(t, testConfig(t, t.TempDir(), srv, ""))
+	o.Rate, o.ChunkRows, o.Parallel = 400, 20, 4
+	start := time.Now()
+	s := run(t, o)
+	// A second's worth of rows may go at once; the rest at the rate.
+	if min := time.Duration(float64(s.Rows-400) / 400 * float64(time.Second)); time.Since(start) < min {
+		t.Errorf("%d rows in %v at --rate 400, want at least %v", s.Rows, time.Since(start), min)
 	}
 }

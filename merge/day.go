@@ -57,8 +57,10 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 			reuse[p] = s
 		}
 	}
-	plan, err := planChanges(ctx, o.Store, o.CommitCache, o.Table.Name, o.Date, o.Zone, baseMerged, reuse)
-	if err != nil {
+	var plan *changePlan
+	if r.boot != nil {
+		plan = r.bootPlan()
+	} else if plan, err = planChanges(ctx, o.Store, o.CommitCache, o.Table.Name, o.Date, o.Zone, baseMerged, reuse); err != nil {
 		return nil, err
 	}
 	r.sum.BinlogFiles, r.sum.Commits = len(plan.files), plan.commitsRead
@@ -104,6 +106,9 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 			return nil, fmt.Errorf("no schema version for table %s in %s", o.Table.Name, warehouse.CatalogVersionDir(o.Table.Name))
 		}
 		m.Stats = r.sum.stats()
+		if r.boot != nil {
+			r.bootManifest(m)
+		}
 		return m, nil
 	}
 	if r.out, err = r.cat.layout(version); err != nil {
@@ -294,6 +299,9 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	r.sum.BytesWritten = dataSink.written + tombSink.written
 	r.sum.BytesCarried = dataSink.carried
 	m.Stats = r.sum.stats()
+	if r.boot != nil {
+		r.bootManifest(m)
+	}
 	return m, nil
 }
 

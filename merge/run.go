@@ -32,6 +32,8 @@ type run struct {
 	baseLayout *layout
 	sum        *Summary
 	dl         downloads
+	// boot is set for a bootstrap (see Bootstrap).
+	boot *BootstrapInput
 
 	mu      sync.Mutex
 	written []string // every object this run created, removed if it fails
@@ -90,6 +92,9 @@ func (r *run) do(ctx context.Context) (err error) {
 	prev, err := readManifest(ctx, o.Store, warehouse.SnapshotManifest(o.Table.Name, o.Date))
 	if err != nil {
 		return err
+	}
+	if prev != nil && r.boot != nil {
+		return fmt.Errorf("dt=%s already has a snapshot (%s, run %s)", o.Date, prev.Kind, prev.RunID)
 	}
 	if prev != nil && prev.Kind != "merge" {
 		return fmt.Errorf("dt=%s is a %s snapshot, not a merge: it is never merged over; merge the days after it", o.Date, prev.Kind)
@@ -177,6 +182,9 @@ func readManifest(ctx context.Context, st storage.Store, key string) (*warehouse
 // bootstrap: empty table that has no snapshot before the day.
 func (r *run) loadBase(ctx context.Context) (*warehouse.Manifest, error) {
 	o := &r.o
+	if r.boot != nil {
+		return nil, nil
+	}
 	prevDay := o.Date.AddDays(-1)
 	m, err := readManifest(ctx, o.Store, warehouse.SnapshotManifest(o.Table.Name, prevDay))
 	if err != nil || m != nil {

@@ -35,10 +35,15 @@ type SchemaVersion struct {
 	Columns       []CatalogColumn `json:"columns"`
 }
 
-// CatalogColumn is a data column: its output name and MySQL type.
+// CatalogColumn is a data column: its output name and MySQL type, and,
+// when a snapshot read them from information_schema, its comment and
+// whether the source declares it NOT NULL (informational: data files hold
+// every column as optional).
 type CatalogColumn struct {
-	Name string `json:"name"`
-	Type string `json:"type"` // schema.Type.String()
+	Name    string `json:"name"`
+	Type    string `json:"type"` // schema.Type.String()
+	Comment string `json:"comment,omitempty"`
+	NotNull bool   `json:"not_null,omitempty"`
 }
 
 // Types parses the column types of a version.

@@ -22,15 +22,15 @@ func dictString() parquet.Node {
 // file, in order. They are never NULL.
 func BinlogMetaFields() []Field {
 	return []Field{
-		{ColOp, dictString()},
-		{ColPos, PosNode()},
-		{ColEventTime, parquet.TimestampAdjusted(parquet.Microsecond, true)},
-		{ColSourceDB, dictString()},
-		{ColSourceTable, dictString()},
-		{ColKafkaTopic, dictString()},
-		{ColKafkaPartition, parquet.Int(32)},
-		{ColKafkaOffset, parquet.Int(64)},
-		{ColLate, parquet.Leaf(parquet.BooleanType)},
+		{Name: ColOp, Node: dictString()},
+		{Name: ColPos, Node: PosNode()},
+		{Name: ColEventTime, Node: parquet.TimestampAdjusted(parquet.Microsecond, true)},
+		{Name: ColSourceDB, Node: dictString()},
+		{Name: ColSourceTable, Node: dictString()},
+		{Name: ColKafkaTopic, Node: dictString()},
+		{Name: ColKafkaPartition, Node: parquet.Int(32)},
+		{Name: ColKafkaOffset, Node: parquet.Int(64)},
+		{Name: ColLate, Node: parquet.Leaf(parquet.BooleanType)},
 	}
 }
 

@@ -72,24 +72,24 @@ const (
 // data file, in order. They are never NULL.
 func SnapshotMetaFields() []Field {
 	return []Field{
-		{ColPos, PosNode()},
-		{ColSourceDB, dictString()},
-		{ColSourceTable, dictString()},
+		{Name: ColPos, Node: PosNode()},
+		{Name: ColSourceDB, Node: dictString()},
+		{Name: ColSourceTable, Node: dictString()},
 	}
 }
 
 // SourceKeyField returns the field of _source_db or _source_table when
 // they are key columns (tombstone files).
 func SourceKeyField(name string) Field {
-	return Field{name, dictString()}
+	return Field{Name: name, Node: dictString()}
 }
 
 // TombstoneTailFields are the columns after the key columns of a tombstone
 // file.
 func TombstoneTailFields() []Field {
 	return []Field{
-		{ColPos, PosNode()},
-		{ColDeletedOn, parquet.Date()},
+		{Name: ColPos, Node: PosNode()},
+		{Name: ColDeletedOn, Node: parquet.Date()},
 	}
 }
 

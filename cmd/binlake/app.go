@@ -225,11 +225,6 @@ func (a *app) openStore(ctx context.Context, cfg *config.Config) (storage.Store,
 	return st, nil
 }
 
-// notBuilt is the result of a subcommand whose stage is not in this build.
-func notBuilt(stage string) error {
-	return fmt.Errorf("the %s stage is %w in this version of binlake", stage, errNotBuilt)
-}
-
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n  ")
 }

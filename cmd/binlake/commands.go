@@ -41,6 +41,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.checkdoneCommand(),
 		a.mergeCommand(),
 		a.snapshotCommand(),
+		a.verifyCommand(),
 		a.statusCommand(),
 		a.ddlCommand(),
 		a.configCommand(),

@@ -26,9 +26,6 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// errNotBuilt is returned by subcommands whose stage does not exist yet.
-var errNotBuilt = errors.New("not built yet")
-
 // exitCode maps an error to the process exit code. It is the only place
 // that decides exit codes.
 func exitCode(err error) int {

@@ -116,13 +116,14 @@ tables:
 	}
 }
 
-func TestStagesNotBuiltExit1(t *testing.T) {
+func TestSnapshotWithoutSourcesIsAConfigurationError(t *testing.T) {
 	cfg := minimalConfig(t)
 	for _, args := range [][]string{
 		{"snapshot", "--table", "orders"},
+		{"verify", "--table", "orders"},
 	} {
 		code, _, stderr := invoke(t, nil, append(args, "--config", cfg)...)
-		if code != exitFailed || !strings.Contains(stderr, "not built yet") {
+		if code != exitUsage || !strings.Contains(stderr, "has no sources:") {
 			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
 		}
 	}
@@ -198,9 +199,10 @@ func TestBinaryExitCodes(t *testing.T) {
 		"--help":                                  exitOK,
 		"config check --config " + cfg:            exitOK,
 		"merge --config " + cfg:                   exitUsage,
-		"snapshot --table orders --config " + cfg: exitFailed,
-		"no-such-command":                         exitUsage,
-		"config check --config /nonexist":         exitUsage,
+		"snapshot --table orders --config " + cfg: exitUsage, // no sources:
+		"snapshot --table orders --position start --from-files " + cfg + " --config " + cfg: exitFailed, // no schema to import into
+		"no-such-command":                 exitUsage,
+		"config check --config /nonexist": exitUsage,
 	} {
 		cmd := exec.Command(bin, strings.Fields(args)...)
 		err := cmd.Run()

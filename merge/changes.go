@@ -62,6 +62,10 @@ func (r *run) readChanges(ctx context.Context, files []binlogFile, srt *sorter) 
 	return truncs, st, nil
 }
 
+// changeBatch is the size of the batches of records readChangeFile hands
+// to the sorter.
+const changeBatch = 1 << 20
+
 // readChangeFile adds one file's records to srt (locking mu around adds).
 func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, srt *sorter, mu *sync.Mutex) ([]warehouse.Truncate, int64, error) {
 	pf, err := openParquetCached(ctx, r.o.Store, f.key, r.tmp, &r.dl, false)
@@ -116,10 +120,12 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	}
 	codec := newRowCodec(out)
 	vals := make([]parquet.Value, out.ncols()-1)
+	// Records are gathered in a batch of about changeBatch bytes and
+	// added to srt under one lock; the batch is allocated once.
 	var (
 		truncs  []warehouse.Truncate
-		batch   []byte
-		offs    []int
+		batch   = make([]byte, 0, changeBatch+changeBatch/8)
+		offs    = make([]int, 0, 4096)
 		key     []byte
 		scratch []byte
 		row     uint64
@@ -210,7 +216,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 					return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 				}
 			}
-			if len(batch) > 1<<20 {
+			if len(batch) > changeBatch {
 				offs = append(offs, len(batch))
 				if err := flush(); err != nil {
 					b.close()

@@ -86,7 +86,8 @@ const walkBackMargin = 24 * time.Hour
 // not (h ≤ d-1 and s ≤ base[P]) — the base day merged it — and s ≤
 // bound[P]. bound is the latest commit of each partition when the merge
 // starts, or reuse (the published manifest of d, when re-running d, so
-// that the re-run applies exactly the same files).
+// that the re-run applies exactly the same files) moved on as rerunBound
+// says when its inputs changed.
 //
 // Commits after base[P] are read in full. Commits up to base[P] can hold
 // files of day d that the base day skipped (hour d, committed before the
@@ -155,21 +156,36 @@ func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, tabl
 // planPartition plans one partition's commits (list: its sequence
 // numbers, ascending).
 func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, dir string, list []int64, stop time.Time, base, reuse map[string]int64) (files []binlogFile, part string, bound int64, read int, err error) {
+	// Each commit is read once, whether or not cache keeps it.
+	got := map[int64]*warehouse.Commit{}
+	get := func(s int64) (*warehouse.Commit, error) {
+		if c := got[s]; c != nil {
+			return c, nil
+		}
+		c, err := readCommit(ctx, st, cache, dir, s)
+		if err != nil {
+			return nil, err
+		}
+		got[s] = c
+		read++
+		return c, nil
+	}
 	latest := list[len(list)-1]
-	first, err := readCommit(ctx, st, cache, dir, latest)
+	first, err := get(latest)
 	if err != nil {
 		return nil, "", 0, 0, err
 	}
-	read++
 	part = partitionKey(first.Topic, first.Partition)
+	b0 := base[part]
 	bound = latest
 	if reuse != nil {
-		bound = reuse[part]
-		if bound > latest {
+		if bound = reuse[part]; bound > latest {
 			return nil, "", 0, 0, fmt.Errorf("partition %s: the published manifest merged up to commit %d but the latest commit is %d: commit records are missing", part, bound, latest)
 		}
+		if bound, err = rerunBound(get, part, d, max(bound, b0), latest); err != nil {
+			return nil, "", 0, 0, err
+		}
 	}
-	b0 := base[part]
 	have := map[int64]bool{}
 	for _, s := range list {
 		have[s] = true
@@ -191,20 +207,18 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 		return nil
 	}
 	// Files a replay (ingest --replay-date) replaced are not committed any
-	// more (warehouse.CommittedFiles); every replay that can matter here
-	// is among the commits after the base's bound, which are all read.
+	// more (warehouse.CommittedFiles). A replay only replaces files of
+	// earlier commits, and every commit that can list a file taken here
+	// is read below, so every replay that matters is seen.
 	replaced := map[string]bool{}
 	// Commits after the base's bound: every file of an hour up to d.
 	for s := b0 + 1; s <= bound; s++ {
 		if !have[s] {
 			return nil, "", 0, 0, fmt.Errorf("partition %s: commit %d is missing (commits are numbered without gaps; %s)", part, s, warehouse.CommitKey(first.Topic, first.Partition, s))
 		}
-		c := first
-		if s != latest {
-			if c, err = readCommit(ctx, st, cache, dir, s); err != nil {
-				return nil, "", 0, 0, err
-			}
-			read++
+		c, err := get(s)
+		if err != nil {
+			return nil, "", 0, 0, err
 		}
 		if err := take(c, s, false); err != nil {
 			return nil, "", 0, 0, err
@@ -215,20 +229,51 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 	}
 	// Commits the base merged: only files of day d, which it skipped.
 	for s := min(b0, bound); s >= 1 && have[s]; s-- {
-		c, err := readCommit(ctx, st, cache, dir, s)
+		c, err := get(s)
 		if err != nil {
 			return nil, "", 0, 0, err
 		}
-		read++
 		if c.CommittedAt.Before(stop) {
 			break
 		}
 		if err := take(c, s, true); err != nil {
 			return nil, "", 0, 0, err
 		}
+		for _, k := range c.Replaces {
+			replaced[k] = true
+		}
 	}
 	files = slices.DeleteFunc(files, func(f binlogFile) bool { return replaced[f.key] })
 	return files, part, bound, read, nil
+}
+
+// rerunBound is the bound of a partition for a re-run of day d whose
+// published bound is from (already raised to the base's bound, if that is
+// newer: a re-run of the base can have moved it on). A replay of a day up
+// to d committed after from may have replaced — and deleted — files the
+// published day applied, so the re-run then takes the bound of the last
+// such replay, as a merge run after it would; its result includes the
+// replayed files once, and not the replaced ones. Replays of later days
+// cannot touch the day's inputs and keep the bound. It reads the commits
+// after from, latest first, down to the last such replay.
+func rerunBound(get func(int64) (*warehouse.Commit, error), part string, d warehouse.Date, from, latest int64) (int64, error) {
+	for s := latest; s > from; s-- {
+		c, err := get(s)
+		if err != nil {
+			return 0, err
+		}
+		if c.Replay == "" {
+			continue
+		}
+		rd, err := warehouse.ParseDate(c.Replay)
+		if err != nil {
+			return 0, fmt.Errorf("partition %s: commit %d: replay day: %w", part, s, err)
+		}
+		if rd.Compare(d) <= 0 {
+			return s, nil
+		}
+	}
+	return from, nil
 }
 
 func readCommit(ctx context.Context, st storage.Store, cache *CommitCache, dir string, seq int64) (*warehouse.Commit, error) {

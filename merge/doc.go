@@ -19,7 +19,11 @@
 // base.Merged[P]), and s ≤ Merged[P] of the new manifest. Merged[P] is the
 // latest commit of P when the run starts — except that a re-run of a
 // published day reuses that day's bounds, so it applies exactly the same
-// files and gives the same day. Commits up to base.Merged[P] are read
+// files and gives the same day, unless the inputs changed since: a re-run
+// takes the base's bound where it is newer (the base was re-run), and the
+// bound of the last replay (ingest --replay-date) of a day up to D
+// committed after the published bound, since that replay replaced files
+// the day applied. Commits up to base.Merged[P] are read
 // walking back only as far as they can hold files of day D (see
 // planChanges), so a merge reads the commits of about a day, however long
 // the history. Late rows of earlier days are thus applied by the next

@@ -638,9 +638,9 @@ func (s *colSource) open(seg *baseSeg) error {
 	return nil
 }
 
-// write writes column s.col of the chunk's rows to cw. Runs of
-// consecutive base rows of the same layout go to the writer straight from
-// the page values.
+// write writes column s.col of the chunk's rows to cw, in batches of
+// values. Base values of the same layout are written as read; a batch is
+// written before reading on releases the pages its values refer to.
 func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) error {
 	if s.vals == nil {
 		s.vals = make([]parquet.Value, 0, batchRows)
@@ -696,11 +696,17 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) 
 			k := min(n, s.bufStart+int64(s.bufN)-ord)
 			src := s.buf[ord-s.bufStart : ord-s.bufStart+k]
 			if s.identity {
-				if err := flush(); err != nil {
-					return err
-				}
-				if _, err := cw.WriteRowValues(src); err != nil {
-					return err
+				// Gathered with the change rows' values, so that the
+				// writer is called once per batch, not once per run.
+				for len(src) > 0 {
+					c := min(len(src), cap(vals)-len(vals))
+					vals = append(vals, src[:c]...)
+					src = src[c:]
+					if len(vals) == cap(vals) {
+						if err := flush(); err != nil {
+							return err
+						}
+					}
 				}
 			} else {
 				for _, v := range src {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -161,6 +162,54 @@ func (w *Warehouse) Commit(ctx context.Context, p int32, files ...File) (int64, 
 	}
 	if err := w.Store.PutIfAbsent(ctx, warehouse.CommitKey(w.Topic, p, seq), b); err != nil {
 		return 0, err
+	}
+	return seq, nil
+}
+
+// Replay writes what ingest --replay-date d writes for partition p: a
+// replay commit whose files replace those of commit of (copied under new
+// keys), after which the replaced files are deleted. It returns the
+// replay commit's sequence number.
+func (w *Warehouse) Replay(ctx context.Context, p int32, d warehouse.Date, of int64) (int64, error) {
+	b, err := storage.ReadAll(ctx, w.Store, warehouse.CommitKey(w.Topic, p, of))
+	if err != nil {
+		return 0, err
+	}
+	var old warehouse.Commit
+	if err := warehouse.Unmarshal("replayed commit", b, &old); err != nil {
+		return 0, err
+	}
+	w.mu.Lock()
+	seq := w.seq[p] + 1
+	w.seq[p] = seq
+	off, maxEvent := w.offset[p], w.maxEvent[p]
+	w.mu.Unlock()
+	c := warehouse.Commit{FormatVersion: warehouse.FormatVersion, Topic: w.Topic, Partition: p, Seq: seq,
+		RunID: "fakeingest", StartOffset: off, EndOffset: off, MaxEventTime: maxEvent.UTC(), Replay: d.String()}
+	for _, f := range old.Files {
+		nf := f
+		nf.Key = fmt.Sprintf("%s-r%d.parquet", strings.TrimSuffix(f.Key, ".parquet"), seq)
+		if err := w.Store.Copy(ctx, f.Key, nf.Key); err != nil {
+			return 0, fmt.Errorf("replay %s: %w", f.Key, err)
+		}
+		c.Files, c.Replaces = append(c.Files, nf), append(c.Replaces, f.Key)
+		c.Replayed += f.Rows
+	}
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	c.CommittedAt = now().UTC()
+	if b, err = warehouse.Marshal(&c); err != nil {
+		return 0, err
+	}
+	if err := w.Store.PutIfAbsent(ctx, warehouse.CommitKey(w.Topic, p, seq), b); err != nil {
+		return 0, err
+	}
+	for _, k := range c.Replaces {
+		if err := w.Store.Delete(ctx, k); err != nil {
+			return 0, fmt.Errorf("replay: delete %s: %w", k, err)
+		}
 	}
 	return seq, nil
 }

@@ -381,10 +381,14 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 			rows = append(rows, pendingRow{t, hour, base, t.generation})
 			continue
 		}
+		// An image's values are coerced to the types as they are when
+		// values returns (a widening only touches the column it widens,
+		// whose value is coerced after it).
 		after, err := r.values(ctx, t, c.Database, c.Table, c.Columns)
 		if err != nil {
 			return nil, true, err
 		}
+		afterGen := t.generation
 		if c.Op == cdc.Update && c.Before != nil {
 			before, err := r.values(ctx, t, c.Database, c.Table, c.Before)
 			if err != nil {
@@ -400,7 +404,7 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 		}
 		row := base
 		row.values = after
-		rows = append(rows, pendingRow{t, hour, row, t.generation})
+		rows = append(rows, pendingRow{t, hour, row, afterGen})
 	}
 	r.rows = rows[:0]
 	return rows, matched, nil

@@ -41,6 +41,8 @@ type run struct {
 	// zstd compresses every file: one codec, so its encoders are pooled
 	// across files.
 	zstd *zstd.Codec
+	// chunks are chunks the encoders are done with, for reuse.
+	chunks chan *chunk
 
 	parts map[partitionID]*partState
 	order []partitionID
@@ -111,6 +113,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	defer cancel()
 	r.flusher, r.encodeCtx = newFlusher(runtime.GOMAXPROCS(0), r.encode), fctx
 	r.zstd = &zstd.Codec{Level: zstd.SpeedDefault}
+	r.chunks = make(chan *chunk, 8)
 	defer r.flusher.stop()
 	sum, err := r.execute(ctx)
 	if err != nil {

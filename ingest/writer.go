@@ -65,10 +65,29 @@ type chunk struct {
 	text []byte
 }
 
-func newChunk(cols int) *chunk {
+// newChunk returns an empty chunk: one an encoder is done with, or a new
+// one.
+func (r *run) newChunk(cols int) *chunk {
+	select {
+	case c := <-r.chunks:
+		return c
+	default:
+	}
 	return &chunk{
 		rows: make([]bufRow, 0, chunkRows),
 		vals: make([]schema.Value, 0, chunkRows*cols),
+	}
+}
+
+// recycle gives a chunk whose rows were encoded back for reuse (parquet-go
+// copied them). Called from encoders. The stale rows point only into the
+// chunk's own text and the router's names, so they keep nothing else
+// alive.
+func (r *run) recycle(c *chunk) {
+	c.rows, c.vals, c.text = c.rows[:0], c.vals[:0], c.text[:0]
+	select {
+	case r.chunks <- c:
+	default:
 	}
 }
 
@@ -166,7 +185,7 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 		}
 	}
 	if b.chunk == nil {
-		b.chunk = newChunk(len(b.cols))
+		b.chunk = r.newChunk(len(b.cols))
 	}
 	c := b.chunk
 	row.values = c.keep(row.values)
@@ -372,6 +391,7 @@ func (r *run) encode(e *encoder) (int64, error) {
 				_, err = pw.WriteRows(rows[:n])
 			}
 		}
+		r.recycle(c)
 	}
 	ctx := r.encodeCtx
 	if err == nil {

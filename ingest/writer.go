@@ -295,17 +295,21 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 	if err := r.addPending(ctx, ps, key); err != nil {
 		return err
 	}
-	delete(r.bufs, b.key)
 	if b.enc == nil {
+		delete(r.bufs, b.key)
 		e := &encoder{in: make(chan *chunk, 1), buf: b, key: key}
 		e.in <- b.chunk
 		close(e.in)
 		b.chunk = nil
 		return r.flusher.submit(ctx, r, e)
 	}
+	// Until its encoder has the last rows the file stays open, so that a
+	// failing run stops the encoder (abortOpen) instead of leaving it
+	// waiting.
 	if err := r.handOver(ctx, b); err != nil {
 		return err
 	}
+	delete(r.bufs, b.key)
 	b.enc.key = key
 	close(b.enc.in)
 	r.flusher.pending++

@@ -203,6 +203,7 @@ func profile(ctx context.Context, b *binlakeSide, cpuProfile, memProfile, traceF
 var stages = []struct{ name, focus, ignore string }{
 	{"Kafka fetch (franz-go client, not the record callback)", `kgo\.\(\*source\)\.|kgo\.\(\*brokerCxn\)|kgo\.ProcessFetchPartition`, ""},
 	{"Canal decode (cdc: JSON parse, row images, values)", `cdc\.\(\*canalDecoder\)\.Decode`, ""},
+	{"  of which copying row images into the read batch", `ingest\.\(\*readBatch\)\.keep`, ""},
 	{"  of which the JSON parse (cdc jdoc.parse)", `cdc\.\(\*jdoc\)\.parse`, ""},
 	{"routing (table rules)", `ingest\.\(\*router\)\.route`, ""},
 	{"values: map columns, check types, coerce (run.values)", `ingest\.\(\*run\)\.values`, ""},
@@ -210,7 +211,7 @@ var stages = []struct{ name, focus, ignore string }{
 	{"  of which schema.Coerce", `schema\.Coerce`, ""},
 	{"buffering rows (run.add, without the flushes it starts)", `ingest\.\(\*run\)\.add`, `ingest\.\(\*run\)\.flush`},
 	{"Parquet encoding, all of it (run.encode)", `ingest\.\(\*run\)\.encode`, ""},
-	{"  of which building parquet.Rows (run.parquetRow)", `ingest\.\(\*run\)\.parquetRow`, ""},
+	{"  of which building parquet.Rows (parquetRow)", `ingest\.parquetRow`, ""},
 	{"  of which zstd", `klauspost/compress/zstd`, ""},
 	{"storage: local Put (write, fsync, rename)", `storage/local`, ""},
 	{"commit, pending and ready records", `ingest\.\(\*run\)\.(commit|addPending|markReady)`, ""},

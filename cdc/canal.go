@@ -34,8 +34,8 @@ type canalColumn struct {
 // canalDecoder decodes Canal flatMessages (canal.mq.flatMessage=true).
 type canalDecoder struct {
 	base
-	types   map[string][]canalColumn // parsed mysqlType objects by their text
-	cols    []canalColumn            // this message's mysqlType, in order; shared with types
+	types map[string][]canalColumn // parsed mysqlType objects by their text
+	cols  []canalColumn            // this message's mysqlType, in order; shared with types
 	// typeDoc parses a mysqlType object the cache does not hold yet: in
 	// the message it is read as text only.
 	typeDoc jdoc

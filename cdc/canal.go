@@ -34,8 +34,11 @@ type canalColumn struct {
 // canalDecoder decodes Canal flatMessages (canal.mq.flatMessage=true).
 type canalDecoder struct {
 	base
-	types   map[string][]canalColumn // parsed mysqlType objects by their text
-	cols    []canalColumn            // this message's mysqlType, in order; shared with types
+	types map[string][]canalColumn // parsed mysqlType objects by their text
+	cols  []canalColumn            // this message's mysqlType, in order; shared with types
+	// typeDoc parses a mysqlType object the cache does not hold yet: in
+	// the message it is read as text only.
+	typeDoc jdoc
 	keyBuf  []string
 	lastKey []string
 }
@@ -197,8 +200,12 @@ func (c *canalDecoder) loadTypes(mysqlType int32) error {
 		c.cols = cols
 		return nil
 	}
-	cols := make([]canalColumn, 0, d.nodes[mysqlType].n)
-	for m := d.nodes[mysqlType].first; m >= 0; m = d.nodes[m].next {
+	d = &c.typeDoc
+	if err := d.parse(raw); err != nil {
+		return c.fail("mysqlType", "%v", err) // checked with the message: cannot happen
+	}
+	cols := make([]canalColumn, 0, d.nodes[0].n)
+	for m := d.nodes[0].first; m >= 0; m = d.nodes[m].next {
 		name := d.key(m)
 		if d.nodes[m].kind != jString {
 			return c.fail("mysqlType."+name, "want a string, got %s", d.nodes[m].kind)

@@ -116,9 +116,11 @@ const (
 // used by one goroutine at a time.
 type Decoder interface {
 	// Decode appends rec's changes to dst and returns the extended slice.
-	// The text in the changes (names, string values) may alias rec.Value:
-	// it stays valid while rec.Value is not modified, and a caller that
-	// keeps it longer than the record copies it.
+	// The changes' row images (Columns, Before) may live in memory the
+	// decoder reuses: they are valid until the next call of Decode. The
+	// text in the changes (names, string values) may alias rec.Value: it
+	// stays valid while rec.Value is not modified. A caller that keeps
+	// either longer copies it.
 	// A record with nothing to ingest returns dst and a Skip reason. A
 	// record that cannot be decoded returns an error that says what is
 	// wrong with it (field, value); the caller adds the coordinates.

@@ -48,7 +48,7 @@ func New(o Options) (Decoder, error) {
 	}
 	switch o.Format {
 	case "canal":
-		b.doc.shallow = []string{"sqlType"} // never read
+		b.doc.shallow = []string{"sqlType", "mysqlType"} // never read; read as text
 		return &canalDecoder{base: b, types: map[string][]canalColumn{}}, nil
 	case "debezium":
 		b.doc.shallow = []string{"schema"} // cached by its text
@@ -69,26 +69,27 @@ type base struct {
 	gcm    cipher.AEAD  // nil without a key
 	block  cipher.Block // nil without a key
 	doc    jdoc
-	chunk  []Column // unused columns of the current chunk
+	// arena holds the row images of the current message; arena[used:]
+	// is free. Each Decode starts it over.
+	arena []Column
+	used  int
 }
 
-// columnChunk is how many columns one allocation serves.
-const columnChunk = 128 // 18 KiB: still a small allocation
-
-// columns returns an empty slice with room for n columns. Small row images
-// share one allocation (a retained Change keeps its chunk alive, at most
-// columnChunk columns); the capacity is exactly n, so appending to one
-// row's slice never reaches another's.
+// columns returns an empty slice with room for n zeroed columns, carved
+// from the arena, which every Decode reuses (see Decoder: a Change is
+// valid until the next Decode). The capacity is exactly n, so appending to
+// one row's slice never reaches another's.
 func (b *base) columns(n int) []Column {
-	if n > columnChunk/4 {
-		return make([]Column, 0, n)
+	if b.used+n > len(b.arena) {
+		// Slices carved from the old arena stay valid; the next message
+		// starts in the new one.
+		b.arena = make([]Column, max(64, 2*len(b.arena), n))
+		b.used = 0
 	}
-	if n > len(b.chunk) {
-		b.chunk = make([]Column, columnChunk)
-	}
-	cols := b.chunk[:0:n]
-	b.chunk = b.chunk[n:]
-	return cols
+	cols := b.arena[b.used : b.used+n : b.used+n]
+	clear(cols)
+	b.used += n
+	return cols[:0]
 }
 
 // settle returns a decode's result, or dst as it came if the decode
@@ -115,6 +116,7 @@ func (b *base) fail(field, format string, args ...any) error {
 // load parses a record value into b.doc, opening the AES-GCM envelope if
 // it is one, and checks that the message is a JSON object.
 func (b *base) load(value []byte) error {
+	b.used = 0
 	if len(value) == 0 {
 		return b.fail("", "empty message")
 	}

@@ -25,8 +25,9 @@
 // Changes share memory with one another and with the decoder's copy of the
 // message: strings in Values and names are substrings of it, the Key
 // slice is shared by the records of one table, and row images are carved
-// from shared blocks (with exact capacity, so appending to one is safe).
-// Treat a Change as read-only.
+// from a block the decoder reuses for the next message (with exact
+// capacity, so appending to one is safe). Treat a Change as read-only, and
+// as valid until the next Decode: copy what you keep longer.
 //
 // # Messages are read exactly
 //

@@ -266,6 +266,9 @@ func parseTime(s string) (int64, bool) {
 // notation, exactly: "1.5E-3" → "0.0015", "+12.30" → "12.30". Exponents
 // beyond ±400 are refused rather than written out.
 func plainDecimal(s string) (string, bool) {
+	if isPlainDecimal(s) {
+		return s, true
+	}
 	t, neg := s, false
 	if t != "" && (t[0] == '-' || t[0] == '+') {
 		t, neg = t[1:], t[0] == '-'
@@ -298,6 +301,35 @@ func plainDecimal(s string) (string, bool) {
 		return signed(neg, digits+strings.Repeat("0", point-len(digits)), ""), true
 	}
 	return signed(neg, digits[:point], digits[point:]), true
+}
+
+// isPlainDecimal reports whether s is already in plain notation: an
+// optional "-", digits, and optionally "." and more digits. It is how
+// MySQL writes decimals, so plainDecimal checks it first.
+func isPlainDecimal(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	if i == len(s) {
+		return true
+	}
+	if s[i] != '.' {
+		return false
+	}
+	i++
+	start = i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i > start && i == len(s)
 }
 
 func signed(neg bool, intPart, frac string) string {

@@ -26,6 +26,13 @@
 // Within a file rows are in Kafka offset order, which for one key is
 // binlog order when the producer partitions by key or table.
 //
+// Work is spread over goroutines (read.go, writer.go): a reader polls
+// Kafka and decodes, the run's goroutine routes, types and buffers rows in
+// offset order, and every large file has an encoder goroutine that
+// compresses its rows while they arrive. Only the run's goroutine touches
+// the run's state; memory stays within Options.MemoryBudget however many
+// table-hours are open.
+//
 // Ready markers (DESIGN.md §3.3) are written after the commits, from the
 // committed state of every partition of the topics, including those other
 // processes own.

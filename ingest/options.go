@@ -22,10 +22,14 @@ type Options struct {
 	// MaxDLQRatio fails the run when more than this share of the records
 	// read went to the dead-letter queue.
 	MaxDLQRatio float64
-	// MemoryBudget bounds the rows buffered across all open files; the
-	// largest buffer is written out when it is exceeded.
+	// MemoryBudget bounds the memory of all open files together: their
+	// rows counted as buffered (uncompressed; the encoders hold them as
+	// compressed pages, which is less) and each encoder's own. The
+	// largest file is finished when it is exceeded.
 	MemoryBudget int64
-	// MaxFileSize caps one file's buffered size.
+	// MaxFileSize caps one file's size counted the same way: a file is
+	// finished when its rows reach it, and the next file of its table,
+	// hour and partition started.
 	MaxFileSize int64
 	// MaxRecords and MaxDuration end the run early (0: no limit); what was
 	// read is committed.

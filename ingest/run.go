@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -34,6 +35,14 @@ type run struct {
 	router  *router
 
 	flusher *flusher
+	// encodeCtx is the context of the encoders: cancelled when the run
+	// fails, so they write nothing more.
+	encodeCtx context.Context
+	// zstd compresses every file: one codec, so its encoders are pooled
+	// across files.
+	zstd *zstd.Codec
+	// chunks are chunks the encoders are done with, for reuse.
+	chunks chan *chunk
 
 	parts map[partitionID]*partState
 	order []partitionID
@@ -45,8 +54,8 @@ type run struct {
 	ready     map[warehouse.Hour]*warehouse.Ready
 	replayDay *warehouse.Date
 
-	changes      []cdc.Change
 	rows         []pendingRow
+	vals         []schema.Value // the values of the record's rows
 	filesWritten int64
 	bytesWritten int64
 	unmatched    map[string]int64
@@ -61,6 +70,9 @@ type pendingRow struct {
 	t    *tableState
 	hour warehouse.Hour
 	row  bufRow
+	// generation is the table's schema generation the values were
+	// coerced in.
+	generation int
 }
 
 // Run performs one ingest run and returns its summary. The summary is
@@ -99,12 +111,15 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r.flusher = newFlusher(fctx, runtime.GOMAXPROCS(0), r.writeFile)
+	r.flusher, r.encodeCtx = newFlusher(runtime.GOMAXPROCS(0), r.encode), fctx
+	r.zstd = &zstd.Codec{Level: zstd.SpeedDefault}
+	r.chunks = make(chan *chunk, 8)
 	defer r.flusher.stop()
 	sum, err := r.execute(ctx)
 	if err != nil {
 		cancel()
-		_ = r.flusher.wait(r) // let the workers settle before they stop
+		r.abortOpen()
+		_ = r.flusher.wait(r) // let the encoders settle
 	}
 	return sum, err
 }
@@ -258,153 +273,28 @@ func (r *run) openPartition(ctx context.Context, id partitionID, earliest, end i
 	return ps, nil
 }
 
-// consume reads the partitions up to their end offsets.
-func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]map[int32]kgo.Offset) error {
-	opts := append(slices.Clone(kopts),
-		kgo.ConsumePartitions(consume),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.FetchMaxWait(500*time.Millisecond),
-	)
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("kafka consumer: %w", err)
-	}
-	defer cl.Close()
-	remaining := len(r.parts)
-	for _, ps := range r.parts {
-		if ps.caughtUp {
-			remaining--
-		}
-	}
-	var deadline time.Time
-	if r.opts.MaxDuration > 0 {
-		deadline = r.started.Add(r.opts.MaxDuration)
-	}
-	lastRecord := time.Now()
-	var read, rows int64
-	var total int64
-	for _, ps := range r.parts {
-		total += max(ps.end-ps.next, 0)
-	}
-	if r.opts.MaxRecords > 0 {
-		total = min(total, r.opts.MaxRecords)
-	}
-	lastProgress := time.Now()
-	report := func() {
-		if r.opts.Progress != nil {
-			rows = 0
-			for _, t := range r.router.tables {
-				rows += t.rows
-			}
-			r.opts.Progress(Progress{Records: read, Total: total, Rows: rows, Files: r.filesWritten})
-		}
-	}
-	defer report()
-	for remaining > 0 {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !deadline.IsZero() && r.opts.Now().After(deadline) {
-			r.log.Info("ingest stopping early: --max-duration reached")
-			return nil
-		}
-		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
-		fetches := cl.PollFetches(pollCtx)
-		cancel()
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var fetchErr error
-		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && fetchErr == nil {
-				fetchErr = fmt.Errorf("fetch %s/%d: %w", topic, p, err)
-			}
-		})
-		if fetchErr != nil {
-			return fetchErr
-		}
-		got := false
-		var stop bool
-		fetches.EachRecord(func(kr *kgo.Record) {
-			if stop {
-				return
-			}
-			ps := r.parts[partitionID{kr.Topic, kr.Partition}]
-			if ps == nil || ps.caughtUp || kr.Offset < ps.next || kr.Offset >= ps.end {
-				return
-			}
-			got = true
-			if err := r.process(ctx, ps, kr); err != nil {
-				fetchErr = err
-				stop = true
-				return
-			}
-			read++
-			if ps.next >= ps.end {
-				ps.caughtUp = true
-				remaining--
-			}
-			if r.opts.MaxRecords > 0 && read >= r.opts.MaxRecords {
-				stop = true
-			}
-		})
-		if fetchErr != nil {
-			return fetchErr
-		}
-		if stop {
-			r.log.Info("ingest stopping early: --max-records reached", "records", read)
-			return nil
-		}
-		if time.Since(lastProgress) >= time.Second {
-			report()
-			lastProgress = time.Now()
-		}
-		if got {
-			lastRecord = time.Now()
-		} else if time.Since(lastRecord) > r.opts.IdleTimeout {
-			// Nothing arrives although some partitions are short of their
-			// end offsets: what is left below them are transaction
-			// markers or aborted records, never delivered.
-			for _, ps := range r.parts {
-				if !ps.caughtUp {
-					r.log.Info("partition idle below its end offset; treating it as read", "partition", ps.id.String(), "next", ps.next, "end", ps.end)
-					ps.next, ps.caughtUp = ps.end, true
-				}
-			}
-			return nil
-		}
-	}
-	return nil
-}
-
-// process decodes, routes and buffers one record. A record that cannot be
+// process routes and buffers one decoded record. A record that cannot be
 // ingested goes to the dead-letter queue; only storage failures return an
 // error.
-func (r *run) process(ctx context.Context, ps *partState, kr *kgo.Record) error {
-	rec := cdc.Record{
-		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
-		Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp,
-	}
-	for _, h := range kr.Headers {
-		rec.Headers = append(rec.Headers, cdc.Header{Key: h.Key, Value: h.Value})
-	}
-	ps.next = kr.Offset + 1
+func (r *run) process(ctx context.Context, ps *partState, d *decoded) error {
+	rec := &d.rec
+	ps.next = rec.Offset + 1
 	ps.records++
-	changes, skip, err := r.dec.Decode(r.changes[:0], &rec)
-	r.changes = changes[:0]
-	if err != nil {
-		r.deadLetter(ps, &rec, fmt.Errorf("decode: %w", err))
+	r.vals = r.vals[:0]
+	if d.err != nil {
+		r.deadLetter(ps, rec, fmt.Errorf("decode: %w", d.err))
 		return nil
 	}
-	if skip != cdc.NotSkipped {
-		ps.skipped[string(skip)]++
+	if d.skip != cdc.NotSkipped {
+		ps.skipped[string(d.skip)]++
 		return nil
 	}
-	rows, matched, err := r.rowsOf(ctx, ps, &rec, changes)
+	changes := d.changes
+	rows, matched, err := r.rowsOf(ctx, ps, rec, changes)
 	if err != nil {
 		var rerr recordError
 		if errors.As(err, &rerr) {
-			r.deadLetter(ps, &rec, err)
+			r.deadLetter(ps, rec, err)
 			return nil
 		}
 		return err
@@ -419,7 +309,7 @@ func (r *run) process(ctx context.Context, ps *partState, kr *kgo.Record) error 
 			ps.late++
 		}
 		pr.t.rows++
-		if err := r.add(ctx, pr.t, ps, pr.hour, pr.row); err != nil {
+		if err := r.add(ctx, pr.t, ps, pr.hour, pr.row, pr.generation); err != nil {
 			return err
 		}
 	}
@@ -491,15 +381,19 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 			return nil, true, recordError{err}
 		}
 		if c.Op == cdc.Truncate {
-			rows = append(rows, pendingRow{t, hour, base})
+			rows = append(rows, pendingRow{t, hour, base, t.generation})
 			continue
 		}
-		after, err := r.values(t, c.Database, c.Table, c.Columns)
+		// An image's values are coerced to the types as they are when
+		// values returns (a widening only touches the column it widens,
+		// whose value is coerced after it).
+		after, err := r.values(ctx, t, c.Database, c.Table, c.Columns)
 		if err != nil {
 			return nil, true, err
 		}
+		afterGen := t.generation
 		if c.Op == cdc.Update && c.Before != nil {
-			before, err := r.values(t, c.Database, c.Table, c.Before)
+			before, err := r.values(ctx, t, c.Database, c.Table, c.Before)
 			if err != nil {
 				return nil, true, err
 			}
@@ -508,12 +402,12 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 				// of the new one at the same position (DESIGN.md §3.6).
 				del := base
 				del.op, del.values = cdc.Delete, before
-				rows = append(rows, pendingRow{t, hour, del})
+				rows = append(rows, pendingRow{t, hour, del, t.generation})
 			}
 		}
 		row := base
 		row.values = after
-		rows = append(rows, pendingRow{t, hour, row})
+		rows = append(rows, pendingRow{t, hour, row, afterGen})
 	}
 	r.rows = rows[:0]
 	return rows, matched, nil
@@ -542,20 +436,29 @@ func keyChanged(t *tableState, before, after []schema.Value) bool {
 
 // values maps a row image onto the table's columns: rename, exclude,
 // learn new columns, widen types and coerce each value to its column's
-// type.
-func (r *run) values(t *tableState, db, table string, cols []cdc.Column) ([]schema.Value, error) {
-	out := make([]schema.Value, len(t.cols), len(t.cols)+2)
-	for _, c := range cols {
-		m := t.column(c.Name)
+// type. The values are carved from r.vals and their text may point into
+// the Kafka message: add copies what it keeps. A schema change finishes
+// the table's open files first (their schema is fixed).
+func (r *run) values(ctx context.Context, t *tableState, db, table string, cols []cdc.Column) ([]schema.Value, error) {
+	start := len(r.vals)
+	r.vals = slices.Grow(r.vals, len(t.cols)+2)[:start+len(t.cols)]
+	clear(r.vals[start:])
+	for j, c := range cols {
+		m := t.planFor(j, c.Name)
 		if !m.keep {
 			continue
 		}
 		declared := c.Type
-		if t.rule.Columns.IsBoolean(c.Name) {
+		if m.boolean {
 			declared = schema.Type{Kind: schema.Bool}
 		}
-		i, ok := t.index[m.name]
-		if !ok {
+		if m.index < 0 {
+			if i, ok := t.index[m.name]; ok {
+				m.index = i
+			}
+		}
+		i := m.index
+		if i < 0 {
 			if err := warehouse.CheckDataColumn(m.name); err != nil {
 				return nil, recordErrorf("table %s (%s.%s): %v", t.rule.Name, db, table, err)
 			}
@@ -566,8 +469,12 @@ func (r *run) values(t *tableState, db, table string, cols []cdc.Column) ([]sche
 				}
 				typ = schema.Infer(c.Value)
 			}
+			if err := r.finishTable(ctx, t); err != nil {
+				return nil, err
+			}
 			i = t.addColumn(m.name, typ)
-			out = append(out, schema.Value{})
+			m.index = i
+			r.vals = append(r.vals, schema.Value{})
 		} else if declared.Kind != schema.Unknown && !declared.Equal(t.types[i]) {
 			wider, err := schema.Widen(t.types[i], declared)
 			if err != nil {
@@ -576,6 +483,9 @@ func (r *run) values(t *tableState, db, table string, cols []cdc.Column) ([]sche
 				return nil, recordErrorf("table %s (%s.%s): column %s: %v", t.rule.Name, db, table, m.name, err)
 			}
 			if !wider.Equal(t.types[i]) {
+				if err := r.finishTable(ctx, t); err != nil {
+					return nil, err
+				}
 				t.widen(i, wider)
 			}
 		}
@@ -584,6 +494,9 @@ func (r *run) values(t *tableState, db, table string, cols []cdc.Column) ([]sche
 			// A value the learned type cannot hold: learn a wider type
 			// where one exists (bigint that meets 1.5 becomes double).
 			if wider, werr := schema.Widen(t.types[i], schema.Infer(c.Value)); werr == nil {
+				if err := r.finishTable(ctx, t); err != nil {
+					return nil, err
+				}
 				t.widen(i, wider)
 				v, zero, err = schema.Coerce(c.Value, wider, r.coerce)
 			}
@@ -594,14 +507,9 @@ func (r *run) values(t *tableState, db, table string, cols []cdc.Column) ([]sche
 		if zero || c.ZeroDate {
 			r.zeroDates[t.rule.Name+"."+m.name]++
 		}
-		// Decoded text points into the Kafka message; a buffered row must
-		// not keep the whole message alive.
-		if v.S != "" {
-			v.S = strings.Clone(v.S)
-		}
-		out[i] = v
+		r.vals[start+i] = v
 	}
-	return out, nil
+	return r.vals[start:len(r.vals):len(r.vals)], nil
 }
 
 // lateAt reports whether a record of an hour is late: the hour was marked

@@ -18,8 +18,8 @@ type Summary struct {
 	ZeroDates   map[string]int64  `json:"zero_dates,omitempty"` // per table.column
 	TableErrors map[string]string `json:"table_errors,omitempty"`
 	Files       int64             `json:"files"`
-	// PeakBuffered is the most memory the row buffers held at once (an
-	// estimate), bounded by the memory budget plus one row.
+	// PeakBuffered is the most memory the open files held at once, as
+	// MemoryBudget counts it, bounded by the budget plus one row.
 	PeakBuffered int64              `json:"peak_buffered_bytes"`
 	Bytes        int64              `json:"bytes"`
 	Partitions   []PartitionSummary `json:"partitions"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,11 @@ type router struct {
 	// last is the previous decision: consecutive records are mostly of
 	// one table, and checking it needs no allocation.
 	last routed
+	// recent holds recent decisions by a hash of the names, so the
+	// records of thousands of interleaved shards need neither the joined
+	// name nor the LRU's lock.
+	recent [1024]routed
+	seed   maphash.Seed
 }
 
 // routed is a routing decision with the physical names, kept so buffered
@@ -34,6 +40,7 @@ type router struct {
 type routed struct {
 	db, table string
 	t         *tableState
+	ok        bool // a decision, not an empty slot
 }
 
 func newRouter(rules []config.Table) (*router, error) {
@@ -41,7 +48,7 @@ func newRouter(rules []config.Table) (*router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &router{rules: rules, tables: map[string]*tableState{}, cache: cache}
+	r := &router{rules: rules, tables: map[string]*tableState{}, cache: cache, seed: maphash.MakeSeed()}
 	for i := range rules {
 		r.tables[rules[i].Name] = &tableState{rule: &rules[i], names: map[string]mappedName{}}
 	}
@@ -58,12 +65,17 @@ func (e errAmbiguous) Error() string {
 // route returns the logical table of db.table, or nil when no rule
 // matches.
 func (r *router) route(db, table string) (*tableState, error) {
-	if r.last.t != nil && r.last.db == db && r.last.table == table {
+	if r.last.ok && r.last.db == db && r.last.table == table {
 		return r.last.t, nil
+	}
+	slot := &r.recent[(maphash.String(r.seed, db)*31^maphash.String(r.seed, table))%uint64(len(r.recent))]
+	if slot.ok && slot.db == db && slot.table == table {
+		r.last = *slot
+		return slot.t, nil
 	}
 	physical := db + "." + table
 	if d, ok := r.cache.Get(physical); ok {
-		r.last = d
+		r.last, *slot = d, d
 		return d.t, nil
 	}
 	var found *tableState
@@ -76,9 +88,9 @@ func (r *router) route(db, table string) (*tableState, error) {
 		}
 		found = r.tables[r.rules[i].Name]
 	}
-	d := routed{strings.Clone(db), strings.Clone(table), found}
+	d := routed{strings.Clone(db), strings.Clone(table), found, true}
 	r.cache.Add(physical, d)
-	r.last = d
+	r.last, *slot = d, d
 	return found, nil
 }
 
@@ -101,6 +113,10 @@ type mappedName struct {
 type tableState struct {
 	rule  *config.Table
 	names map[string]mappedName
+	// plan caches, by position in a row image, what the run needs of a
+	// source column: the records of a table list their columns in the
+	// same order, so the lookups happen once, not per value.
+	plan []planColumn
 
 	loaded  bool
 	catalog warehouse.Catalog
@@ -117,8 +133,8 @@ type tableState struct {
 	// its records go to the dead-letter queue until the user acts.
 	failed error
 	rows   int64
-	// generation counts type widenings, so buffered values can be
-	// converted to the wider type before they are written.
+	// generation counts type widenings, so the rows of a record built
+	// before a widening are coerced again to the wider type.
 	generation int
 }
 
@@ -133,6 +149,34 @@ func (t *tableState) column(source string) mappedName {
 		t.names[source] = m
 	}
 	return m
+}
+
+// planColumn is a source column's fate under the column rules and its
+// place in the schema.
+type planColumn struct {
+	source  string
+	name    string
+	keep    bool
+	boolean bool // a column rule declares it boolean
+	index   int  // in cols; -1 while the schema has no such column
+}
+
+// planFor returns the plan of source, the j-th column of a row image.
+// The caller may set its index once the column is added.
+func (t *tableState) planFor(j int, source string) *planColumn {
+	if j < len(t.plan) && t.plan[j].source == source {
+		return &t.plan[j]
+	}
+	m := t.column(source)
+	p := planColumn{source: strings.Clone(source), name: m.name, keep: m.keep, boolean: t.rule.Columns.IsBoolean(source), index: -1}
+	if i, ok := t.index[m.name]; ok {
+		p.index = i
+	}
+	if j >= len(t.plan) {
+		t.plan = append(t.plan, make([]planColumn, j+1-len(t.plan))...)
+	}
+	t.plan[j] = p
+	return &t.plan[j]
 }
 
 // load reads the table's latest catalog version.

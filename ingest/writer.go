@@ -1,20 +1,32 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/binlake/binlake/cdc"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/warehouse"
 )
+
+// How rows become files. The run's goroutine decodes, types and buffers
+// rows; each output file (a table, an hour and a partition) has a buffer.
+// Once a buffer holds chunkRows rows it gets an encoder goroutine of its
+// own, and from then on its rows are handed over chunkRows at a time and
+// turned into compressed Parquet pages while the run goes on decoding. A
+// file is finished (flush) when it reaches its size cap, when the memory
+// budget needs room, when its table's schema changes, and at the end of
+// the run; its encoder then writes the file to the store. A small file
+// that never got an encoder is encoded by one of a few workers of the
+// flusher instead, so many small files never mean many encoders at once.
+// A buffer's schema is fixed when it opens: a change of the table's schema
+// finishes the table's open files first.
 
 // bufKey identifies one output file: a table, an hour and a partition.
 type bufKey struct {
@@ -34,44 +46,160 @@ type bufRow struct {
 	values      []schema.Value // data columns in schema order; may be shorter than the schema
 }
 
-// buffer collects the rows of one output file, in offset order.
-type buffer struct {
-	key  bufKey
+// chunkRows is how many rows a buffer collects before it hands them to its
+// file's encoder.
+const chunkRows = 4096
+
+// encoderMemory estimates what a running encoder holds besides its rows:
+// parquet-go's column buffers before the first page (~130 KiB for 14
+// columns). The pages it fills hold less than the rows they came from,
+// which are counted as buffered.
+const encoderMemory = 256 << 10
+
+// chunk is rows on their way to an encoder. Their values and the text and
+// bytes of those live in the chunk's own arenas, so a chunk is a few large
+// allocations, not a few per row.
+type chunk struct {
 	rows []bufRow
-	size int64
-	late int64
-	// generation is the table's schema generation when the buffer was
-	// started; if a column was widened since, values are converted again
-	// at flush.
-	generation int
+	vals []schema.Value
+	text []byte
+}
+
+// newChunk returns an empty chunk: one an encoder is done with, or a new
+// one.
+func (r *run) newChunk(cols int) *chunk {
+	select {
+	case c := <-r.chunks:
+		return c
+	default:
+	}
+	return &chunk{
+		rows: make([]bufRow, 0, chunkRows),
+		vals: make([]schema.Value, 0, chunkRows*cols),
+	}
+}
+
+// recycle gives a chunk whose rows were encoded back for reuse (parquet-go
+// copied them). Called from encoders. The stale rows point only into the
+// chunk's own text and the router's names, so they keep nothing else
+// alive.
+func (r *run) recycle(c *chunk) {
+	c.rows, c.vals, c.text = c.rows[:0], c.vals[:0], c.text[:0]
+	select {
+	case r.chunks <- c:
+	default:
+	}
+}
+
+// keep copies a row's values into the chunk's arenas.
+func (c *chunk) keep(vals []schema.Value) []schema.Value {
+	start := len(c.vals)
+	c.vals = append(c.vals, vals...)
+	out := c.vals[start:len(c.vals):len(c.vals)]
+	for i := range out {
+		v := &out[i]
+		if v.S != "" {
+			b := c.copyText(len(v.S))
+			copy(b, v.S)
+			v.S = unsafe.String(unsafe.SliceData(b), len(b))
+		}
+		if len(v.B) > 0 {
+			b := c.copyText(len(v.B))
+			copy(b, v.B)
+			v.B = b
+		}
+	}
+	return out
+}
+
+// copyText returns n bytes of the text arena to copy into. A full arena is
+// left to the values that point into it and a new one started.
+func (c *chunk) copyText(n int) []byte {
+	if len(c.text)+n > cap(c.text) {
+		c.text = make([]byte, 0, max(64<<10, n))
+	}
+	start := len(c.text)
+	c.text = c.text[:start+n]
+	return c.text[start : start+n : start+n]
+}
+
+// buffer is one output file being built.
+type buffer struct {
+	key bufKey
+	ps  *partState
+	// The file's schema: the table's when the buffer opened.
+	version int
+	cols    []warehouse.CatalogColumn
+	types   []schema.Type
+
+	first, last int64 // Kafka offsets of the first and last rows
+	rows        int64
+	late        int64
+	// size estimates the memory the file holds: its rows as buffered
+	// (the encoder keeps them compressed, which is less) and its
+	// encoder's own.
+	size  int64
+	chunk *chunk   // rows not yet handed to the encoder
+	enc   *encoder // nil until the first chunk is handed over
 }
 
 // rowSize estimates the memory a buffered row holds: the row, its values
-// (a schema.Value is 72 bytes) and the text and bytes they own.
+// and the text and bytes they own.
 func rowSize(row *bufRow) int64 {
-	n := int64(unsafe.Sizeof(*row)) + int64(unsafe.Sizeof(schema.Value{}))*int64(cap(row.values))
+	n := int64(unsafe.Sizeof(*row)) + int64(unsafe.Sizeof(schema.Value{}))*int64(len(row.values))
 	for _, v := range row.values {
 		n += int64(len(v.S) + len(v.B))
 	}
 	return n
 }
 
-// add buffers a row and writes files out when a file reaches its size cap
-// or all buffers together exceed the memory budget.
-func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse.Hour, row bufRow) error {
+// add buffers a row and finishes files when a file reaches its size cap
+// or all files together exceed the memory budget. generation is the
+// table's schema generation the row's values were coerced in.
+func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse.Hour, row bufRow, generation int) error {
 	k := bufKey{t.rule.Name, h, ps.id}
 	b := r.bufs[k]
 	if b == nil {
-		b = &buffer{key: k, generation: t.generation}
+		// The file's schema version exists before the file does.
+		if err := t.persist(ctx, r.st, r.opts.Now()); err != nil {
+			return err
+		}
+		b = &buffer{
+			key: k, ps: ps, version: t.persisted,
+			cols: slices.Clone(t.cols), types: slices.Clone(t.types),
+			first: row.offset,
+		}
 		r.bufs[k] = b
 	}
-	b.rows = append(b.rows, row)
-	sz := rowSize(&row)
-	b.size += sz
-	r.buffered += sz
-	r.peakBuffered = max(r.peakBuffered, r.buffered)
+	if generation != t.generation {
+		// An earlier row of the same record widened a column.
+		for i, v := range row.values {
+			if v.Kind == schema.Null {
+				continue
+			}
+			w, _, err := schema.Coerce(v, b.types[i], r.coerce)
+			if err != nil {
+				return fmt.Errorf("table %s: column %s: %w", t.rule.Name, b.cols[i].Name, err)
+			}
+			row.values[i] = w
+		}
+	}
+	if b.chunk == nil {
+		b.chunk = r.newChunk(len(b.cols))
+	}
+	c := b.chunk
+	row.values = c.keep(row.values)
+	c.rows = append(c.rows, row)
+	b.last = row.offset
+	b.rows++
 	if row.late {
 		b.late++
+	}
+	r.grow(b, rowSize(&row))
+	if len(c.rows) == chunkRows {
+		if err := r.handOver(ctx, b); err != nil {
+			return err
+		}
 	}
 	if b.size >= r.opts.MaxFileSize {
 		if err := r.flush(ctx, b); err != nil {
@@ -86,7 +214,7 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 			}
 		}
 		if largest == nil {
-			// Everything is being written: wait for memory to come back.
+			// Every file is being written: wait for memory to come back.
 			if err := r.flusher.waitOne(r); err != nil {
 				return err
 			}
@@ -99,7 +227,53 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 	return r.flusher.collect(r)
 }
 
-// flushAll writes out every buffer and waits until all files are written.
+// grow accounts n more bytes to a buffer.
+func (r *run) grow(b *buffer, n int64) {
+	b.size += n
+	r.buffered += n
+	r.peakBuffered = max(r.peakBuffered, r.buffered)
+}
+
+// handOver gives a buffer's chunk to its file's encoder, starting the
+// encoder if it has none yet.
+func (r *run) handOver(ctx context.Context, b *buffer) error {
+	if b.enc == nil {
+		r.grow(b, encoderMemory)
+		b.enc = r.startEncoder(b)
+	}
+	c := b.chunk
+	b.chunk = nil
+	if c == nil {
+		return nil
+	}
+	select {
+	case b.enc.in <- c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// finishTable finishes the open files of a table, before its schema
+// changes.
+func (r *run) finishTable(ctx context.Context, t *tableState) error {
+	var open []*buffer
+	for k, b := range r.bufs {
+		if k.table == t.rule.Name {
+			open = append(open, b)
+		}
+	}
+	// In offset order, so the files are finished in a reproducible order.
+	slices.SortFunc(open, func(a, b *buffer) int { return int(a.first - b.first) })
+	for _, b := range open {
+		if err := r.flush(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushAll finishes every file and waits until all are written.
 func (r *run) flushAll(ctx context.Context) error {
 	for _, b := range r.bufs {
 		if err := r.flush(ctx, b); err != nil {
@@ -109,76 +283,164 @@ func (r *run) flushAll(ctx context.Context) error {
 	return r.flusher.wait(r)
 }
 
-// flush hands one buffer to the background writer: the table's schema
-// version is created first, and the file is listed in the partition's
-// pending record before it is written.
+// flush finishes a file: it is listed in the partition's pending record,
+// then its encoder gets the last rows and writes it.
 func (r *run) flush(ctx context.Context, b *buffer) error {
-	t := r.router.tables[b.key.table]
-	ps := r.parts[b.key.part]
-	if err := t.persist(ctx, r.st, r.opts.Now()); err != nil {
-		return err
-	}
-	first, last := b.rows[0].offset, b.rows[len(b.rows)-1].offset
+	ps := b.ps
 	var replaySeq int64
 	if r.replayDay != nil {
 		replaySeq = ps.seq
 	}
-	key := warehouse.BinlogDir(b.key.table, b.key.hour) + fileName(b.key.part, first, last, replaySeq)
+	key := warehouse.BinlogDir(b.key.table, b.key.hour) + fileName(b.key.part, b.first, b.last, replaySeq)
 	if err := r.addPending(ctx, ps, key); err != nil {
 		return err
 	}
+	if b.enc == nil {
+		delete(r.bufs, b.key)
+		e := &encoder{in: make(chan *chunk, 1), buf: b, key: key}
+		e.in <- b.chunk
+		close(e.in)
+		b.chunk = nil
+		return r.flusher.submit(ctx, r, e)
+	}
+	// Until its encoder has the last rows the file stays open, so that a
+	// failing run stops the encoder (abortOpen) instead of leaving it
+	// waiting.
+	if err := r.handOver(ctx, b); err != nil {
+		return err
+	}
 	delete(r.bufs, b.key)
-	return r.flusher.submit(ctx, r, &flushJob{
-		buf: b, key: key, ps: ps, table: t.rule.Name, version: t.persisted,
-		cols: slices.Clone(t.cols), types: slices.Clone(t.types), generation: t.generation,
-	})
+	b.enc.key = key
+	close(b.enc.in)
+	r.flusher.pending++
+	return nil
 }
 
-// flushJob is a buffer on its way to becoming a file, with the table's
-// schema as it was when the buffer was handed over.
-type flushJob struct {
-	buf        *buffer
-	key        string
-	ps         *partState
-	table      string
-	version    int
-	cols       []warehouse.CatalogColumn
-	types      []schema.Type
-	generation int
+// abortOpen stops the encoders of the files that were not finished; they
+// write nothing (the run's context is cancelled).
+func (r *run) abortOpen() {
+	for k, b := range r.bufs {
+		delete(r.bufs, k)
+		if b.enc != nil {
+			close(b.enc.in)
+			r.flusher.pending++
+		}
+	}
+}
+
+// encoder turns one file's rows into Parquet on its own goroutine and
+// writes the file when its input is closed.
+type encoder struct {
+	in  chan *chunk
+	buf *buffer
+	// key is set before in is closed: where the file goes.
+	key string
 	// bytes is the file's size once written; err why it was not.
 	bytes int64
 	err   error
 }
 
-// flusher encodes and writes files on its own goroutines, so compression
-// and storage use the second core while the run goes on decoding. Only the
-// run's goroutine calls its methods; results come back through done.
-type flusher struct {
-	jobs    chan *flushJob
-	done    chan *flushJob
-	pending int // jobs submitted and not collected
-	write   func(context.Context, *flushJob) (int64, error)
+func (r *run) startEncoder(b *buffer) *encoder {
+	e := &encoder{in: make(chan *chunk, 2), buf: b}
+	go func() {
+		e.bytes, e.err = r.encode(e)
+		r.flusher.done <- e
+	}()
+	return e
 }
 
-func newFlusher(ctx context.Context, workers int, write func(context.Context, *flushJob) (int64, error)) *flusher {
-	f := &flusher{jobs: make(chan *flushJob), done: make(chan *flushJob, 64), write: write}
+// encode writes the Parquet file of an encoder's rows. It runs on the
+// encoder's goroutine and touches nothing of the run but the store, the
+// coerce options and its buffer's schema.
+func (r *run) encode(e *encoder) (int64, error) {
+	b := e.buf
+	meta := warehouse.BinlogMetaFields()
+	fields := make([]warehouse.Field, 0, len(meta)+len(b.cols))
+	fields = append(fields, meta...)
+	var err error
+	for i, c := range b.cols {
+		node, nerr := schema.ParquetNode(b.types[i])
+		if nerr != nil {
+			err = fmt.Errorf("column %s: %w", c.Name, nerr)
+			break
+		}
+		fields = append(fields, warehouse.Field{Name: c.Name, Node: node})
+	}
+	var out bytes.Buffer
+	var pw *parquet.Writer
+	if err == nil {
+		pw = parquet.NewWriter(&out, warehouse.FileSchema(fields),
+			parquet.Compression(r.zstd),
+			parquet.DataPageVersion(1),
+			parquet.KeyValueMetadata("binlake.schema_version", strconv.Itoa(b.version)),
+			parquet.KeyValueMetadata("binlake.table", b.key.table),
+		)
+	}
+	nmeta := len(meta)
+	const batch = 512
+	rows := make([]parquet.Row, batch)
+	var scratch []byte
+	for c := range e.in {
+		// After an error the chunks are still taken, so the run never
+		// blocks on a dead encoder.
+		for start := 0; err == nil && start < len(c.rows); start += batch {
+			n := min(batch, len(c.rows)-start)
+			scratch = scratch[:0]
+			for i := range n {
+				if rows[i], scratch, err = parquetRow(rows[i][:0], scratch, b, &c.rows[start+i], nmeta); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				_, err = pw.WriteRows(rows[:n])
+			}
+		}
+		r.recycle(c)
+	}
+	ctx := r.encodeCtx
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = pw.Close()
+	}
+	if err == nil {
+		err = r.st.Put(ctx, e.key, bytes.NewReader(out.Bytes()))
+	}
+	if err != nil {
+		return 0, err
+	}
+	return int64(out.Len()), nil
+}
+
+// flusher runs the encoders of small files on a few workers and
+// collects every encoder that finished. Only the run's goroutine calls its
+// methods; encoders report through done.
+type flusher struct {
+	jobs    chan *encoder
+	done    chan *encoder
+	pending int // encoders told to finish and not collected
+}
+
+func newFlusher(workers int, encode func(*encoder) (int64, error)) *flusher {
+	f := &flusher{jobs: make(chan *encoder), done: make(chan *encoder, 64)}
 	for range workers {
 		go func() {
-			for j := range f.jobs {
-				j.bytes, j.err = f.write(ctx, j)
-				f.done <- j
+			for e := range f.jobs {
+				e.bytes, e.err = encode(e)
+				f.done <- e
 			}
 		}()
 	}
 	return f
 }
 
-// submit hands a job to a worker, collecting finished jobs while it waits
-// so neither side can block the other.
-func (f *flusher) submit(ctx context.Context, r *run, j *flushJob) error {
+// submit hands a small file's encoder to a worker, collecting finished
+// encoders while it waits so neither side can block the other.
+func (f *flusher) submit(ctx context.Context, r *run, e *encoder) error {
 	for {
 		select {
-		case f.jobs <- j:
+		case f.jobs <- e:
 			f.pending++
 			return nil
 		case d := <-f.done:
@@ -191,26 +453,15 @@ func (f *flusher) submit(ctx context.Context, r *run, j *flushJob) error {
 	}
 }
 
-// finish records a written file in its partition's commit and releases
-// the memory its buffer held.
-func (j *flushJob) finish() error {
-	if j.err != nil {
-		return fmt.Errorf("write %s: %w", j.key, j.err)
-	}
-	b := j.buf
-	j.ps.files = append(j.ps.files, warehouse.CommitFile{
-		Key: j.key, Table: b.key.table, Hour: b.key.hour.Path(),
-		Rows: int64(len(b.rows)), Bytes: j.bytes, FirstOffset: b.rows[0].offset, LastOffset: b.rows[len(b.rows)-1].offset, Late: b.late,
-	})
-	return nil
-}
+// stop ends the workers.
+func (f *flusher) stop() { close(f.jobs) }
 
-// collect takes in the jobs that are done without waiting.
+// collect takes in the encoders that are done without waiting.
 func (f *flusher) collect(r *run) error {
 	for {
 		select {
-		case d := <-f.done:
-			if err := f.settle(r, d); err != nil {
+		case e := <-f.done:
+			if err := f.settle(r, e); err != nil {
 				return err
 			}
 		default:
@@ -219,7 +470,7 @@ func (f *flusher) collect(r *run) error {
 	}
 }
 
-// waitOne waits for one job to finish.
+// waitOne waits for one encoder to finish.
 func (f *flusher) waitOne(r *run) error {
 	if f.pending == 0 {
 		return nil
@@ -227,7 +478,7 @@ func (f *flusher) waitOne(r *run) error {
 	return f.settle(r, <-f.done)
 }
 
-// wait waits for every job.
+// wait waits for every encoder told to finish.
 func (f *flusher) wait(r *run) error {
 	var first error
 	for f.pending > 0 {
@@ -238,130 +489,64 @@ func (f *flusher) wait(r *run) error {
 	return first
 }
 
-func (f *flusher) settle(r *run, d *flushJob) error {
+// settle records a written file in its partition's commit and releases
+// the memory its buffer held.
+func (f *flusher) settle(r *run, e *encoder) error {
 	f.pending--
-	r.buffered -= d.buf.size
-	if d.err == nil {
-		r.filesWritten++
-		r.bytesWritten += d.bytes
+	b := e.buf
+	r.buffered -= b.size
+	if e.err != nil {
+		return fmt.Errorf("write %s: %w", e.key, e.err)
 	}
-	return d.finish()
+	r.filesWritten++
+	r.bytesWritten += e.bytes
+	b.ps.files = append(b.ps.files, warehouse.CommitFile{
+		Key: e.key, Table: b.key.table, Hour: b.key.hour.Path(),
+		Rows: b.rows, Bytes: e.bytes, FirstOffset: b.first, LastOffset: b.last, Late: b.late,
+	})
+	return nil
 }
 
-// stop ends the workers.
-func (f *flusher) stop() { close(f.jobs) }
-
-// opNames are the _op values, made once.
-var opNames = func() map[cdc.Op][]byte {
-	m := map[cdc.Op][]byte{}
+// opNames are the _op values, by cdc.Op.
+var opNames = func() (names [cdc.DDL + 1][]byte) {
 	for _, op := range []cdc.Op{cdc.Insert, cdc.Update, cdc.Delete, cdc.Truncate} {
-		m[op] = []byte(op.String())
+		names[op] = []byte(op.String())
 	}
-	return m
+	return names
 }()
 
-// countingWriter counts bytes on their way to the store.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
+// bytesOf returns s's bytes without copying; parquet-go copies values
+// into its own buffers and never modifies them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// writeFile encodes a job's buffer as Parquet and streams it to the
-// store. It runs on a flusher goroutine and touches nothing but the job.
-func (r *run) writeFile(ctx context.Context, j *flushJob) (int64, error) {
-	meta := warehouse.BinlogMetaFields()
-	fields := make([]warehouse.Field, 0, len(meta)+len(j.cols))
-	fields = append(fields, meta...)
-	for i, c := range j.cols {
-		node, err := schema.ParquetNode(j.types[i])
-		if err != nil {
-			return 0, fmt.Errorf("column %s: %w", c.Name, err)
-		}
-		fields = append(fields, warehouse.Field{Name: c.Name, Node: node})
-	}
-	pr, pw := io.Pipe()
-	cw := &countingWriter{w: pw}
-	done := make(chan error, 1)
-	go func() {
-		done <- r.st.Put(ctx, j.key, pr)
-	}()
-	err := r.encode(cw, fields, j)
-	pw.CloseWithError(err)
-	putErr := <-done
-	if err != nil {
-		return 0, err
-	}
-	if putErr != nil {
-		return 0, putErr
-	}
-	return cw.n, nil
-}
-
-// encode writes the Parquet file of a job's buffer to w.
-func (r *run) encode(w io.Writer, fields []warehouse.Field, j *flushJob) error {
-	pw := parquet.NewWriter(w, warehouse.FileSchema(fields),
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
-		parquet.DataPageVersion(1),
-		parquet.KeyValueMetadata("binlake.schema_version", strconv.Itoa(j.version)),
-		parquet.KeyValueMetadata("binlake.table", j.table),
-	)
-	b := j.buf
-	nmeta := len(fields) - len(j.cols)
-	const batch = 1024
-	rows := make([]parquet.Row, 0, batch)
-	for i := range b.rows {
-		row, err := r.parquetRow(j, &b.rows[i], nmeta)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, row)
-		if len(rows) == batch || i == len(b.rows)-1 {
-			if _, err := pw.WriteRows(rows); err != nil {
-				return err
-			}
-			rows = rows[:0]
-		}
-	}
-	return pw.Close()
-}
-
-// parquetRow converts a buffered row to a Parquet row of the table's
-// current schema.
-func (r *run) parquetRow(j *flushJob, row *bufRow, nmeta int) (parquet.Row, error) {
-	b := j.buf
-	out := make(parquet.Row, nmeta+len(j.cols))
+// parquetRow appends a buffered row as a Parquet row of its file's schema
+// to out, encoding decimals and TIME into scratch.
+func parquetRow(out parquet.Row, scratch []byte, b *buffer, row *bufRow, nmeta int) (parquet.Row, []byte, error) {
 	pos := row.pos.Decimal()
-	out[0] = parquet.ByteArrayValue(opNames[row.op]).Level(0, 0, 0)
-	out[1] = parquet.FixedLenByteArrayValue(pos[:]).Level(0, 0, 1)
-	out[2] = parquet.Int64Value(row.eventMicros).Level(0, 0, 2)
-	out[3] = parquet.ByteArrayValue([]byte(row.db)).Level(0, 0, 3)
-	out[4] = parquet.ByteArrayValue([]byte(row.table)).Level(0, 0, 4)
-	out[5] = parquet.ByteArrayValue([]byte(b.key.part.Topic)).Level(0, 0, 5)
-	out[6] = parquet.Int32Value(b.key.part.Partition).Level(0, 0, 6)
-	out[7] = parquet.Int64Value(row.offset).Level(0, 0, 7)
-	out[8] = parquet.BooleanValue(row.late).Level(0, 0, 8)
-	for i := range j.cols {
-		v := schema.Value{}
+	start := len(scratch)
+	scratch = append(scratch, pos[:]...)
+	out = append(out,
+		parquet.ByteArrayValue(opNames[row.op]).Level(0, 0, 0),
+		parquet.FixedLenByteArrayValue(scratch[start:len(scratch):len(scratch)]).Level(0, 0, 1),
+		parquet.Int64Value(row.eventMicros).Level(0, 0, 2),
+		parquet.ByteArrayValue(bytesOf(row.db)).Level(0, 0, 3),
+		parquet.ByteArrayValue(bytesOf(row.table)).Level(0, 0, 4),
+		parquet.ByteArrayValue(bytesOf(b.key.part.Topic)).Level(0, 0, 5),
+		parquet.Int32Value(b.key.part.Partition).Level(0, 0, 6),
+		parquet.Int64Value(row.offset).Level(0, 0, 7),
+		parquet.BooleanValue(row.late).Level(0, 0, 8),
+	)
+	for i := range b.cols {
+		var v schema.Value
 		if i < len(row.values) {
 			v = row.values[i]
 		}
-		if b.generation != j.generation && v.Kind != schema.Null {
-			var err error
-			if v, _, err = schema.Coerce(v, j.types[i], r.coerce); err != nil {
-				return nil, fmt.Errorf("column %s: %w", j.cols[i].Name, err)
-			}
+		var pv parquet.Value
+		var err error
+		if pv, scratch, err = schema.AppendParquetValue(scratch, v, b.types[i], nmeta+i); err != nil {
+			return out, scratch, fmt.Errorf("column %s offset %d: %w", b.cols[i].Name, row.offset, err)
 		}
-		pv, err := schema.ParquetValue(v, j.types[i], nmeta+i)
-		if err != nil {
-			return nil, fmt.Errorf("column %s offset %d: %w", j.cols[i].Name, row.offset, err)
-		}
-		out[nmeta+i] = pv
+		out = append(out, pv)
 	}
-	return out, nil
+	return out, scratch, nil
 }

@@ -3,8 +3,9 @@
 //
 // It starts an in-process Kafka (kfake: one broker, one topic of
 // -partitions partitions, 2 by default), produces -n single-row Canal
-// flatMessages (INSERTs and UPDATEs of a 10-column table sharded over 128
-// physical tables, event times over three recent hours, partitioned by
+// flatMessages (INSERTs and UPDATEs of a table of -columns narrow, 3
+// columns and ~375-byte messages, or wide, 10 columns and ~860 bytes,
+// sharded over 128 physical tables, event times over three recent hours, partitioned by
 // table as canal.mq.partitionHash does) and writes the same messages as a
 // JSON-lines file. Then, alternating the two sides over -runs rounds, it
 // times
@@ -64,6 +65,8 @@ type options struct {
 	partitioned bool
 	cpuProfile  string
 	memProfile  string
+	trace       string
+	columns     string
 }
 
 func main() {
@@ -81,11 +84,13 @@ func main() {
 	flag.IntVar(&o.procs, "procs", 2, "cores each side may use: GOMAXPROCS of binlake, threads of DuckDB")
 	flag.StringVar(&o.dir, "dir", "", "working directory (default: a new temporary directory, removed at the end)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory and the last run's outputs (warehouse/, duckdb-out/)")
+	flag.StringVar(&o.columns, "columns", "narrow", "the benchmark table: narrow (4 columns, ~300-byte messages, as the issue asks) or wide (10 columns, ~860 bytes)")
 	flag.StringVar(&o.sides, "sides", "both", "which sides to time: both, binlake or duckdb")
 	flag.StringVar(&o.compression, "compression", "none", "Kafka batch compression of the produced records: none, snappy, lz4 or zstd")
 	flag.BoolVar(&o.partitioned, "duckdb-partitioned", true, "DuckDB writes hive dt=/hr= directories (PARTITION_BY), as binlake splits files by hour")
 	flag.StringVar(&o.cpuProfile, "profile", "", "after the timed runs, profile one in-process ingest.Run and write the CPU profile here")
 	flag.StringVar(&o.memProfile, "memprofile", "", "with -profile: also write the allocation profile here")
+	flag.StringVar(&o.trace, "trace", "", "with -profile: also write an execution trace of the profiled run here (go tool trace FILE)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -103,6 +108,10 @@ func bench(ctx context.Context, o options) (err error) {
 	doDuckDB := o.sides == "both" || o.sides == "duckdb"
 	if !doBinlake && !doDuckDB {
 		return fmt.Errorf("-sides %q: want both, binlake or duckdb", o.sides)
+	}
+	cols, ok := columnSets[o.columns]
+	if !ok {
+		return fmt.Errorf("-columns %q: want narrow or wide", o.columns)
 	}
 	codec, err := compressionCodec(o.compression)
 	if err != nil {
@@ -133,8 +142,8 @@ func bench(ctx context.Context, o options) (err error) {
 		}
 	}
 
-	fmt.Printf("binlake ingest benchmark: %d Canal messages, kfake with 1 broker and topic %s of %d partitions, %d rounds, %d cores per side (machine: %d CPUs, %s)\n",
-		o.n, topic, o.partitions, o.runs, o.procs, runtime.NumCPU(), loadAverage())
+	fmt.Printf("binlake ingest benchmark: %d Canal messages of a %s table (%d columns), kfake with 1 broker and topic %s of %d partitions, %d rounds, %d cores per side (machine: %d CPUs, %s)\n",
+		o.n, o.columns, len(cols), topic, o.partitions, o.runs, o.procs, runtime.NumCPU(), loadAverage())
 
 	// The binary first: the build should not overlap the produce.
 	var bin string
@@ -151,7 +160,7 @@ func bench(ctx context.Context, o options) (err error) {
 
 	t := time.Now()
 	jsonl := filepath.Join(dir, "messages.jsonl")
-	kc, ds, err := produce(ctx, o.n, int32(o.partitions), jsonl, codec)
+	kc, ds, err := produce(ctx, o.n, int32(o.partitions), cols, jsonl, codec)
 	if err != nil {
 		return err
 	}
@@ -178,7 +187,7 @@ func bench(ctx context.Context, o options) (err error) {
 		outDir: filepath.Join(dir, "duckdb-out"),
 		n:      o.n,
 	}
-	dd.sql = duckdbSQL(jsonl, dd.outDir, o.procs, o.partitioned)
+	dd.sql = duckdbSQL(jsonl, dd.outDir, cols, o.procs, o.partitioned)
 
 	var ms []measurement
 	for r := 1; r <= o.runs; r++ {
@@ -208,10 +217,10 @@ func bench(ctx context.Context, o options) (err error) {
 		}
 	}
 	if doBinlake && doDuckDB {
-		if err := verify(ctx, script, bl.warehouse, dd.outDir, o.n); err != nil {
+		if err := verify(ctx, script, bl.warehouse, dd.outDir, cols, o.n); err != nil {
 			return err
 		}
-		fmt.Printf("checked: binlake's files and DuckDB's hold the same %d rows in the 14 columns both write\n", o.n)
+		fmt.Printf("checked: binlake's files and DuckDB's hold the same %d rows in the %d columns both write\n", o.n, 4+len(cols))
 	}
 	if !o.keep {
 		if err := errors.Join(os.RemoveAll(bl.warehouse), os.RemoveAll(dd.outDir)); err != nil {
@@ -231,7 +240,13 @@ func bench(ctx context.Context, o options) (err error) {
 				return err
 			}
 		}
-		if err := profile(ctx, bl, cpu, mem); err != nil {
+		tr := o.trace
+		if tr != "" {
+			if tr, err = filepath.Abs(tr); err != nil {
+				return err
+			}
+		}
+		if err := profile(ctx, bl, cpu, mem, tr); err != nil {
 			return err
 		}
 	}

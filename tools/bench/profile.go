@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ func profileChild(args []string) error {
 	cfgPath := fl.String("config", "", "")
 	cpuProfile := fl.String("cpuprofile", "", "")
 	memProfile := fl.String("memprofile", "", "")
+	traceFile := fl.String("trace", "", "")
 	want := fl.Int64("n", 0, "")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -64,6 +66,17 @@ func profileChild(args []string) error {
 	defer f.Close()
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
+	}
+	if *traceFile != "" {
+		tf, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		defer tf.Close()
+		if err := trace.Start(tf); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	start := time.Now()
 	sum, err := ingest.Run(context.Background(), o)
@@ -126,7 +139,7 @@ func printRuntimeMetrics() {
 
 // profile runs the profiled ingest process into a fresh warehouse and
 // prints the top of its CPU (and allocation) profile.
-func profile(ctx context.Context, b *binlakeSide, cpuProfile, memProfile string) error {
+func profile(ctx context.Context, b *binlakeSide, cpuProfile, memProfile, traceFile string) error {
 	if err := os.RemoveAll(b.warehouse); err != nil {
 		return err
 	}
@@ -137,6 +150,9 @@ func profile(ctx context.Context, b *binlakeSide, cpuProfile, memProfile string)
 	args := []string{profileChildArg, "-config", b.config, "-cpuprofile", cpuProfile, "-n", strconv.Itoa(b.n)}
 	if memProfile != "" {
 		args = append(args, "-memprofile", memProfile)
+	}
+	if traceFile != "" {
+		args = append(args, "-trace", traceFile)
 	}
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(b.gomaxprocs))
@@ -188,13 +204,14 @@ var stages = []struct{ name, focus, ignore string }{
 	{"Kafka fetch (franz-go client, not the record callback)", `kgo\.\(\*source\)\.|kgo\.\(\*brokerCxn\)|kgo\.ProcessFetchPartition`, ""},
 	{"Canal decode (cdc: JSON parse, row images, values)", `cdc\.\(\*canalDecoder\)\.Decode`, ""},
 	{"  of which the JSON parse (cdc jdoc.parse)", `cdc\.\(\*jdoc\)\.parse`, ""},
+	{"copying decoded row images into the read batch (reader)", `ingest\.\(\*readBatch\)\.keep`, ""},
 	{"routing (table rules)", `ingest\.\(\*router\)\.route`, ""},
 	{"values: map columns, check types, coerce (run.values)", `ingest\.\(\*run\)\.values`, ""},
 	{"  of which schema.Type.String", `schema\.Type\.String`, ""},
 	{"  of which schema.Coerce", `schema\.Coerce`, ""},
 	{"buffering rows (run.add, without the flushes it starts)", `ingest\.\(\*run\)\.add`, `ingest\.\(\*run\)\.flush`},
 	{"Parquet encoding, all of it (run.encode)", `ingest\.\(\*run\)\.encode`, ""},
-	{"  of which building parquet.Rows (run.parquetRow)", `ingest\.\(\*run\)\.parquetRow`, ""},
+	{"  of which building parquet.Rows (parquetRow)", `ingest\.parquetRow`, ""},
 	{"  of which zstd", `klauspost/compress/zstd`, ""},
 	{"storage: local Put (write, fsync, rename)", `storage/local`, ""},
 	{"commit, pending and ready records", `ingest\.\(\*run\)\.(commit|addPending|markReady)`, ""},
@@ -219,7 +236,7 @@ func breakdown(ctx context.Context, cpuProfile string) error {
 	return nil
 }
 
-var accountingFor = regexp.MustCompile(`Showing nodes accounting for ([0-9.]+)(ms|s|mins|hrs)\b`)
+var accountingFor = regexp.MustCompile(`Showing nodes accounting for ([0-9.]+)(ms|s|mins|hrs)?\b`)
 
 // profileSeconds returns the CPU seconds of the samples that pass the
 // focus and ignore filters.

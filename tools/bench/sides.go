@@ -206,22 +206,15 @@ type duckdbSide struct {
 // duckdbSQL is the DuckDB equivalent of what binlake ingest does with the
 // same messages: parse every line, take the row image (data[1]; all
 // messages are single-row), type each value as binlake's schema does
-// (MySQL type → Parquet logical type, DESIGN.md §7), map the enum index to
-// its label, derive the change's op and event time from type and es, and
-// write zstd Parquet split by hour (hive dt=/hr= directories, as binlake
-// splits files by table-hour).
-//
-// bigint unsigned goes through UBIGINT: DuckDB 1.5's direct VARCHAR →
-// DECIMAL(20,0) cast costs ~25 µs a value (ten times the rest of the
-// query together), and nobody who tunes a DuckDB job would leave it.
-func duckdbSQL(jsonl, outDir string, threads int, partitioned bool) string {
-	var cols []string
-	for _, c := range benchColumns {
-		cols = append(cols, c.name+" VARCHAR")
-	}
-	var labels []string
-	for _, l := range statusLabels {
-		labels = append(labels, "'"+l+"'")
+// (MySQL type → Parquet logical type, DESIGN.md §7; see benchColumn), map
+// the enum index to its label, derive the change's op and event time from
+// type and es, and write zstd Parquet split by hour (hive dt=/hr=
+// directories, as binlake splits files by table-hour).
+func duckdbSQL(jsonl, outDir string, cols []benchColumn, threads int, partitioned bool) string {
+	var structCols, selects []string
+	for _, c := range cols {
+		structCols = append(structCols, c.name+" VARCHAR")
+		selects = append(selects, fmt.Sprintf("    %s AS %s,\n", c.duckdb, c.name))
 	}
 	out := filepath.Join(outDir, "orders.parquet")
 	opts := "FORMAT parquet, COMPRESSION zstd"
@@ -236,17 +229,7 @@ COPY (
     make_timestamp(m.es * 1000)::TIMESTAMPTZ AS _event_time,
     m.database AS _source_db,
     m."table" AS _source_table,
-    CAST(m.d.id AS INTEGER) AS id,
-    CAST(CAST(m.d.customer_id AS UBIGINT) AS DECIMAL(20,0)) AS customer_id,
-    CAST(m.d.shop_id AS INTEGER) AS shop_id,
-    CAST(m.d.amount AS DECIMAL(10,2)) AS amount,
-    m.d.note AS note,
-    [%s][CAST(m.d.status AS INTEGER)] AS status,
-    CAST(m.d.created_at AS TIMESTAMP) AS created_at,
-    CAST(m.d.updated_at AS TIMESTAMP)::TIMESTAMPTZ AS updated_at,
-    CAST(m.d.is_gift AS INTEGER) AS is_gift,
-    CAST(m.d.version AS BIGINT) AS version,
-    strftime(make_timestamp(m.es * 1000), '%%Y-%%m-%%d') AS dt,
+%s    strftime(make_timestamp(m.es * 1000), '%%Y-%%m-%%d') AS dt,
     strftime(make_timestamp(m.es * 1000), '%%H') AS hr
   FROM (
     SELECT type, es, database, "table", data[1] AS d
@@ -254,7 +237,7 @@ COPY (
       columns = {database: 'VARCHAR', "table": 'VARCHAR', type: 'VARCHAR', es: 'BIGINT',
                  data: 'STRUCT(%s)[]'})
   ) m
-) TO '%s' (%s);`, threads, strings.Join(labels, ", "), jsonl, strings.Join(cols, ", "), out, opts)
+) TO '%s' (%s);`, threads, strings.Join(selects, ""), jsonl, strings.Join(structCols, ", "), out, opts)
 }
 
 // run times one conversion; keepOut keeps the files it wrote.
@@ -329,15 +312,22 @@ func tail(s string, n int) string {
 }
 
 // sharedColumns are the columns both sides write.
-const sharedColumns = "_op, _event_time, _source_db, _source_table, id, customer_id, shop_id, amount, note, status, created_at, updated_at, is_gift, version"
+func sharedColumns(cols []benchColumn) string {
+	names := []string{"_op", "_event_time", "_source_db", "_source_table"}
+	for _, c := range cols {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
+}
 
 // verify checks with DuckDB that binlake's binlog files and DuckDB's
 // Parquet hold the same rows in the columns both write (binlake adds _pos,
 // _kafka_topic, _kafka_partition, _kafka_offset and _late), so the two
 // sides did the same work.
-func verify(ctx context.Context, script, warehouse, duckOut string, n int) error {
-	bl := fmt.Sprintf("SELECT %s FROM read_parquet('%s', hive_partitioning = false)", sharedColumns, filepath.Join(warehouse, "binlog", "orders", "*", "*", "*.parquet"))
-	dd := fmt.Sprintf("SELECT %s FROM read_parquet('%s', hive_partitioning = false)", sharedColumns, filepath.Join(duckOut, "**", "*.parquet"))
+func verify(ctx context.Context, script, warehouse, duckOut string, cols []benchColumn, n int) error {
+	shared := sharedColumns(cols)
+	bl := fmt.Sprintf("SELECT %s FROM read_parquet('%s', hive_partitioning = false)", shared, filepath.Join(warehouse, "binlog", "orders", "*", "*", "*.parquet"))
+	dd := fmt.Sprintf("SELECT %s FROM read_parquet('%s', hive_partitioning = false)", shared, filepath.Join(duckOut, "**", "*.parquet"))
 	sql := fmt.Sprintf("SELECT (SELECT count(*) FROM (%s)), (SELECT count(*) FROM (%s)), (SELECT count(*) FROM (%s EXCEPT ALL %s)), (SELECT count(*) FROM (%s EXCEPT ALL %s))", bl, dd, bl, dd, dd, bl)
 	cmd := exec.CommandContext(ctx, "node", script)
 	cmd.Stdin = strings.NewReader(sql)

@@ -1,0 +1,251 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/binlake/binlake/cdc"
+)
+
+// Reading is a pipeline of two goroutines: the reader polls Kafka and
+// decodes the records (JSON parsing is the larger part of the work), and
+// the run's goroutine routes, types and buffers what the reader decoded,
+// in the same order, while the reader decodes the next batch. Batches go
+// back to the reader to be reused, so reading allocates little.
+
+// decoded is one Kafka record and what its decoder made of it.
+type decoded struct {
+	rec     cdc.Record
+	changes []cdc.Change // valid while the batch is not reused
+	skip    cdc.Skip
+	err     error
+}
+
+// readBatch is the decoded records of one poll, in offset order per
+// partition. The changes' row images live in the batch's own arenas.
+type readBatch struct {
+	recs    []decoded
+	changes []cdc.Change
+	cols    []cdc.Column
+	// err is a fetch error; the run fails with it.
+	err error
+}
+
+// partRange is the offsets of a partition the run reads: [start, end).
+type partRange struct{ start, end int64 }
+
+// reader polls fetches and decodes them on its own goroutine.
+type reader struct {
+	cl     *kgo.Client
+	dec    cdc.Decoder
+	ranges map[partitionID]partRange
+	out    chan *readBatch
+	free   chan *readBatch
+	// scratch receives each Decode before its changes are copied into the
+	// batch.
+	scratch []cdc.Change
+}
+
+// run polls until ctx is cancelled, sending one batch per poll (empty
+// when the poll timed out, so the run can notice idle partitions).
+func (rd *reader) run(ctx context.Context) {
+	defer close(rd.out)
+	for ctx.Err() == nil {
+		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
+		fetches := rd.cl.PollFetches(pollCtx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		var b *readBatch
+		select {
+		case b = <-rd.free:
+			b.recs, b.changes, b.cols, b.err = b.recs[:0], b.changes[:0], b.cols[:0], nil
+		default:
+			b = &readBatch{}
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && b.err == nil {
+				b.err = fmt.Errorf("fetch %s/%d: %w", topic, p, err)
+			}
+		})
+		if b.err == nil {
+			fetches.EachRecord(func(kr *kgo.Record) { rd.decode(b, kr) })
+		}
+		select {
+		case rd.out <- b:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// decode appends a record and its changes to the batch. Records outside
+// the partition's range are left out: the run would skip them.
+func (rd *reader) decode(b *readBatch, kr *kgo.Record) {
+	pr, ok := rd.ranges[partitionID{kr.Topic, kr.Partition}]
+	if !ok || kr.Offset < pr.start || kr.Offset >= pr.end {
+		return
+	}
+	d := decoded{rec: cdc.Record{
+		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
+		Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp,
+	}}
+	// Headers are kept fresh: a dead letter holds on to them.
+	for _, h := range kr.Headers {
+		d.rec.Headers = append(d.rec.Headers, cdc.Header{Key: h.Key, Value: h.Value})
+	}
+	changes, skip, err := rd.dec.Decode(rd.scratch[:0], &d.rec)
+	rd.scratch = changes[:0]
+	d.skip, d.err = skip, err
+	if err == nil {
+		// The decoder reuses its row images at the next Decode: copy them
+		// into the batch, with exact capacities as the decoder gives them.
+		start := len(b.changes)
+		for _, c := range changes {
+			c.Columns = b.keep(c.Columns)
+			c.Before = b.keep(c.Before)
+			b.changes = append(b.changes, c)
+		}
+		d.changes = b.changes[start:len(b.changes):len(b.changes)]
+	}
+	b.recs = append(b.recs, d)
+}
+
+// keep copies a row image into the batch's column arena. A full arena is
+// left to the images that point into it and a new one started.
+func (b *readBatch) keep(cols []cdc.Column) []cdc.Column {
+	if cols == nil {
+		return nil
+	}
+	if len(b.cols)+len(cols) > cap(b.cols) {
+		b.cols = make([]cdc.Column, 0, max(4096, 2*cap(b.cols), len(cols)))
+	}
+	start := len(b.cols)
+	b.cols = append(b.cols, cols...)
+	return b.cols[start:len(b.cols):len(b.cols)]
+}
+
+// consume reads the partitions up to their end offsets.
+func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]map[int32]kgo.Offset) error {
+	opts := append(slices.Clone(kopts),
+		kgo.ConsumePartitions(consume),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxWait(500*time.Millisecond),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("kafka consumer: %w", err)
+	}
+	defer cl.Close()
+	rd := &reader{
+		cl: cl, dec: r.dec, ranges: map[partitionID]partRange{},
+		out: make(chan *readBatch, 2), free: make(chan *readBatch, 4),
+	}
+	remaining := len(r.parts)
+	for id, ps := range r.parts {
+		rd.ranges[id] = partRange{ps.next, ps.end}
+		if ps.caughtUp {
+			remaining--
+		}
+	}
+	rctx, stopReader := context.WithCancel(ctx)
+	go rd.run(rctx)
+	defer func() {
+		stopReader()
+		for range rd.out { // let the reader finish before the client closes
+		}
+	}()
+
+	var deadline time.Time
+	if r.opts.MaxDuration > 0 {
+		deadline = r.started.Add(r.opts.MaxDuration)
+	}
+	lastRecord := time.Now()
+	var read, rows int64
+	var total int64
+	for _, ps := range r.parts {
+		total += max(ps.end-ps.next, 0)
+	}
+	if r.opts.MaxRecords > 0 {
+		total = min(total, r.opts.MaxRecords)
+	}
+	lastProgress := time.Now()
+	report := func() {
+		if r.opts.Progress != nil {
+			rows = 0
+			for _, t := range r.router.tables {
+				rows += t.rows
+			}
+			r.opts.Progress(Progress{Records: read, Total: total, Rows: rows, Files: r.filesWritten})
+		}
+	}
+	defer report()
+	for remaining > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !deadline.IsZero() && r.opts.Now().After(deadline) {
+			r.log.Info("ingest stopping early: --max-duration reached")
+			return nil
+		}
+		var b *readBatch
+		select {
+		case b = <-rd.out:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if b.err != nil {
+			return b.err
+		}
+		got := false
+		for i := range b.recs {
+			d := &b.recs[i]
+			ps := r.parts[partitionID{d.rec.Topic, d.rec.Partition}]
+			if ps == nil || ps.caughtUp || d.rec.Offset < ps.next || d.rec.Offset >= ps.end {
+				continue
+			}
+			got = true
+			if err := r.process(ctx, ps, d); err != nil {
+				return err
+			}
+			read++
+			if ps.next >= ps.end {
+				ps.caughtUp = true
+				remaining--
+			}
+			if r.opts.MaxRecords > 0 && read >= r.opts.MaxRecords {
+				r.log.Info("ingest stopping early: --max-records reached", "records", read)
+				return nil
+			}
+		}
+		select {
+		case rd.free <- b:
+		default:
+		}
+		if time.Since(lastProgress) >= time.Second {
+			report()
+			lastProgress = time.Now()
+		}
+		if got {
+			lastRecord = time.Now()
+		} else if time.Since(lastRecord) > r.opts.IdleTimeout {
+			// Nothing arrives although some partitions are short of their
+			// end offsets: what is left below them are transaction
+			// markers or aborted records, never delivered.
+			for _, ps := range r.parts {
+				if !ps.caughtUp {
+					r.log.Info("partition idle below its end offset; treating it as read", "partition", ps.id.String(), "next", ps.next, "end", ps.end)
+					ps.next, ps.caughtUp = ps.end, true
+				}
+			}
+			return nil
+		}
+	}
+	return nil
+}

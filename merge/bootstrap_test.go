@@ -159,3 +159,62 @@ func TestFirstMergeOverBootstrap(t *testing.T) {
 		t.Errorf("merging over the bootstrap day: %v", err)
 	}
 }
+
+// A bootstrap of an offset-ordered table with --position start stamps its
+// rows 0, which is also the position of a partition's first record
+// (offset 0, row 0): that change is after the stamp and must win the tie.
+// A plain merge base still wins ties (a replayed duplicate).
+func TestStartStampLosesTiesToChanges(t *testing.T) {
+	ctx := context.Background()
+	st, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := fakeingest.New(st, "users", "binlog")
+	if err := w.Schema(ctx, 1, "id", "int", "name", "varchar(20)"); err != nil {
+		t.Fatal(err)
+	}
+	d0, d1, d2 := mustDate(t, "2024-03-01"), mustDate(t, "2024-03-02"), mustDate(t, "2024-03-03")
+	in := merge.BootstrapInput{Kind: merge.KindBootstrap, Position: "start"}
+	in.Files = append(in.Files, stage(t, st, "snapshot/users/_bootstrap/a.parquet", warehouse.Pos{}, []int64{1, 2, 3}, "snapshot"))
+	o := merge.DefaultOptions()
+	o.Store, o.Date, o.RunID = st, d0, "boot-1"
+	o.Table = config.Table{Name: "users", Key: []string{"id"}, KeyIncludesSource: true, Bootstrap: config.BootstrapSnapshot}
+	if _, err := merge.Bootstrap(ctx, o, in); err != nil {
+		t.Fatal(err)
+	}
+	ev := time.Date(2024, 3, 2, 10, 0, 0, 0, time.UTC)
+	row := func(op string, off, row int64, id int64, name string) fakeingest.Row {
+		return fakeingest.Row{Op: op, Pos: warehouse.Pos{Offset: off, Row: row}, Offset: off, Event: ev, DB: "shop", Table: "orders_0",
+			Values: []schema.Value{schema.IntValue(id), schema.StringValue(name)}}
+	}
+	if _, err := w.Commit(ctx, 0, fakeingest.File{Hour: warehouse.Hour{Date: d1, Hour: 10}, Version: 1, Rows: []fakeingest.Row{
+		row("update", 0, 0, 1, "first record"),
+		row("delete", 1, 0, 2, ""),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	o.Date, o.RunID = d1, ""
+	s := runMerge(t, o)
+	got := strings.Join(readSnapshot(t, st, "users", d1).rows, "\n")
+	if !strings.Contains(got, `id=1 name="first record"`) || strings.Contains(got, "id=2 ") || !strings.Contains(got, `id=3 name="snapshot"`) || s.Stale != 0 {
+		t.Fatalf("day %s (stale %d):\n%s", d1, s.Stale, got)
+	}
+
+	// Over a merged base, a change at the row's own position is a
+	// duplicate: stale.
+	ev = time.Date(2024, 3, 3, 10, 0, 0, 0, time.UTC)
+	dup := row("update", 3, 0, 1, "replayed duplicate")
+	dup.Pos = warehouse.Pos{} // the first record's position, delivered again
+	if _, err := w.Commit(ctx, 0, fakeingest.File{Hour: warehouse.Hour{Date: d2, Hour: 10}, Version: 1, Rows: []fakeingest.Row{
+		row("update", 2, 0, 3, "newer"), dup,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	o.Date = d2
+	s = runMerge(t, o)
+	got = strings.Join(readSnapshot(t, st, "users", d2).rows, "\n")
+	if !strings.Contains(got, `id=1 name="first record"`) || !strings.Contains(got, `id=3 name="newer"`) || s.Stale != 1 {
+		t.Fatalf("day %s (stale %d):\n%s", d2, s.Stale, got)
+	}
+}

@@ -207,7 +207,8 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	mg := &merger{
 		r: r, out: r.out, codec: newRowCodec(r.out), sum: r.sum, delta: iter, tombs: tombs,
 		truncs: all, newTruncs: fresh, ctx: mctx, tasks: make(chan task, 1),
-		tw: &tombWriter{sink: tombSink, out: r.out, day: int32(daysSinceEpoch(o.Date)), max: o.RowGroupRows},
+		tw:        &tombWriter{sink: tombSink, out: r.out, day: int32(daysSinceEpoch(o.Date)), max: o.RowGroupRows},
+		stampBase: base != nil && (base.Kind == KindBootstrap || base.Kind == KindImport),
 	}
 	mg.rgRows = rowGroupRows(o, base, plan)
 	mg.tw.max = mg.rgRows

@@ -42,7 +42,11 @@
 //     old key followed by an upsert of the new one at the same position.
 //   - the base row (or a kept tombstone) wins a tie with a change: a
 //     replayed duplicate changes nothing. A change that is not newer than
-//     the key's row or tombstone is stale and ignored.
+//     the key's row or tombstone is stale and ignored. Rows of a bootstrap
+//     or import base are the exception: their _pos is a stamp meaning
+//     "before this position", so a change at exactly it wins (a Kafka
+//     partition's first record, offset 0, ties with the stamp of
+//     --position start).
 //   - a winning delete removes the row and records a tombstone (key, _pos,
 //     day) in a _tombstones-* sidecar, kept TombstoneDays days, so that an
 //     older change that arrives late cannot bring the row back. A delete

@@ -86,6 +86,11 @@ type merger struct {
 	truncs    map[srcTable][]byte // every kept TRUNCATE: greatest position per table
 	newTruncs map[srcTable][]byte // those found today: they remove base rows
 	tw        *tombWriter
+	// stampBase says the base is a bootstrap or an import: its rows'
+	// _pos is a stamp meaning "as of before this position", so a change
+	// at exactly that position is newer and wins the tie (with --position
+	// start the stamp is 0, the position of a partition's first record).
+	stampBase bool
 
 	ctx     context.Context
 	tasks   chan task
@@ -371,8 +376,11 @@ func (m *merger) resolve(b *baseRow) error {
 	if err != nil {
 		return err
 	}
-	if tp != nil && (block == nil || bytes.Compare(tp, block) > 0) {
-		block = tp
+	// A change is stale unless it is newer than block; a change at
+	// exactly a stamp is newer.
+	stamp := b != nil && m.stampBase
+	if tp != nil && (block == nil || bytes.Compare(tp, block) >= 0) {
+		block, stamp = tp, false
 	}
 	var winner record
 	for m.cur != nil && bytes.Equal(m.cur.key(), key) {
@@ -381,7 +389,8 @@ func (m *merger) resolve(b *baseRow) error {
 		switch {
 		case truncated(m.truncs, db, table, c.pos()):
 			m.sum.Stale++
-		case block != nil && bytes.Compare(c.pos(), block) <= 0:
+		case block != nil && bytes.Compare(c.pos(), block) < 0,
+			block != nil && !stamp && bytes.Equal(c.pos(), block):
 			m.sum.Stale++
 		default:
 			m.winBuf = append(m.winBuf[:0], c...)

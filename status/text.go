@@ -74,7 +74,12 @@ func lag(s *float64) string {
 	if s == nil {
 		return "-"
 	}
-	return time.Duration(*s * float64(time.Second)).Round(time.Second).String()
+	d := time.Duration(*s * float64(time.Second)).Round(time.Second)
+	if d >= 48*time.Hour {
+		// Days read better than thousands of hours.
+		return fmt.Sprintf("%dd%s", d/(24*time.Hour), (d % (24 * time.Hour)).Round(time.Minute))
+	}
+	return d.String()
 }
 
 func count(n *int64) string {

@@ -36,6 +36,8 @@ type BootstrapInput struct {
 	Files []StagedFile
 	// Position is the source position of the rows (Manifest.Position).
 	Position string
+	// GTIDs are the sources' GTID sets at Position (Manifest.GTIDs).
+	GTIDs map[string]string
 	// Stats are added to the manifest's stats.
 	Stats map[string]int64
 }
@@ -106,6 +108,7 @@ func (r *run) bootPlan() *changePlan {
 func (r *run) bootManifest(m *warehouse.Manifest) {
 	m.Kind = r.boot.Kind
 	m.Position = r.boot.Position
+	m.GTIDs = r.boot.GTIDs
 	m.Merged = nil
 	m.Base = ""
 	for k, v := range r.boot.Stats {

@@ -221,7 +221,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	mo := merge.ConfigOptions(o.Config, *r.rule)
 	mo.Table.Key = st.Key
 	mo.Store, mo.Date, mo.Log, mo.RunID, mo.Now = o.Store, o.Date, o.Log, st.RunID, o.Now
-	in := merge.BootstrapInput{Kind: merge.KindBootstrap, Files: slices.Concat(files...), Position: st.Position,
+	in := merge.BootstrapInput{Kind: merge.KindBootstrap, Files: slices.Concat(files...), Position: st.Position, GTIDs: r.sum.GTIDs,
 		Stats: map[string]int64{"snapshot_rows": r.sum.Rows, "snapshot_shards": int64(len(st.Shards)), statStartedUnix: st.Started.Unix()}}
 	ms, err := merge.Bootstrap(ctx, mo, in)
 	if err != nil {

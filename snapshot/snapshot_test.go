@@ -40,6 +40,10 @@ func TestSnapshotMatchesSource(t *testing.T) {
 	if m.Kind != "bootstrap" || m.Position != want || m.Rows != s.Rows || len(m.Files) == 0 || len(m.Merged) != 0 {
 		t.Errorf("manifest: kind %s position %s (want %s) rows %d files %d merged %v", m.Kind, m.Position, want, m.Rows, len(m.Files), m.Merged)
 	}
+	// MariaDB always has a GTID position once it has written binlog.
+	if len(m.GTIDs) != 1 || m.GTIDs["rds1"] == "" || m.GTIDs["rds1"] != s.GTIDs["rds1"] {
+		t.Errorf("manifest GTIDs %v, summary %v", m.GTIDs, s.GTIDs)
+	}
 	if ok, _ := storage.Exists(ctx, o.Store, warehouse.SnapshotSuccess("orders", o.Date)); !ok {
 		t.Error("no _SUCCESS")
 	}

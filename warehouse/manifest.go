@@ -43,6 +43,9 @@ type Manifest struct {
 	// Position is the source position a bootstrap read its rows at
 	// (DESIGN.md §4 notation); its rows carry it as _pos.
 	Position string `json:"position,omitempty"`
+	// GTIDs are the GTID sets of a bootstrap's sources at Position, by
+	// source name, when the sources have GTIDs enabled.
+	GTIDs map[string]string `json:"gtids,omitempty"`
 	// Stats summarise how the day was made (rows inserted, updated,
 	// deleted, carried files …), for people and monitoring.
 	Stats map[string]int64 `json:"stats,omitempty"`

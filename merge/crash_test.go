@@ -92,6 +92,9 @@ func TestMergeUnderKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills binlake processes")
 	}
+	if raceEnabled {
+		t.Skip("runs in the non-race pass of make test (the merges are separate processes)")
+	}
 	ctx := context.Background()
 	bin := buildBinlake(t)
 	root := t.TempDir()

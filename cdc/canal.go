@@ -26,6 +26,12 @@ var binaryTypeNames = []string{
 	"multipolygon", "geometrycollection", "geomcollection", "vector",
 }
 
+// canalTypes is a parsed mysqlType object and its text.
+type canalTypes struct {
+	text string
+	cols []canalColumn
+}
+
 type canalColumn struct {
 	name string
 	t    canalType
@@ -34,8 +40,11 @@ type canalColumn struct {
 // canalDecoder decodes Canal flatMessages (canal.mq.flatMessage=true).
 type canalDecoder struct {
 	base
-	types map[string][]canalColumn // parsed mysqlType objects by their text
-	cols  []canalColumn            // this message's mysqlType, in order; shared with types
+	types map[string]*canalTypes // parsed mysqlType objects by their text
+	cols  []canalColumn          // this message's mysqlType, in order; shared with types
+	// last is what cols came from: a message repeating its text needs no
+	// look-up in types.
+	last *canalTypes
 	// typeDoc parses a mysqlType object the cache does not hold yet: in
 	// the message it is read as text only.
 	typeDoc jdoc
@@ -196,8 +205,12 @@ func (c *canalDecoder) loadTypes(mysqlType int32) error {
 		return c.fail("mysqlType", "want an object, got %s", d.nodes[mysqlType].kind)
 	}
 	raw := d.text(mysqlType)
-	if cols, ok := c.types[raw]; ok {
-		c.cols = cols
+	if c.last != nil && raw == c.last.text {
+		c.cols = c.last.cols
+		return nil
+	}
+	if ts, ok := c.types[raw]; ok {
+		c.cols, c.last = ts.cols, ts
 		return nil
 	}
 	d = &c.typeDoc
@@ -224,8 +237,9 @@ func (c *canalDecoder) loadTypes(mysqlType int32) error {
 		cols = append(cols, canalColumn{name: strings.Clone(name), t: t})
 	}
 	pruneCache(c.types, 4096)
-	c.types[strings.Clone(raw)] = cols
-	c.cols = cols
+	ts := &canalTypes{text: strings.Clone(raw), cols: cols}
+	c.types[ts.text] = ts
+	c.cols, c.last = cols, ts
 	return nil
 }
 

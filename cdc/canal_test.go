@@ -312,3 +312,25 @@ func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
 }
+
+// TestCanalTypesFollowTheMessage decodes one decoder's messages whose
+// mysqlType repeats, changes, comes back, grows and disappears: every
+// column is typed by its own message's mysqlType, whatever the caches hold.
+func TestCanalTypesFollowTheMessage(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal"})
+	for i, step := range []struct {
+		mysqlType string // "" for a message with "mysqlType":null
+		want      schema.Kind
+	}{
+		{"int", schema.Int}, {"int", schema.Int}, {"varchar(8)", schema.VarChar}, {"int", schema.Int},
+		{"varchar(8)", schema.VarChar}, {"varchar(8)", schema.VarChar}, {"", schema.Unknown}, {"varchar(8)", schema.VarChar},
+	} {
+		msg := canalMessage("INSERT", []canalCol{{"c", step.mysqlType, "7"}}, nil)
+		if step.mysqlType == "" {
+			msg = strings.Replace(msg, `"mysqlType":{"c":""}`, `"mysqlType":null`, 1)
+		}
+		if got := column(t, decode(t, dec, record(msg))[0].Columns, "c"); got.Type.Kind != step.want {
+			t.Errorf("message %d (mysqlType %q): column typed %s, want %s", i, step.mysqlType, got.Type.Kind, step.want)
+		}
+	}
+}

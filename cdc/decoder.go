@@ -49,7 +49,7 @@ func New(o Options) (Decoder, error) {
 	switch o.Format {
 	case "canal":
 		b.doc.shallow = []string{"sqlType", "mysqlType"} // never read; read as text
-		return &canalDecoder{base: b, types: map[string][]canalColumn{}}, nil
+		return &canalDecoder{base: b, types: map[string]*canalTypes{}}, nil
 	case "debezium":
 		b.doc.shallow = []string{"schema"} // cached by its text
 		return &debeziumDecoder{base: b, schemas: map[string]*connectSchema{}}, nil

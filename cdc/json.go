@@ -75,6 +75,13 @@ type jdoc struct {
 	// child nodes: their node has only its kind and raw text. Decoders
 	// list members they never read (or read only as text) to save work.
 	shallow []string
+	// lastShallow[k] is the text of the last object or array value of
+	// member shallow[k], already checked: a message whose value starts with
+	// the same text holds the same value (a JSON object or array ends
+	// where its text does), which then needs no checking. Producers repeat
+	// these members (Canal's mysqlType, Debezium's schema) message after
+	// message.
+	lastShallow []string
 }
 
 // text returns the text of node i (see jnode.off).
@@ -225,8 +232,12 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 		}
 		var child int32
 		var q int
-		if depth == 1 && d.isShallow(s[p0+1:end-1]) {
-			child, q, err = d.shallowValue(skipSpace(s, p+1), depth)
+		k := -1
+		if depth == 1 {
+			k = d.shallowIndex(s[p0+1 : end-1])
+		}
+		if k >= 0 {
+			child, q, err = d.shallowValue(skipSpace(s, p+1), depth, k)
 		} else {
 			child, q, err = d.value(skipSpace(s, p+1), depth)
 		}
@@ -281,25 +292,36 @@ func (d *jdoc) array(start, depth int) (int32, int, error) {
 	}
 }
 
-func (d *jdoc) isShallow(rawKey string) bool {
-	for _, k := range d.shallow {
-		if k == rawKey {
-			return true
+// shallowIndex returns the index of rawKey in d.shallow, or -1.
+func (d *jdoc) shallowIndex(rawKey string) int {
+	for k, name := range d.shallow {
+		if name == rawKey {
+			return k
 		}
 	}
-	return false
+	return -1
 }
 
-// shallowValue checks the value at s[p:] and gives it one node without
-// children.
-func (d *jdoc) shallowValue(p, depth int) (int32, int, error) {
+// shallowValue checks the value at s[p:], that of member d.shallow[k],
+// and gives it one node without children.
+func (d *jdoc) shallowValue(p, depth, k int) (int32, int, error) {
 	s := d.src
 	if p >= len(s) || s[p] != '{' && s[p] != '[' {
 		return d.value(p, depth)
 	}
-	end, err := skipValue(s, p, depth+1)
-	if err != nil {
-		return 0, 0, err
+	if len(d.lastShallow) != len(d.shallow) {
+		d.lastShallow = make([]string, len(d.shallow))
+	}
+	var end int
+	if last := d.lastShallow[k]; last != "" && strings.HasPrefix(s[p:], last) {
+		end = p + len(last)
+	} else {
+		var err error
+		if end, err = skipValue(s, p, depth+1); err != nil {
+			return 0, 0, err
+		}
+		// A copy: s may alias a buffer the caller reuses.
+		d.lastShallow[k] = strings.Clone(s[p:end])
 	}
 	i := d.add(jObject)
 	if s[p] == '[' {

@@ -71,11 +71,22 @@ func FuzzJSON(f *testing.F) {
 		if shallow.compact(0) != d.compact(0) {
 			t.Fatalf("compact(%q) = %q, with shallow members %q", s, d.compact(0), shallow.compact(0))
 		}
+		// Again, the shallow members' values now known from the first
+		// parse.
+		if err := shallow.parse(s); err != nil || shallow.compact(0) != d.compact(0) {
+			t.Fatalf("parse(%q) again with shallow members: %v, compact %q", s, err, shallow.compact(0))
+		}
+		// Numbers as their text: a float64 cannot hold every number.
+		unmarshal := func(s string, v *any) error {
+			dec := json.NewDecoder(strings.NewReader(s))
+			dec.UseNumber()
+			return dec.Decode(v)
+		}
 		var want, got any
-		if err := json.Unmarshal([]byte(s), &want); err != nil {
+		if err := unmarshal(s, &want); err != nil {
 			t.Fatal(err)
 		}
-		if err := json.Unmarshal([]byte(d.compact(0)), &got); err != nil {
+		if err := unmarshal(d.compact(0), &got); err != nil {
 			t.Fatalf("compact(%q) = %q: %v", s, d.compact(0), err)
 		}
 		wb, _ := json.Marshal(want)
@@ -89,6 +100,44 @@ func FuzzJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestJSONShallowRepeat checks that a shallow member whose value starts
+// with the text of the last one is taken as that value, and that whatever
+// follows is still checked.
+func TestJSONShallowRepeat(t *testing.T) {
+	d := jdoc{shallow: []string{"s", "t"}}
+	steps := []struct {
+		src, s string // s: text of member s, "" if the parse must fail
+	}{
+		{`{"s":{"a":[1,2]},"x":1}`, `{"a":[1,2]}`},
+		{`{"s":{"a":[1,2]},"x":2}`, `{"a":[1,2]}`},             // same value
+		{`{"s":{"a":[1,2]}}`, `{"a":[1,2]}`},                   // same value, last member
+		{`{"s":{"a":[1,2]}x}`, ""},                             // same value, then junk
+		{`{"s":{"a":[1,2]},"x":}`, ""},                         // same value, then a bad member
+		{`{"s":{"a":[1,2],"b":3},"x":1}`, `{"a":[1,2],"b":3}`}, // longer value
+		{`{"s":{"a":[1,2],"b":3` + "" + `},"x":1}`, ""},       // a known value's prefix, then bad
+		{`{"s":[1],"t":[1]}`, `[1]`},                           // each member its own
+		{`{"x":{"s":{"a":1` + `}}}`, "-"},                      // not at the root: not shallow
+	}
+	for _, st := range steps {
+		err := d.parse(st.src)
+		if st.s == "" {
+			if err == nil {
+				t.Errorf("parse(%q) succeeded", st.src)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("parse(%q): %v", st.src, err)
+		}
+		if st.s == "-" {
+			continue
+		}
+		if got := d.text(d.get(0, "s")); got != st.s {
+			t.Errorf("parse(%q): s = %q, want %q", st.src, got, st.s)
+		}
+	}
 }
 
 func TestPlainDecimal(t *testing.T) {

@@ -27,8 +27,9 @@
 // binlog order when the producer partitions by key or table.
 //
 // Work is spread over goroutines (read.go, writer.go): a reader polls
-// Kafka and decodes, the run's goroutine routes, types and buffers rows in
-// offset order, and every large file has an encoder goroutine that
+// Kafka and cuts each poll into jobs, one decode worker per core decodes
+// them, the run's goroutine takes them in the reader's order and routes,
+// types and buffers rows in offset order, and every large file has an encoder goroutine that
 // compresses its rows while they arrive. Only the run's goroutine touches
 // the run's state; memory stays within Options.MemoryBudget however many
 // table-hours are open.

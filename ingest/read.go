@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -12,11 +14,19 @@ import (
 	"github.com/binlake/binlake/cdc"
 )
 
-// Reading is a pipeline of two goroutines: the reader polls Kafka and
-// decodes the records (JSON parsing is the larger part of the work), and
-// the run's goroutine routes, types and buffers what the reader decoded,
-// in the same order, while the reader decodes the next batch. Batches go
-// back to the reader to be reused, so reading allocates little.
+// Reading is a pipeline: the reader goroutine polls Kafka and cuts each
+// poll into jobs of at most jobRecords records; a pool of decode workers
+// (one per core, each with a decoder of its own) decodes the jobs in
+// parallel, JSON parsing being the larger part of ingest's work; and the
+// run's goroutine takes the jobs in the order the reader cut them, waiting
+// for each to be decoded, so it routes, types and buffers records in
+// offset order exactly as if one goroutine had decoded them. Jobs go back
+// to the reader to be reused, so reading allocates little.
+
+// jobRecords is the most records one decode job holds: small enough that
+// a poll is spread over the workers, large enough that handing a job over
+// costs nothing next to decoding it.
+const jobRecords = 512
 
 // decoded is one Kafka record and what its decoder made of it.
 type decoded struct {
@@ -26,35 +36,49 @@ type decoded struct {
 	err     error
 }
 
-// readBatch is the decoded records of one poll, in offset order per
-// partition. The changes' row images live in the batch's own arenas.
+// readBatch is one decode job: records of one poll, in offset order per
+// partition, and once decoded what they hold. The changes' row images live
+// in the batch's own arenas.
 type readBatch struct {
+	raw     []*kgo.Record
 	recs    []decoded
 	changes []cdc.Change
 	cols    []cdc.Column
 	// err is a fetch error; the run fails with it.
 	err error
+	// done receives one value when the job is decoded.
+	done chan struct{}
 }
 
 // partRange is the offsets of a partition the run reads: [start, end).
 type partRange struct{ start, end int64 }
 
-// reader polls fetches and decodes them on its own goroutine.
+// reader polls fetches on its own goroutine and has them decoded by its
+// workers.
 type reader struct {
 	cl     *kgo.Client
-	dec    cdc.Decoder
-	ranges map[partitionID]partRange
-	out    chan *readBatch
-	free   chan *readBatch
+	ranges map[partitionID]partRange // read only once reading starts
+	// out holds the jobs in the order the run must take them; its
+	// capacity bounds the jobs in flight.
+	out  chan *readBatch
+	work chan *readBatch
+	free chan *readBatch
+}
+
+// decodeWorker decodes jobs with a decoder of its own.
+type decodeWorker struct {
+	dec cdc.Decoder
 	// scratch receives each Decode before its changes are copied into the
 	// batch.
 	scratch []cdc.Change
 }
 
-// run polls until ctx is cancelled, sending one batch per poll (empty
-// when the poll timed out, so the run can notice idle partitions).
+// run polls until ctx is cancelled, sending the jobs of each poll, or one
+// empty job when the poll timed out so the run can notice idle
+// partitions.
 func (rd *reader) run(ctx context.Context) {
 	defer close(rd.out)
+	defer close(rd.work)
 	for ctx.Err() == nil {
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
 		fetches := rd.cl.PollFetches(pollCtx)
@@ -62,32 +86,78 @@ func (rd *reader) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		var b *readBatch
-		select {
-		case b = <-rd.free:
-			b.recs, b.changes, b.cols, b.err = b.recs[:0], b.changes[:0], b.cols[:0], nil
-		default:
-			b = &readBatch{}
-		}
+		b := rd.batch()
 		fetches.EachError(func(topic string, p int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && b.err == nil {
 				b.err = fmt.Errorf("fetch %s/%d: %w", topic, p, err)
 			}
 		})
 		if b.err == nil {
-			fetches.EachRecord(func(kr *kgo.Record) { rd.decode(b, kr) })
+			iter := fetches.RecordIter()
+			for !iter.Done() {
+				if len(b.raw) == jobRecords {
+					if !rd.send(ctx, b) {
+						return
+					}
+					b = rd.batch()
+				}
+				b.raw = append(b.raw, iter.Next())
+			}
 		}
-		select {
-		case rd.out <- b:
-		case <-ctx.Done():
+		if !rd.send(ctx, b) {
 			return
 		}
 	}
 }
 
+// batch returns an empty job, reused if the run gave one back.
+func (rd *reader) batch() *readBatch {
+	select {
+	case b := <-rd.free:
+		clear(b.raw)
+		b.raw, b.recs, b.changes, b.cols, b.err = b.raw[:0], b.recs[:0], b.changes[:0], b.cols[:0], nil
+		return b
+	default:
+		return &readBatch{done: make(chan struct{}, 1)}
+	}
+}
+
+// send queues job b for the run and, unless it is a fetch error or empty,
+// for the workers. It reports false if ctx was cancelled first.
+func (rd *reader) send(ctx context.Context, b *readBatch) bool {
+	select {
+	case rd.out <- b:
+	case <-ctx.Done():
+		return false
+	}
+	if b.err != nil || len(b.raw) == 0 {
+		b.done <- struct{}{}
+		return true
+	}
+	select {
+	case rd.work <- b:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// run decodes jobs until the reader closes the work queue. Once ctx is
+// cancelled nobody takes the jobs: they are only marked done.
+func (w *decodeWorker) run(ctx context.Context, rd *reader) {
+	for b := range rd.work {
+		if ctx.Err() == nil {
+			for _, kr := range b.raw {
+				w.decode(rd, b, kr)
+			}
+		}
+		b.done <- struct{}{}
+	}
+}
+
 // decode appends a record and its changes to the batch. Records outside
 // the partition's range are left out: the run would skip them.
-func (rd *reader) decode(b *readBatch, kr *kgo.Record) {
+func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
 	pr, ok := rd.ranges[partitionID{kr.Topic, kr.Partition}]
 	if !ok || kr.Offset < pr.start || kr.Offset >= pr.end {
 		return
@@ -100,8 +170,8 @@ func (rd *reader) decode(b *readBatch, kr *kgo.Record) {
 	for _, h := range kr.Headers {
 		d.rec.Headers = append(d.rec.Headers, cdc.Header{Key: h.Key, Value: h.Value})
 	}
-	changes, skip, err := rd.dec.Decode(rd.scratch[:0], &d.rec)
-	rd.scratch = changes[:0]
+	changes, skip, err := w.dec.Decode(w.scratch[:0], &d.rec)
+	w.scratch = changes[:0]
 	d.skip, d.err = skip, err
 	if err == nil {
 		// The decoder reuses its row images at the next Decode: copy them
@@ -143,9 +213,22 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
 	defer cl.Close()
+	// One decode worker per core; the run's decoder is the first one's.
+	workers := make([]*decodeWorker, runtime.GOMAXPROCS(0))
+	for i := range workers {
+		dec := r.dec
+		if i > 0 {
+			if dec, err = newDecoder(r.opts); err != nil {
+				return err
+			}
+		}
+		workers[i] = &decodeWorker{dec: dec}
+	}
 	rd := &reader{
-		cl: cl, dec: r.dec, ranges: map[partitionID]partRange{},
-		out: make(chan *readBatch, 2), free: make(chan *readBatch, 4),
+		cl: cl, ranges: map[partitionID]partRange{},
+		out:  make(chan *readBatch, 2*len(workers)+2),
+		work: make(chan *readBatch, len(workers)),
+		free: make(chan *readBatch, 2*len(workers)+4),
 	}
 	remaining := len(r.parts)
 	for id, ps := range r.parts {
@@ -155,11 +238,16 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		}
 	}
 	rctx, stopReader := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() { w.run(rctx, rd) })
+	}
 	go rd.run(rctx)
 	defer func() {
 		stopReader()
 		for range rd.out { // let the reader finish before the client closes
 		}
+		wg.Wait()
 	}()
 
 	var deadline time.Time
@@ -197,6 +285,11 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		var b *readBatch
 		select {
 		case b = <-rd.out:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case <-b.done:
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 
 	"github.com/parquet-go/parquet-go"
@@ -122,6 +123,10 @@ func (p *signedPage) Bounds() (min, max parquet.Value, ok bool) {
 	if size <= 0 || len(data) < size {
 		return min, max, false
 	}
+	if size <= 8 {
+		lo, hi := boundsNarrow(data, size)
+		return p.bounds(data[lo:lo+size], data[hi:hi+size])
+	}
 	lo, hi := data[:size], data[:size]
 	for off := size; off+size <= len(data); off += size {
 		v := data[off : off+size]
@@ -132,6 +137,10 @@ func (p *signedPage) Bounds() (min, max parquet.Value, ok bool) {
 			hi = v
 		}
 	}
+	return p.bounds(lo, hi)
+}
+
+func (p *signedPage) bounds(lo, hi []byte) (min, max parquet.Value, ok bool) {
 	min = parquet.FixedLenByteArrayValue(lo)
 	max = parquet.FixedLenByteArrayValue(hi)
 	if c := p.Column(); c >= 0 {
@@ -139,6 +148,36 @@ func (p *signedPage) Bounds() (min, max parquet.Value, ok bool) {
 		max.SetColumnIndex(c)
 	}
 	return min, max, true
+}
+
+// boundsNarrow returns the offsets in data of the least and the greatest
+// of its values of size ≤ 8 bytes (the first of equals), comparing them as
+// int64s.
+func boundsNarrow(data []byte, size int) (lo, hi int) {
+	shift := uint(64 - 8*size)
+	val := func(off int) int64 {
+		var u uint64
+		if off+size >= 8 {
+			// The 8 bytes that end with the value: it is their low bytes.
+			u = binary.BigEndian.Uint64(data[off+size-8 : off+size])
+		} else {
+			for _, b := range data[off : off+size] {
+				u = u<<8 | uint64(b)
+			}
+		}
+		return int64(u<<shift) >> shift
+	}
+	minV, maxV := val(0), val(0)
+	for off := size; off+size <= len(data); off += size {
+		v := val(off)
+		if v < minV {
+			minV, lo = v, off
+		}
+		if v > maxV {
+			maxV, hi = v, off
+		}
+	}
+	return lo, hi
 }
 
 // signedIndexer builds the column index of a signed decimal column: full

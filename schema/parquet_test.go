@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -647,5 +648,40 @@ func BenchmarkParquetValue(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// boundsNarrow agrees with compareTwos on values of every width it takes,
+// extremes included.
+func TestBoundsNarrow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for size := 1; size <= 8; size++ {
+		for trial := range 200 {
+			n := 1 + rng.IntN(40)
+			data := make([]byte, n*size)
+			for i := range data {
+				data[i] = byte(rng.Uint32())
+			}
+			if trial%4 == 0 { // the most negative and the greatest value
+				data[0], data[size*(n-1)] = 0x80, 0x7f
+				clear(data[1:size])
+				for i := size*(n-1) + 1; i < len(data); i++ {
+					data[i] = 0xff
+				}
+			}
+			wantLo, wantHi := 0, 0
+			for off := size; off < len(data); off += size {
+				v := data[off : off+size]
+				if compareTwos(v, data[wantLo:wantLo+size]) < 0 {
+					wantLo = off
+				}
+				if compareTwos(v, data[wantHi:wantHi+size]) > 0 {
+					wantHi = off
+				}
+			}
+			if lo, hi := boundsNarrow(data, size); lo != wantLo || hi != wantHi {
+				t.Fatalf("size %d, %x: bounds at %d, %d, want %d, %d", size, data, lo, hi, wantLo, wantHi)
+			}
+		}
 	}
 }

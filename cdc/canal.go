@@ -375,24 +375,12 @@ func canalValue(t *canalType, s string, loc *time.Location, col *Column) error {
 			return bad(t.typ.Kind.String())
 		}
 		col.Value = schema.FloatValue(f)
-	case schema.Date:
-		if col.Value, col.ZeroDate, err = temporal(s, schema.DateV, loc); err != nil {
-			return bad("date")
+	case schema.Date, schema.DateTime, schema.Timestamp, schema.Time:
+		// MySQL's text; TIMESTAMP in Canal's zone. Full precision: the
+		// column's own scale applies when the row is typed.
+		if col.Value, col.ZeroDate, err = schema.Coerce(schema.StringValue(s), schema.Type{Kind: t.typ.Kind, Scale: 6}, schema.CoerceOptions{Zone: loc}); err != nil {
+			return bad(t.typ.Kind.String())
 		}
-	case schema.DateTime:
-		if col.Value, col.ZeroDate, err = temporal(s, schema.DateTimeV, loc); err != nil {
-			return bad("datetime")
-		}
-	case schema.Timestamp:
-		if col.Value, col.ZeroDate, err = temporal(s, schema.TimestampV, loc); err != nil {
-			return bad("timestamp")
-		}
-	case schema.Time:
-		us, ok := parseTime(s)
-		if !ok {
-			return bad("time")
-		}
-		col.Value = schema.TimeMicros(us)
 	case schema.Enum:
 		col.Value, err = enumValue(t.typ, s)
 	case schema.Set:

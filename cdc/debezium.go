@@ -591,19 +591,19 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 		i, ok := integer()
 		switch f.kind {
 		case dkTimeMs:
-			ok = ok && i <= maxTimeMicros/1000 && i >= -maxTimeMicros/1000
+			ok = ok && i <= schema.MaxTimeMicros/1000 && i >= -schema.MaxTimeMicros/1000
 			i *= 1000
 		case dkTimeNs:
 			i = floorDiv(i, 1000)
 		}
-		if ok && i <= maxTimeMicros && i >= -maxTimeMicros {
+		if ok && i <= schema.MaxTimeMicros && i >= -schema.MaxTimeMicros {
 			return schema.TimeMicros(i), nil
 		}
 		return want("a time within ±838:59:59")
 	case dkZoned:
 		if n.kind == jString {
-			if c, err := parseCivil(d.str(m), true); err == nil && c.zoned && !c.zeroInDate {
-				return schema.TimestampMicros(c.instantMicros(time.UTC)), nil
+			if us, ok := schema.ParseZoned(d.str(m)); ok {
+				return schema.TimestampMicros(us), nil
 			}
 		}
 		return want("an ISO-8601 timestamp with an offset")

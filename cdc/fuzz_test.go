@@ -119,7 +119,7 @@ func checkChange(t *testing.T, c Change) {
 				t.Fatalf("%s: bool %d", col.Name, v.I)
 			case v.Kind == schema.UintV && v.U <= 1<<63-1:
 				t.Fatalf("%s: UintV %d fits an int64", col.Name, v.U)
-			case v.Kind == schema.TimeV && (v.I > maxTimeMicros || v.I < -maxTimeMicros):
+			case v.Kind == schema.TimeV && (v.I > schema.MaxTimeMicros || v.I < -schema.MaxTimeMicros):
 				t.Fatalf("%s: time %d out of range", col.Name, v.I)
 			case v.Kind == schema.DecimalV:
 				if _, ok := plainDecimal(v.S); !ok || strings.ContainsAny(v.S, "eE+") {

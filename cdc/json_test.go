@@ -157,30 +157,6 @@ func TestPlainDecimal(t *testing.T) {
 	}
 }
 
-func TestParseCivil(t *testing.T) {
-	// daysFromCivil agrees with the time package over a wide range.
-	for d := time.Date(-400, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 10000; d = d.AddDate(0, 0, 97) {
-		if got, want := daysFromCivil(d.Year(), int(d.Month()), d.Day()), d.Unix()/86400; got != want {
-			t.Fatalf("daysFromCivil(%s) = %d, want %d", d.Format("2006-01-02"), got, want)
-		}
-	}
-	for _, bad := range []string{"2024-1-01", "2024-01-01 1:00:00", "2024-01-01 24:00:00", "2024-01-01 00:60:00",
-		"2024-01-01 00:00:60", "2024-01-01 00:00:00.", "2024-01-01 00:00:00.1234567890", "2024-01-01x", "2024/01/01", "2024-01-32"} {
-		if _, err := parseCivil(bad, false); err == nil {
-			t.Errorf("parseCivil(%q) succeeded", bad)
-		}
-	}
-	if _, err := parseCivil("2024-01-01T00:00:00+0800", false); err == nil {
-		t.Error("an offset is accepted only where asked for")
-	}
-	for in, off := range map[string]int{"2024-01-01T00:00:00Z": 0, "2024-01-01T00:00:00+08": 8 * 3600, "2024-01-01T00:00:00-0130": -5400, "2024-01-01T00:00:00+05:45": 20700} {
-		c, err := parseCivil(in, true)
-		if err != nil || !c.zoned || c.offsetSec != off {
-			t.Errorf("parseCivil(%q) = %+v, %v; want offset %d", in, c, err, off)
-		}
-	}
-}
-
 func TestEpochAuto(t *testing.T) {
 	for in, want := range map[string]time.Time{
 		"1714559400":    time.Unix(1714559400, 0),

@@ -2,6 +2,8 @@ package cdc
 
 import (
 	"time"
+
+	"github.com/binlake/binlake/schema"
 )
 
 // rowjsonDecoder decodes the flat rows of home-grown binlog readers: the
@@ -89,12 +91,12 @@ func (x *rowjsonDecoder) eventTime(rec *Record) (time.Time, error) {
 			return t, nil
 		}
 	case jString:
-		c, err := parseCivil(d.str(m), true)
-		if err == nil && c.zeroInDate {
+		v, zero, err := schema.Coerce(schema.StringValue(d.str(m)), schema.Type{Kind: schema.Timestamp, Scale: 6}, schema.CoerceOptions{Zone: x.loc})
+		if err == nil && zero {
 			return kafka, nil
 		}
 		if err == nil {
-			return time.UnixMicro(c.instantMicros(x.loc)).UTC(), nil
+			return time.UnixMicro(v.I).UTC(), nil
 		}
 	}
 	return time.Time{}, x.fail(x.eventTimeField, "want an event time (\"YYYY-MM-DD HH:MM:SS\" or epoch seconds or milliseconds), got %s", quoteValue(d.compact(m)))

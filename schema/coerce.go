@@ -642,7 +642,7 @@ func coerceTime(v Value, t Type) (Value, error) {
 	default:
 		return Value{}, convErr(v, t, "")
 	}
-	if us > maxTimeMicros || us < -maxTimeMicros {
+	if us > MaxTimeMicros || us < -MaxTimeMicros {
 		return Value{}, rangeErr(v, t)
 	}
 	return TimeMicros(us), nil

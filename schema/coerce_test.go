@@ -432,9 +432,9 @@ func TestCoerceDateTime(t *testing.T) {
 
 func TestCoerceTime(t *testing.T) {
 	runCoerce(t, []coerceCase{
-		ok(StringValue("838:59:59"), "time", TimeMicros(maxTimeMicros)),
-		ok(StringValue("-838:59:59"), "time", TimeMicros(-maxTimeMicros)),
-		ok(StringValue("838:59:59.000000"), "time(6)", TimeMicros(maxTimeMicros)),
+		ok(StringValue("838:59:59"), "time", TimeMicros(MaxTimeMicros)),
+		ok(StringValue("-838:59:59"), "time", TimeMicros(-MaxTimeMicros)),
+		ok(StringValue("838:59:59.000000"), "time(6)", TimeMicros(MaxTimeMicros)),
 		ok(StringValue("12:34:56.789"), "time(3)", TimeMicros(45296789000)),
 		ok(StringValue("1:02:03"), "time", TimeMicros(3723000000)),
 		ok(StringValue("-00:00:01.5"), "time(1)", TimeMicros(-1500000)),
@@ -444,8 +444,8 @@ func TestCoerceTime(t *testing.T) {
 		ok(IntValue(1500000), "time(6)", TimeMicros(1500000)), // Debezium MicroTime
 		fail(StringValue("839:00:00"), "time", `value "839:00:00" out of range for time`),
 		fail(StringValue("-838:59:59.000001"), "time(6)", "out of range for time(6)"),
-		fail(TimeMicros(maxTimeMicros+1), "time", "out of range for time"),
-		fail(IntValue(-maxTimeMicros-1), "time", "out of range for time"),
+		fail(TimeMicros(MaxTimeMicros+1), "time", "out of range for time"),
+		fail(IntValue(-MaxTimeMicros-1), "time", "out of range for time"),
 		fail(StringValue("12:60:00"), "time", `cannot convert string value "12:60:00" to time: not a time`),
 		fail(StringValue("12:00:60"), "time", "not a time"),
 		fail(StringValue("1234:00:00"), "time", "not a time"),

@@ -60,7 +60,7 @@ func fuzzValue(kind uint8, i int64, u uint64, f float64, s string, b []byte) Val
 	case TimestampV:
 		return TimestampMicros(i)
 	}
-	return TimeMicros(i % (2 * maxTimeMicros))
+	return TimeMicros(i % (2 * MaxTimeMicros))
 }
 
 // FuzzRoundTrip: whatever a producer sends, Coerce either fails with a

@@ -12,8 +12,8 @@ const (
 	microsPerHour   = 60 * microsPerMinute
 	microsPerDay    = 24 * microsPerHour
 
-	// maxTimeMicros is MySQL's TIME range: ±838:59:59.000000.
-	maxTimeMicros = 838*microsPerHour + 59*microsPerMinute + 59*microsPerSecond
+	// MaxTimeMicros bounds MySQL's TIME range: ±838:59:59.000000.
+	MaxTimeMicros = 838*microsPerHour + 59*microsPerMinute + 59*microsPerSecond
 
 	// timeHourDigits is the fewest hour digits a TIME is written with:
 	// MySQL writes 01:02:03 and 838:59:59.
@@ -357,6 +357,18 @@ func parseCivil(s string, zone bool) (civil, error) {
 	}
 	c.offsetSec = sign * (hh*3600 + mm*60)
 	return c, nil
+}
+
+// ParseZoned parses date and time text that ends in "Z" or an offset
+// ("2024-05-01T18:30:00+08:00", "2024-05-01 10:30:00Z") to its instant in
+// microseconds since 1970-01-01 UTC. ok is false for other text, text
+// without an offset, and dates that are no calendar date.
+func ParseZoned(s string) (us int64, ok bool) {
+	c, err := parseCivil(s, true)
+	if err != nil || !c.zoned || c.notCalendar() {
+		return 0, false
+	}
+	return c.instantMicros(nil), true
 }
 
 // parseTimeText parses a MySQL TIME, "[-]H…H:MM:SS[.fffffffff]" (one to

@@ -83,8 +83,8 @@ func TestValueString(t *testing.T) {
 		{instant(2024, 3, 1, 10, 0, 0, 0, time.UTC), "2024-03-01 10:00:00Z"},
 		{instant(2024, 3, 1, 10, 0, 0, 1, time.UTC), "2024-03-01 10:00:00.000001Z"},
 		{TimeMicros(0), "00:00:00"},
-		{TimeMicros(maxTimeMicros), "838:59:59"},
-		{TimeMicros(-maxTimeMicros), "-838:59:59"},
+		{TimeMicros(MaxTimeMicros), "838:59:59"},
+		{TimeMicros(-MaxTimeMicros), "-838:59:59"},
 		{TimeMicros(-1_500_000), "-00:00:01.500000"},
 		{TimeMicros(3723_000_001), "01:02:03.000001"},
 	}

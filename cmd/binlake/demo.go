@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/binlake/binlake/ddl"
 	"github.com/binlake/binlake/ingest"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/storage"
@@ -292,72 +293,27 @@ DuckDB (duckdb -c "..."; DuckDB's globs do not skip _-files, so name the data fi
   SELECT status, count(*), sum(amount) FROM read_parquet('%[1]s/snapshot/orders/dt=%[2]s/part-*.parquet') GROUP BY status ORDER BY status;
   SELECT _source_db, _source_table, id, _op, status, _pos FROM read_parquet('%[1]s/binlog/orders/*/*/*.parquet', hive_partitioning = true) WHERE dt = '%[2]s' AND hr = 10 ORDER BY _pos LIMIT 20;
 
-Trino (Hive connector; copy the warehouse to your object store first, e.g. s3://lake/demo):
-  CREATE TABLE hive.demo.orders (%[3]s, dt VARCHAR)
-    WITH (external_location = 's3://lake/demo/snapshot/orders', format = 'PARQUET', partitioned_by = ARRAY['dt']);
-  CALL hive.system.sync_partition_metadata('demo', 'orders', 'ADD');
-  SELECT status, count(*) FROM hive.demo.orders WHERE dt = '%[2]s' GROUP BY status;
-`, d.whDir, last, trinoColumns(ctx, st, "orders", last))
+Trino (Hive connector; copy the warehouse to your object store first, e.g. s3://lake/demo;
+binlake ddl --config %[3]s --table orders --dialect trino --schema demo --location s3://lake/demo
+writes these; --dialect hive, spark or duckdb for the others):
+%[4]s
+  SELECT status, count(*) FROM demo.orders WHERE dt = '%[2]s' GROUP BY status;
+`, d.whDir, last, d.cfgPath, d.trinoDDL(ctx, st, "orders", last))
 }
 
-// trinoColumns lists the columns of a snapshot day's files with their
-// Trino types, from its manifest: the types depend on the input format
-// (Maxwell and rowjson carry no declared types).
-func trinoColumns(ctx context.Context, st storage.Store, table string, day warehouse.Date) string {
-	cols := []string{"_pos DECIMAL(38,0)", "_source_db VARCHAR", "_source_table VARCHAR"}
+// trinoDDL is the Trino DDL of table as binlake ddl writes it, with the
+// columns of a snapshot day's manifest (they depend on the input format:
+// Maxwell and rowjson carry no declared types).
+func (d *demo) trinoDDL(ctx context.Context, st storage.Store, table string, day warehouse.Date) string {
 	m, err := readManifest(ctx, st, table, day)
 	if err != nil {
-		return "-- " + err.Error()
+		return "  -- " + err.Error()
 	}
-	for _, c := range m.Columns {
-		typ, err := schema.ParseType(c.Type)
-		if err != nil {
-			return "-- " + err.Error()
-		}
-		cols = append(cols, c.Name+" "+trinoType(typ))
+	r, err := ddl.Generate(ddl.Options{Dialect: ddl.Trino, Table: table, Location: "s3://lake/demo", Schema: "demo", Columns: m.Columns})
+	if err != nil {
+		return "  -- " + err.Error()
 	}
-	return strings.Join(cols, ", ")
-}
-
-// trinoType is the Trino type of a column's Parquet type (DESIGN.md §7).
-func trinoType(t schema.Type) string {
-	switch t.Kind {
-	case schema.TinyInt, schema.SmallInt, schema.MediumInt, schema.Year:
-		return "INTEGER"
-	case schema.Int:
-		if t.Unsigned {
-			return "BIGINT"
-		}
-		return "INTEGER"
-	case schema.BigInt:
-		if t.Unsigned {
-			return "DECIMAL(20,0)"
-		}
-		return "BIGINT"
-	case schema.Decimal:
-		if t.Precision > 38 {
-			return "VARCHAR"
-		}
-		return fmt.Sprintf("DECIMAL(%d,%d)", t.Precision, t.Scale)
-	case schema.Float:
-		return "REAL"
-	case schema.Double:
-		return "DOUBLE"
-	case schema.Date:
-		return "DATE"
-	case schema.DateTime, schema.Timestamp:
-		return "TIMESTAMP"
-	case schema.Binary, schema.VarBinary, schema.Blob:
-		return "VARBINARY"
-	case schema.Bool:
-		return "BOOLEAN"
-	case schema.Bit:
-		if t.Precision <= 1 {
-			return "BOOLEAN"
-		}
-		return "BIGINT"
-	}
-	return "VARCHAR"
+	return indent(r.SQL)
 }
 
 func readManifest(ctx context.Context, st storage.Store, table string, day warehouse.Date) (*warehouse.Manifest, error) {

@@ -70,7 +70,7 @@ func Bootstrap(ctx context.Context, o Options, in BootstrapInput) (*Summary, err
 	start := time.Now()
 	r := &run{o: o, dir: warehouse.SnapshotDir(o.Table.Name, o.Date), boot: &in}
 	r.sum = &Summary{Table: o.Table.Name, Date: o.Date.String(), RunID: o.RunID}
-	m, err := readManifest(ctx, o.Store, warehouse.SnapshotManifest(o.Table.Name, o.Date))
+	m, err := readManifest(ctx, o.Store, o.Table.Name, o.Date)
 	if err == nil && m != nil {
 		if m.RunID != o.RunID || m.Kind != in.Kind {
 			return nil, fmt.Errorf("bootstrap %s dt=%s: the day already has a snapshot (%s, run %s); remove snapshot/%s/dt=%s to take it again",

@@ -40,7 +40,7 @@ func (r *run) retain(ctx context.Context) error {
 	sort.Strings(sorted)
 	newest, _ := warehouse.ParseDate(sorted[len(sorted)-1])
 	keepFrom := newest.AddDays(-(o.RetentionDays - 1))
-	nm, err := readManifest(ctx, o.Store, warehouse.SnapshotManifest(o.Table.Name, newest))
+	nm, err := readManifest(ctx, o.Store, o.Table.Name, newest)
 	if err != nil {
 		return fmt.Errorf("retention: %w", err)
 	}

@@ -89,7 +89,7 @@ func (r *run) do(ctx context.Context) (err error) {
 	}()
 	o.Log.Info("merge started", "table", o.Table.Name, "date", o.Date.String(), "generation", r.gen, "run", o.RunID)
 
-	prev, err := readManifest(ctx, o.Store, warehouse.SnapshotManifest(o.Table.Name, o.Date))
+	prev, err := readManifest(ctx, o.Store, o.Table.Name, o.Date)
 	if err != nil {
 		return err
 	}
@@ -162,20 +162,14 @@ func (r *run) do(ctx context.Context) (err error) {
 	return nil
 }
 
-// readManifest reads a manifest, or returns nil if there is none.
-func readManifest(ctx context.Context, st storage.Store, key string) (*warehouse.Manifest, error) {
-	b, err := storage.ReadAll(ctx, st, key)
+// readManifest reads the manifest of a snapshot day, or returns nil if
+// there is none.
+func readManifest(ctx context.Context, st storage.Store, table string, d warehouse.Date) (*warehouse.Manifest, error) {
+	m, err := warehouse.ReadManifest(ctx, st, table, d)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
-	m := new(warehouse.Manifest)
-	if err := warehouse.Unmarshal(key, b, m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return m, err
 }
 
 // loadBase reads the manifest of the day before, or returns nil for a
@@ -186,7 +180,7 @@ func (r *run) loadBase(ctx context.Context) (*warehouse.Manifest, error) {
 		return nil, nil
 	}
 	prevDay := o.Date.AddDays(-1)
-	m, err := readManifest(ctx, o.Store, warehouse.SnapshotManifest(o.Table.Name, prevDay))
+	m, err := readManifest(ctx, o.Store, o.Table.Name, prevDay)
 	if err != nil || m != nil {
 		return m, err
 	}

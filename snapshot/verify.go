@@ -170,13 +170,9 @@ func (v *verifier) run(ctx context.Context) (*VerifyReport, error) {
 			return nil, err
 		}
 	}
-	b, err := storage.ReadAll(ctx, o.Store, warehouse.SnapshotManifest(o.Table, d))
-	if err != nil {
+	var err error
+	if v.m, err = warehouse.ReadManifest(ctx, o.Store, o.Table, d); err != nil {
 		return nil, fmt.Errorf("snapshot dt=%s: %w", d, err)
-	}
-	v.m = new(warehouse.Manifest)
-	if err := warehouse.Unmarshal(warehouse.SnapshotManifest(o.Table, d), b, v.m); err != nil {
-		return nil, err
 	}
 	v.rep = &VerifyReport{Table: o.Table, Date: d.String(), Kind: v.m.Kind}
 	sv := warehouse.SchemaVersion{Version: v.m.SchemaVersion, Columns: v.m.Columns}

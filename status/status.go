@@ -286,16 +286,13 @@ func snapshots(ctx context.Context, st storage.Store, table string, days []wareh
 	}
 	ms := map[string]*warehouse.Manifest{}
 	for d := range want {
-		key := dir + "dt=" + d + "/" + warehouse.ManifestName
-		b, err := storage.ReadAll(ctx, st, key)
+		day, err := warehouse.ParseDate(d)
 		if err != nil {
-			return t, nil, fmt.Errorf("read manifest: %w", err)
-		}
-		m := new(warehouse.Manifest)
-		if err := warehouse.Unmarshal(key, b, m); err != nil {
 			return t, nil, err
 		}
-		ms[d] = m
+		if ms[d], err = warehouse.ReadManifest(ctx, st, table, day); err != nil {
+			return t, nil, err
+		}
 	}
 	t.LastMerge = summarise(ms[t.LastSnapshot])
 	return t, ms, nil

@@ -274,7 +274,7 @@ func (d *demo) report(ctx context.Context, st storage.Store, w *workload.Workloa
 	for _, t := range w.Tables() {
 		for i := range w.Config.Days {
 			day := w.Day(i)
-			m, err := readManifest(ctx, st, t.Name, day)
+			m, err := warehouse.ReadManifest(ctx, st, t.Name, day)
 			if err != nil {
 				d.printf("  %-7s dt=%s: %v\n", t.Name, day, err)
 				continue
@@ -305,7 +305,7 @@ writes these; --dialect hive, spark or duckdb for the others):
 // columns of a snapshot day's manifest (they depend on the input format:
 // Maxwell and rowjson carry no declared types).
 func (d *demo) trinoDDL(ctx context.Context, st storage.Store, table string, day warehouse.Date) string {
-	m, err := readManifest(ctx, st, table, day)
+	m, err := warehouse.ReadManifest(ctx, st, table, day)
 	if err != nil {
 		return "  -- " + err.Error()
 	}
@@ -314,19 +314,6 @@ func (d *demo) trinoDDL(ctx context.Context, st storage.Store, table string, day
 		return "  -- " + err.Error()
 	}
 	return indent(r.SQL)
-}
-
-func readManifest(ctx context.Context, st storage.Store, table string, day warehouse.Date) (*warehouse.Manifest, error) {
-	key := warehouse.SnapshotManifest(table, day)
-	b, err := storage.ReadAll(ctx, st, key)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
-	var m warehouse.Manifest
-	if err := warehouse.Unmarshal(key, b, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
 }
 
 // selfCheck compares every snapshot day with the model and prints PASS or
@@ -400,7 +387,7 @@ func showRow(r []*string) string {
 // readSnapshotRows reads a snapshot day through its manifest: per row
 // _source_db, _source_table and the table's columns in canonical form.
 func readSnapshotRows(ctx context.Context, st storage.Store, t *workload.Table, day warehouse.Date) ([][]*string, error) {
-	m, err := readManifest(ctx, st, t.Name, day)
+	m, err := warehouse.ReadManifest(ctx, st, t.Name, day)
 	if err != nil {
 		return nil, err
 	}

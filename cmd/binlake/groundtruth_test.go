@@ -316,7 +316,7 @@ func (g *groundTruth) exec(kill time.Duration, args ...string) (int, string) {
 func (g *groundTruth) compare(tb *workload.Table, d warehouse.Date, want []workload.ExpectedRow) {
 	t := g.t
 	t.Helper()
-	m, err := readManifest(t.Context(), g.st, tb.Name, d)
+	m, err := warehouse.ReadManifest(t.Context(), g.st, tb.Name, d)
 	if err != nil {
 		t.Fatal(err)
 	}

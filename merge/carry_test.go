@@ -58,7 +58,7 @@ func TestCarriesUntouchedFilesAndRowGroups(t *testing.T) {
 	o := merge.DefaultOptions()
 	o.Store, o.Table, o.Date = st, tableRule("orders", "id"), d1
 	o.RowGroupRows = 500
-	o.FileSize = 40 << 10
+	o.FileSize = 16 << 10
 	s := runMerge(t, o)
 	m1 := readManifest(t, st, "orders", d1)
 	if len(m1.Files) < 4 {

@@ -214,10 +214,22 @@ func TestSnapshotFilesReadByDuckDB(t *testing.T) {
 		t.Errorf("tombstones: %s", tr)
 	}
 	// Encodings every engine reads, and zstd.
-	meta := duckdbtest.Query(t, "SELECT path_in_schema AS col, encodings AS enc, compression AS c FROM parquet_metadata("+duckdbtest.QuoteString(filepath.Join(dir, m.Files[0].Key))+")")
+	meta := duckdbtest.Query(t, "SELECT path_in_schema AS col, encodings AS enc, compression AS c, type FROM parquet_metadata("+duckdbtest.QuoteString(filepath.Join(dir, m.Files[0].Key))+")")
 	for i := range meta.Rows {
 		if c := meta.Text(i, "c"); c != "ZSTD" {
 			t.Errorf("%s: compression %s", meta.Text(i, "col"), c)
+		}
+		col, enc := meta.Text(i, "col"), meta.Text(i, "enc")
+		switch meta.Text(i, "type") {
+		case "INT32", "INT64":
+			if !strings.Contains(enc, "DELTA_BINARY_PACKED") {
+				t.Errorf("%s: encodings %s, want DELTA_BINARY_PACKED", col, enc)
+			}
+		case "BYTE_ARRAY":
+		default:
+			if strings.Contains(enc, "DELTA") {
+				t.Errorf("%s: encodings %s", col, enc)
+			}
 		}
 	}
 }

@@ -123,21 +123,16 @@ func (p *signedPage) Bounds() (min, max parquet.Value, ok bool) {
 	if size <= 0 || len(data) < size {
 		return min, max, false
 	}
-	if size <= 8 {
-		lo, hi := boundsNarrow(data, size)
-		return p.bounds(data[lo:lo+size], data[hi:hi+size])
+	lo, hi := 0, 0
+	switch {
+	case size <= 8:
+		lo, hi = boundsNarrow(data, size)
+	case size <= 16:
+		lo, hi = boundsWide(data, size)
+	default:
+		return min, max, false // decimalNode makes none wider than decimal(38)
 	}
-	lo, hi := data[:size], data[:size]
-	for off := size; off+size <= len(data); off += size {
-		v := data[off : off+size]
-		if compareTwos(v, lo) < 0 {
-			lo = v
-		}
-		if compareTwos(v, hi) > 0 {
-			hi = v
-		}
-	}
-	return p.bounds(lo, hi)
+	return p.bounds(data[lo:lo+size], data[hi:hi+size])
 }
 
 func (p *signedPage) bounds(lo, hi []byte) (min, max parquet.Value, ok bool) {
@@ -175,6 +170,38 @@ func boundsNarrow(data []byte, size int) (lo, hi int) {
 		}
 		if v > maxV {
 			maxV, hi = v, off
+		}
+	}
+	return lo, hi
+}
+
+// boundsWide is boundsNarrow for values of 9 to 16 bytes: each compares
+// as its leading size-8 bytes, a signed integer, then its last 8, an
+// unsigned one.
+func boundsWide(data []byte, size int) (lo, hi int) {
+	k := size - 8
+	shift := uint(64 - 8*k)
+	head := func(off int) int64 {
+		var u uint64
+		if off+k >= 8 {
+			u = binary.BigEndian.Uint64(data[off+k-8 : off+k])
+		} else {
+			for _, b := range data[off : off+k] {
+				u = u<<8 | uint64(b)
+			}
+		}
+		return int64(u<<shift) >> shift
+	}
+	tail := func(off int) uint64 { return binary.BigEndian.Uint64(data[off+k : off+size]) }
+	minH, minT := head(0), tail(0)
+	maxH, maxT := minH, minT
+	for off := size; off+size <= len(data); off += size {
+		h, t := head(off), tail(off)
+		if h < minH || h == minH && t < minT {
+			minH, minT, lo = h, t, off
+		}
+		if h > maxH || h == maxH && t > maxT {
+			maxH, maxT, hi = h, t, off
 		}
 	}
 	return lo, hi

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/binlake/binlake/internal/duckdbtest"
@@ -651,11 +653,15 @@ func BenchmarkParquetValue(b *testing.B) {
 	}
 }
 
-// boundsNarrow agrees with compareTwos on values of every width it takes,
-// extremes included.
+// boundsNarrow and boundsWide agree with compareTwos on values of every
+// width they take, extremes included.
 func TestBoundsNarrow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for size := 1; size <= 8; size++ {
+	for size := 1; size <= 16; size++ {
+		bounds := boundsNarrow
+		if size > 8 {
+			bounds = boundsWide
+		}
 		for trial := range 200 {
 			n := 1 + rng.IntN(40)
 			data := make([]byte, n*size)
@@ -669,6 +675,10 @@ func TestBoundsNarrow(t *testing.T) {
 					data[i] = 0xff
 				}
 			}
+			if trial%4 == 1 && n > 1 { // equal leading bytes: the last 8 decide
+				copy(data[size:2*size], data[:size])
+				data[2*size-1] ^= 0x80
+			}
 			wantLo, wantHi := 0, 0
 			for off := size; off < len(data); off += size {
 				v := data[off : off+size]
@@ -679,9 +689,34 @@ func TestBoundsNarrow(t *testing.T) {
 					wantHi = off
 				}
 			}
-			if lo, hi := boundsNarrow(data, size); lo != wantLo || hi != wantHi {
+			if lo, hi := bounds(data, size); lo != wantLo || hi != wantHi {
 				t.Fatalf("size %d, %x: bounds at %d, %d, want %d, %d", size, data, lo, hi, wantLo, wantHi)
 			}
 		}
+	}
+}
+
+// BenchmarkDecimalPageBounds: the page bounds of a page of 128Ki signed
+// decimals, of the widths of decimal(9), decimal(20,0) (bigint unsigned)
+// and decimal(38).
+func BenchmarkDecimalPageBounds(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, p := range []int{9, 20, 38} {
+		t := decimalNode(p, 0).Type().(*signedDecimalType)
+		size := t.Length()
+		const n = 128 << 10
+		data := make([]byte, n*size)
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		page := t.NewPage(0, n, encoding.FixedLenByteArrayValues(data, size))
+		b.Run(fmt.Sprintf("bytes=%d", size), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, _, ok := page.Bounds(); !ok {
+					b.Fatal("no bounds")
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,103 @@
+// Command mergeprof runs one merge in process, wired as binlake merge
+// wires it (memory limit at the budget, GOGC=25), over a warehouse that the
+// merge benchmark generated (go run ./merge/bench keeps them in its -dir),
+// and prints the run's CPU seconds, allocations and output bytes; with
+// -cpuprofile or -memprofile it writes the profiles too. The day is removed
+// first, so runs can be repeated and alternated between builds:
+//
+//	go run ./merge/bench -dir /tmp/mb -rows 4000000 -changes 400000 -runs 1 -shapes uniform
+//	go run ./tools/mergeprof -config /tmp/mb/uniform-4000000-400000/binlake.yaml -cpuprofile /tmp/merge.prof
+//	go tool pprof -top -cum /tmp/merge.prof
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/merge"
+	"github.com/binlake/binlake/storage/local"
+	"github.com/binlake/binlake/warehouse"
+)
+
+func main() {
+	cfgPath := flag.String("config", "", "configuration of the benchmark warehouse")
+	date := flag.String("date", "2024-03-02", "day to merge")
+	cpuProfile := flag.String("cpuprofile", "", "write the CPU profile here")
+	memProfile := flag.String("memprofile", "", "write the allocation profile here")
+	flag.Parse()
+	if err := run(*cfgPath, *date, *cpuProfile, *memProfile); err != nil {
+		fmt.Fprintln(os.Stderr, "mergeprof:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfgPath, date, cpuProfile, memProfile string) error {
+	cfg, err := config.Load(cfgPath, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Tables) != 1 {
+		return fmt.Errorf("%s: want the benchmark's one table, got %d", cfgPath, len(cfg.Tables))
+	}
+	d, err := warehouse.ParseDate(date)
+	if err != nil {
+		return err
+	}
+	st, err := local.New(cfg.Warehouse.Path)
+	if err != nil {
+		return err
+	}
+	t := cfg.Tables[0]
+	if err := os.RemoveAll(filepath.Join(cfg.Warehouse.Path, warehouse.SnapshotDir(t.Name, d))); err != nil {
+		return fmt.Errorf("remove the day: %w", err)
+	}
+	debug.SetMemoryLimit(cfg.Merge.MemoryBudget)
+	debug.SetGCPercent(25)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+	}
+	o := merge.ConfigOptions(cfg, t)
+	o.Store, o.Date = st, d
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start := time.Now()
+	s, err := merge.Run(context.Background(), o)
+	wall := time.Since(start)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	pprof.StopCPUProfile()
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("%s\nallocated %d MiB in %d objects, %d GCs; wall %.2fs cpu %.2fs user %.2fs sys %.2fs bytes written %d\n", s.Line(), ms.TotalAlloc>>20, ms.Mallocs, ms.NumGC, wall.Seconds(), cpu.Seconds(),
+		time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()).Seconds(), time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano()).Seconds(), s.BytesWritten)
+	if memProfile != "" {
+		mf, err := os.Create(memProfile)
+		if err != nil {
+			return fmt.Errorf("allocation profile: %w", err)
+		}
+		defer mf.Close()
+		if err := pprof.Lookup("allocs").WriteTo(mf, 0); err != nil {
+			return fmt.Errorf("allocation profile: %w", err)
+		}
+	}
+	return nil
+}

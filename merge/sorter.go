@@ -139,8 +139,9 @@ func (s *sorter) add(rec []byte) error {
 }
 
 // sortEntry is a reference with 16 bytes of its sort key (those after the
-// prefix all keys share), so that most comparisons stay in the array
-// instead of reaching into the arena.
+// prefix all keys share): entries are radix-sorted by the first 8, and
+// only entries that tie on them are compared, mostly without reaching
+// into the arena.
 type sortEntry struct {
 	pre [2]uint64
 	ref recRef
@@ -173,24 +174,61 @@ func (a *arena) sortRefs(refs []recRef) {
 		copy(b[:], k)
 		es[i] = sortEntry{pre: [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}, ref: r}
 	}
-	slices.SortFunc(es, func(x, y sortEntry) int {
-		switch {
-		case x.pre[0] != y.pre[0]:
-			if x.pre[0] < y.pre[0] {
-				return -1
-			}
-			return 1
-		case x.pre[1] != y.pre[1]:
-			if x.pre[1] < y.pre[1] {
-				return -1
-			}
-			return 1
+	es = radixSort(es, make([]sortEntry, len(es)))
+	// Entries of equal first words are in their input order: sort each
+	// such group by the rest.
+	for i := 0; i < len(es); {
+		j := i + 1
+		for j < len(es) && es[j].pre[0] == es[i].pre[0] {
+			j++
 		}
-		return compareRecords(a.rec(x.ref), a.rec(y.ref))
-	})
+		if j-i > 1 {
+			slices.SortFunc(es[i:j], func(x, y sortEntry) int {
+				if x.pre[1] != y.pre[1] {
+					if x.pre[1] < y.pre[1] {
+						return -1
+					}
+					return 1
+				}
+				return compareRecords(a.rec(x.ref), a.rec(y.ref))
+			})
+		}
+		i = j
+	}
 	for i := range es {
 		refs[i] = es[i].ref
 	}
+}
+
+// radixSort sorts es by pre[0] (a stable least-significant-digit radix
+// sort by bytes, skipping the bytes all entries share), using tmp (of the
+// same length) as scratch, and returns the sorted slice: es or tmp.
+func radixSort(es, tmp []sortEntry) []sortEntry {
+	var counts [8][256]int
+	for i := range es {
+		w := es[i].pre[0]
+		for b := range 8 {
+			counts[b][byte(w>>(8*b))]++
+		}
+	}
+	for b := range 8 {
+		c := &counts[b]
+		if c[byte(es[0].pre[0]>>(8*b))] == len(es) {
+			continue // every entry has this byte
+		}
+		sum := 0
+		for d := range c {
+			c[d], sum = sum, sum+c[d]
+		}
+		shift := 8 * b
+		for i := range es {
+			d := byte(es[i].pre[0] >> shift)
+			tmp[c[d]] = es[i]
+			c[d]++
+		}
+		es, tmp = tmp, es
+	}
+	return es
 }
 
 // sortParallel sorts the arena's references in up to par parts at once

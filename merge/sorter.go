@@ -9,23 +9,23 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 )
 
 // sorter sorts change records in memory up to its budget and spills sorted
 // runs to files beyond it; iterate merges the runs (external merge sort).
-// Records are copied into large arena chunks and referred to by chunk and
-// offset, so the sort holds no pointers and its memory is what the budget
-// counts. The budget is split between two arenas: while one is sorted and
-// written out in the background, records go on filling the other.
+// Records come in batches written straight into large arena chunks (see
+// buffer and addBatch) and are referred to by chunk and offset, so the
+// sort holds no pointers and its memory is what the budget counts. The
+// budget is split between two arenas: while one is sorted and written out
+// in the background, records go on filling the other.
 type sorter struct {
 	dir   string // where runs go; the caller removes it
 	limit int64  // bytes per arena
 	chunk int    // arena chunk size
-	par   int    // goroutines that sort
 
 	a     *arena         // being filled
 	spare *arena         // free for the next swap
+	free  [][]byte       // chunks of the spare arena, for buffer
 	bg    chan spillDone // the spill in flight, if any
 
 	runs       []string
@@ -36,7 +36,6 @@ type sorter struct {
 // arena holds records and references to them.
 type arena struct {
 	chunks [][]byte
-	cur    int // chunk being filled
 	refs   []recRef
 	used   int64
 }
@@ -63,10 +62,10 @@ const (
 
 // newSorter returns a sorter that holds about budget bytes of records in
 // memory (at least four arena chunks of 16 KiB).
-func newSorter(dir string, budget int64, par int) *sorter {
+func newSorter(dir string, budget int64) *sorter {
 	limit := budget / 2
 	chunk := int(min(max(limit/8, minChunk), maxChunk))
-	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, par: par, a: &arena{}}
+	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, a: &arena{}}
 }
 
 // reserve makes room for about n references.
@@ -84,57 +83,49 @@ func (a *arena) rec(ref recRef) record {
 	return record(c[off+4 : off+4+n : off+4+n])
 }
 
-// reset empties the arena, keeping its chunks.
-func (a *arena) reset() {
-	a.refs = a.refs[:0]
-	for i := range a.chunks {
-		a.chunks[i] = a.chunks[i][:0]
+// reset empties the arena and returns its chunks, emptied.
+func (a *arena) reset() [][]byte {
+	chunks := a.chunks
+	for i := range chunks {
+		chunks[i] = chunks[i][:0]
 	}
-	a.cur = 0
-	a.used = 0
-	for _, c := range a.chunks {
-		a.used += int64(cap(c))
-	}
+	a.chunks, a.refs, a.used = nil, a.refs[:0], 0
+	return chunks
 }
 
-// add copies rec into the sorter.
-func (s *sorter) add(rec []byte) error {
-	need := len(rec) + 4
+// buffer returns an empty buffer for a batch of records (see addBatch):
+// a chunk of an arena spilled before, or a new one.
+func (s *sorter) buffer() []byte {
+	if n := len(s.free); n > 0 {
+		b := s.free[n-1]
+		s.free = s.free[:n-1]
+		return b
+	}
+	return make([]byte, 0, s.chunk)
+}
+
+// addBatch adds the records of buf, which start at offs, each a 4-byte
+// little-endian length and the record. The sorter keeps buf (as a chunk
+// of its arena): the caller takes its next one from buffer.
+func (s *sorter) addBatch(buf []byte, offs []int) error {
+	if len(offs) == 0 {
+		s.free = append(s.free, buf[:0])
+		return nil
+	}
+	need := int64(cap(buf)) + refOverhead*int64(len(offs))
+	if s.a.used+need > s.limit && len(s.a.refs) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
 	a := s.a
-	if len(a.chunks) == 0 {
-		a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
-		a.used += int64(cap(a.chunks[0]))
+	c := uint64(len(a.chunks))
+	a.chunks = append(a.chunks, buf)
+	for _, off := range offs {
+		a.refs = append(a.refs, recRef(c<<32|uint64(off)))
 	}
-	if c := a.chunks[a.cur]; len(c)+need > cap(c) {
-		if a.used+int64(s.chunk) > s.limit && len(a.refs) > 0 {
-			if err := s.spill(); err != nil {
-				return err
-			}
-			a = s.a
-		} else {
-			a.cur++
-			if a.cur == len(a.chunks) {
-				a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
-				a.used += int64(cap(a.chunks[a.cur]))
-			}
-		}
-		if len(a.chunks) == 0 {
-			a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
-			a.used += int64(cap(a.chunks[0]))
-		}
-		if c := a.chunks[a.cur]; len(c)+need > cap(c) {
-			// A record larger than a chunk gets a chunk of its own.
-			a.used += int64(need - cap(c))
-			a.chunks[a.cur] = make([]byte, 0, need)
-		}
-	}
-	c := a.chunks[a.cur]
-	off := len(c)
-	c = binary.LittleEndian.AppendUint32(c, uint32(len(rec)))
-	a.chunks[a.cur] = append(c, rec...)
-	a.refs = append(a.refs, recRef(uint64(a.cur)<<32|uint64(off)))
-	a.used += refOverhead
-	s.n++
+	a.used += need
+	s.n += int64(len(offs))
 	return nil
 }
 
@@ -231,28 +222,6 @@ func radixSort(es, tmp []sortEntry) []sortEntry {
 	return es
 }
 
-// sortParallel sorts the arena's references in up to par parts at once
-// and returns the sorted parts (to be merged).
-func (a *arena) sortParallel(par int) [][]recRef {
-	refs := a.refs
-	if par < 2 || len(refs) < 1<<14 {
-		a.sortRefs(refs)
-		return [][]recRef{refs}
-	}
-	parts := make([][]recRef, par)
-	var wg sync.WaitGroup
-	for i := range parts {
-		parts[i] = refs[i*len(refs)/par : (i+1)*len(refs)/par]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.sortRefs(parts[i])
-		}()
-	}
-	wg.Wait()
-	return parts
-}
-
 // spill hands the full arena to a goroutine that sorts it and writes it
 // as a run, and goes on with the other arena (after the previous spill,
 // if any, is done with it).
@@ -269,7 +238,8 @@ func (s *sorter) spill() error {
 	s.bg = make(chan spillDone, 1)
 	go func() {
 		d := spillDone{a: full}
-		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.sortParallel(s.par)...))
+		full.sortRefs(full.refs)
+		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.refs))
 		s.bg <- d
 	}()
 	return nil
@@ -282,7 +252,7 @@ func (s *sorter) wait() error {
 	}
 	d := <-s.bg
 	s.bg = nil
-	d.a.reset()
+	s.free = append(s.free, d.a.reset()...)
 	s.spare = d.a
 	if d.err != nil {
 		return d.err
@@ -341,8 +311,8 @@ func (s *sorter) iterate() (*recordIter, error) {
 	if err := s.wait(); err != nil {
 		return nil, err
 	}
-	s.spare = nil
-	parts := s.a.sortParallel(s.par)
+	s.spare, s.free = nil, nil
+	s.a.sortRefs(s.a.refs)
 	for len(s.runs) > maxFanIn {
 		rest := slices.Clone(s.runs[maxFanIn:])
 		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil))
@@ -352,7 +322,7 @@ func (s *sorter) iterate() (*recordIter, error) {
 		s.spillBytes += n
 		s.runs = append([]string{run}, rest...)
 	}
-	return s.openRuns(s.runs, s.a, parts...)
+	return s.openRuns(s.runs, s.a, s.a.refs)
 }
 
 // openRuns opens run files and sorted parts of an arena for merging.

@@ -374,13 +374,29 @@ type runReader struct {
 	a   *arena
 	mem []recRef
 	cur record
+	// ahead counts down to the next touch of records ahead; touched
+	// keeps what the touches read.
+	ahead   int
+	touched byte
 }
+
+// touchAhead is how many records ahead of the one read a run in memory
+// reads a byte of, all at once: they lie anywhere in the arena, and a
+// burst of independent loads waits for memory once instead of once per
+// record.
+const touchAhead = 16
 
 func (r *runReader) next() (bool, error) {
 	if r.r == nil {
 		if len(r.mem) == 0 {
 			r.cur = nil
 			return false, nil
+		}
+		if r.ahead--; r.ahead <= 0 && len(r.mem) >= touchAhead+touchAhead/2 {
+			for _, ref := range r.mem[touchAhead/2 : touchAhead+touchAhead/2] {
+				r.touched += r.a.chunks[ref>>32][uint32(ref)+4]
+			}
+			r.ahead = touchAhead
 		}
 		r.cur, r.mem = r.a.rec(r.mem[0]), r.mem[1:]
 		return true, nil

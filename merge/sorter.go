@@ -27,6 +27,9 @@ type sorter struct {
 	spare *arena         // free for the next swap
 	free  [][]byte       // chunks of the spare arena, for buffer
 	bg    chan spillDone // the spill in flight, if any
+	// sortBuf is the sort entries of the last sort, for the next one:
+	// one sort runs at a time (a spill's, then the last arena's).
+	sortBuf []sortEntry
 
 	runs       []string
 	spillBytes int64
@@ -138,10 +141,11 @@ type sortEntry struct {
 	ref recRef
 }
 
-// sortRefs sorts refs by their records.
-func (a *arena) sortRefs(refs []recRef) {
+// sortRefs sorts refs by their records. It takes its sort entries from
+// buf, which it grows if needed and returns for the next sort.
+func (a *arena) sortRefs(refs []recRef, buf []sortEntry) []sortEntry {
 	if len(refs) < 2 {
-		return
+		return buf
 	}
 	// The longest prefix all sort keys share.
 	first := a.rec(refs[0]).sortKey()
@@ -158,14 +162,17 @@ func (a *arena) sortRefs(refs []recRef) {
 			break
 		}
 	}
-	es := make([]sortEntry, len(refs))
+	if len(buf) < 2*len(refs) {
+		buf = make([]sortEntry, 2*len(refs))
+	}
+	es, tmp := buf[:len(refs)], buf[len(refs):2*len(refs)]
 	for i, r := range refs {
 		k := a.rec(r).sortKey()[lcp:]
 		var b [16]byte
 		copy(b[:], k)
 		es[i] = sortEntry{pre: [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}, ref: r}
 	}
-	es = radixSort(es, make([]sortEntry, len(es)))
+	es = radixSort(es, tmp)
 	// Entries of equal first words are in their input order: sort each
 	// such group by the rest.
 	for i := 0; i < len(es); {
@@ -189,6 +196,7 @@ func (a *arena) sortRefs(refs []recRef) {
 	for i := range es {
 		refs[i] = es[i].ref
 	}
+	return buf
 }
 
 // radixSort sorts es by pre[0] (a stable least-significant-digit radix
@@ -238,7 +246,7 @@ func (s *sorter) spill() error {
 	s.bg = make(chan spillDone, 1)
 	go func() {
 		d := spillDone{a: full}
-		full.sortRefs(full.refs)
+		s.sortBuf = full.sortRefs(full.refs, s.sortBuf)
 		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.refs))
 		s.bg <- d
 	}()
@@ -312,7 +320,8 @@ func (s *sorter) iterate() (*recordIter, error) {
 		return nil, err
 	}
 	s.spare, s.free = nil, nil
-	s.a.sortRefs(s.a.refs)
+	s.a.sortRefs(s.a.refs, s.sortBuf)
+	s.sortBuf = nil
 	for len(s.runs) > maxFanIn {
 		rest := slices.Clone(s.runs[maxFanIn:])
 		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil))

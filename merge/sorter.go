@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -377,12 +378,13 @@ func newRecordIter(files []*runReader, a *arena, mem ...[]recRef) (*recordIter, 
 // runReader reads one sorted run: a file, or sorted references into the
 // arena.
 type runReader struct {
-	f   *os.File
-	r   *bufio.Reader
-	buf []byte
-	a   *arena
-	mem []recRef
-	cur record
+	f      *os.File
+	r      *bufio.Reader
+	peeked int    // bytes of cur still in r's buffer, to discard
+	buf    []byte // cur when it is longer than r's buffer
+	a      *arena
+	mem    []recRef
+	cur    record
 	// ahead counts down to the next touch of records ahead; touched
 	// keeps what the touches read.
 	ahead   int
@@ -410,6 +412,12 @@ func (r *runReader) next() (bool, error) {
 		r.cur, r.mem = r.a.rec(r.mem[0]), r.mem[1:]
 		return true, nil
 	}
+	if r.peeked > 0 {
+		if _, err := r.r.Discard(r.peeked); err != nil {
+			return false, fmt.Errorf("read spill run: %w", err)
+		}
+		r.peeked = 0
+	}
 	n, err := binary.ReadUvarint(r.r)
 	if errors.Is(err, io.EOF) {
 		r.cur = nil
@@ -417,6 +425,11 @@ func (r *runReader) next() (bool, error) {
 	}
 	if err != nil {
 		return false, fmt.Errorf("read spill run: %w", err)
+	}
+	// The record is read in place, in r's buffer, if it fits.
+	if b, err := r.r.Peek(int(min(n, math.MaxInt32))); err == nil && uint64(len(b)) == n {
+		r.cur, r.peeked = record(b[:n:n]), int(n)
+		return true, nil
 	}
 	if uint64(cap(r.buf)) < n {
 		r.buf = make([]byte, n, max(n, 4096))

@@ -91,13 +91,6 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == profileArg {
-		if err := profileMerge(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		return
-	}
 	var o options
 	flag.IntVar(&o.rows, "rows", 20_000_000, "rows of the base snapshot")
 	flag.IntVar(&o.changes, "changes", 2_000_000, "changes of the merged day")

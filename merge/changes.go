@@ -2,6 +2,7 @@ package merge
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -62,10 +63,6 @@ func (r *run) readChanges(ctx context.Context, files []binlogFile, srt *sorter) 
 	return truncs, st, nil
 }
 
-// changeBatch is the size of the batches of records readChangeFile hands
-// to the sorter.
-const changeBatch = 1 << 20
-
 // readChangeFile adds one file's records to srt (locking mu around adds).
 func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, srt *sorter, mu *sync.Mutex) ([]warehouse.Truncate, int64, error) {
 	pf, err := openParquetCached(ctx, r.o.Store, f.key, r.tmp, &r.dl, false)
@@ -120,11 +117,12 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	}
 	codec := newRowCodec(out)
 	vals := make([]parquet.Value, out.ncols()-1)
-	// Records are gathered in a batch of about changeBatch bytes and
-	// added to srt under one lock; the batch is allocated once.
+	// Records are written into a buffer of the sorter's, each after its
+	// 4-byte length, and handed to it under one lock when the buffer is
+	// full.
 	var (
 		truncs  []warehouse.Truncate
-		batch   = make([]byte, 0, changeBatch+changeBatch/8)
+		batch   []byte
 		offs    = make([]int, 0, 4096)
 		key     []byte
 		scratch []byte
@@ -133,13 +131,16 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	flush := func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		for i := 0; i+1 < len(offs); i++ {
-			if err := srt.add(batch[offs[i]:offs[i+1]]); err != nil {
+		if batch != nil {
+			if err := srt.addBatch(batch, offs); err != nil {
 				return err
 			}
 		}
-		batch, offs = batch[:0], offs[:0]
+		batch, offs = srt.buffer(), offs[:0]
 		return nil
+	}
+	if err := flush(); err != nil {
+		return nil, 0, err
 	}
 	for _, rg := range pf.file.RowGroups() {
 		b := newBatcher(rg, cols)
@@ -209,25 +210,28 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: key of %d bytes; keys of more than %d bytes are not supported", row-1, len(key), maxKeyLen)
 				}
-				offs = append(offs, len(batch))
+				start := len(batch)
+				batch = append(batch, 0, 0, 0, 0)
 				batch = appendRecordHeader(batch, key, pos, seq, op, flags)
 				if batch, err = codec.appendRow(batch, vals); err != nil {
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 				}
-			}
-			if len(batch) > changeBatch {
-				offs = append(offs, len(batch))
-				if err := flush(); err != nil {
-					b.close()
-					return nil, 0, err
+				binary.LittleEndian.PutUint32(batch[start:], uint32(len(batch)-start-4))
+				offs = append(offs, start)
+				if len(batch) >= cap(batch)-cap(batch)/8 {
+					if err := flush(); err != nil {
+						b.close()
+						return nil, 0, err
+					}
 				}
 			}
 		}
 		b.close()
 	}
-	offs = append(offs, len(batch))
-	if err := flush(); err != nil {
+	mu.Lock()
+	defer mu.Unlock()
+	if err := srt.addBatch(batch, offs); err != nil {
 		return nil, 0, err
 	}
 	return truncs, int64(row), nil

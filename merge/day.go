@@ -156,7 +156,7 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	}
 
 	// The changes, sorted.
-	srt := newSorter(r.tmp, o.MemoryBudget/16, o.Parallelism)
+	srt := newSorter(r.tmp, o.MemoryBudget/16)
 	var total int64
 	for _, f := range plan.files {
 		total += f.rows

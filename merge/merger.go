@@ -102,6 +102,8 @@ type merger struct {
 	// rgRows is the most rows of a rewritten row group: RowGroupRows, or
 	// fewer when FileSize is small, so that files can be cut near it.
 	rgRows int
+	// maxRecs is the most change rows a chunk sent had.
+	maxRecs int
 
 	keyBuf []byte
 	winBuf []byte
@@ -253,7 +255,14 @@ func (m *merger) mergeFile(f baseFile, upper []byte, reencodeAll bool) error {
 
 func (m *merger) chunkOf() *chunk {
 	if m.chunk == nil {
-		m.chunk = &chunk{plan: make([]int64, 0, m.rgRows)}
+		// Change rows are sized after the most a chunk had, so that a
+		// chunk of mostly changes does not grow them step by step.
+		n := min(m.rgRows, max(m.maxRecs+m.maxRecs/8, 1024))
+		m.chunk = &chunk{
+			plan: make([]int64, 0, m.rgRows),
+			recs: make([]record, 0, n),
+			offs: make([]uint32, 0, n*len(m.codec.kinds)),
+		}
 	}
 	return m.chunk
 }
@@ -457,6 +466,7 @@ func (m *merger) sendChunk() error {
 		return nil
 	}
 	m.chunk = nil
+	m.maxRecs = max(m.maxRecs, len(ch.recs))
 	ch.minKey = keyTexts(ch.first, m.out.keys, m.out.kinds)
 	ch.maxKey = keyTexts(ch.last, m.out.keys, m.out.kinds)
 	return m.send(task{chunk: ch})

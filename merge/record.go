@@ -112,7 +112,8 @@ func (c rowCodec) appendRow(dst []byte, vals []parquet.Value) ([]byte, error) {
 	for range nb {
 		dst = append(dst, 0)
 	}
-	for i, v := range vals {
+	for i := range vals {
+		v := &vals[i] // not copied: only the fields the kind needs are read
 		if v.IsNull() {
 			dst[start+i/8] |= 1 << (i % 8)
 			continue

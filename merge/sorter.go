@@ -6,27 +6,31 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 )
 
 // sorter sorts change records in memory up to its budget and spills sorted
 // runs to files beyond it; iterate merges the runs (external merge sort).
-// Records are copied into large arena chunks and referred to by chunk and
-// offset, so the sort holds no pointers and its memory is what the budget
-// counts. The budget is split between two arenas: while one is sorted and
-// written out in the background, records go on filling the other.
+// Records come in batches written straight into large arena chunks (see
+// buffer and addBatch) and are referred to by chunk and offset, so the
+// sort holds no pointers and its memory is what the budget counts. The
+// budget is split between two arenas: while one is sorted and written out
+// in the background, records go on filling the other.
 type sorter struct {
 	dir   string // where runs go; the caller removes it
 	limit int64  // bytes per arena
 	chunk int    // arena chunk size
-	par   int    // goroutines that sort
 
 	a     *arena         // being filled
 	spare *arena         // free for the next swap
+	free  [][]byte       // chunks of the spare arena, for buffer
 	bg    chan spillDone // the spill in flight, if any
+	// sortBuf is the sort entries of the last sort, for the next one:
+	// one sort runs at a time (a spill's, then the last arena's).
+	sortBuf []sortEntry
 
 	runs       []string
 	spillBytes int64
@@ -36,7 +40,6 @@ type sorter struct {
 // arena holds records and references to them.
 type arena struct {
 	chunks [][]byte
-	cur    int // chunk being filled
 	refs   []recRef
 	used   int64
 }
@@ -63,10 +66,10 @@ const (
 
 // newSorter returns a sorter that holds about budget bytes of records in
 // memory (at least four arena chunks of 16 KiB).
-func newSorter(dir string, budget int64, par int) *sorter {
+func newSorter(dir string, budget int64) *sorter {
 	limit := budget / 2
 	chunk := int(min(max(limit/8, minChunk), maxChunk))
-	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, par: par, a: &arena{}}
+	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, a: &arena{}}
 }
 
 // reserve makes room for about n references.
@@ -84,72 +87,66 @@ func (a *arena) rec(ref recRef) record {
 	return record(c[off+4 : off+4+n : off+4+n])
 }
 
-// reset empties the arena, keeping its chunks.
-func (a *arena) reset() {
-	a.refs = a.refs[:0]
-	for i := range a.chunks {
-		a.chunks[i] = a.chunks[i][:0]
+// reset empties the arena and returns its chunks, emptied.
+func (a *arena) reset() [][]byte {
+	chunks := a.chunks
+	for i := range chunks {
+		chunks[i] = chunks[i][:0]
 	}
-	a.cur = 0
-	a.used = 0
-	for _, c := range a.chunks {
-		a.used += int64(cap(c))
-	}
+	a.chunks, a.refs, a.used = nil, a.refs[:0], 0
+	return chunks
 }
 
-// add copies rec into the sorter.
-func (s *sorter) add(rec []byte) error {
-	need := len(rec) + 4
+// buffer returns an empty buffer for a batch of records (see addBatch):
+// a chunk of an arena spilled before, or a new one.
+func (s *sorter) buffer() []byte {
+	if n := len(s.free); n > 0 {
+		b := s.free[n-1]
+		s.free = s.free[:n-1]
+		return b
+	}
+	return make([]byte, 0, s.chunk)
+}
+
+// addBatch adds the records of buf, which start at offs, each a 4-byte
+// little-endian length and the record. The sorter keeps buf (as a chunk
+// of its arena): the caller takes its next one from buffer.
+func (s *sorter) addBatch(buf []byte, offs []int) error {
+	if len(offs) == 0 {
+		s.free = append(s.free, buf[:0])
+		return nil
+	}
+	need := int64(cap(buf)) + refOverhead*int64(len(offs))
+	if s.a.used+need > s.limit && len(s.a.refs) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
 	a := s.a
-	if len(a.chunks) == 0 {
-		a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
-		a.used += int64(cap(a.chunks[0]))
+	c := uint64(len(a.chunks))
+	a.chunks = append(a.chunks, buf)
+	for _, off := range offs {
+		a.refs = append(a.refs, recRef(c<<32|uint64(off)))
 	}
-	if c := a.chunks[a.cur]; len(c)+need > cap(c) {
-		if a.used+int64(s.chunk) > s.limit && len(a.refs) > 0 {
-			if err := s.spill(); err != nil {
-				return err
-			}
-			a = s.a
-		} else {
-			a.cur++
-			if a.cur == len(a.chunks) {
-				a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
-				a.used += int64(cap(a.chunks[a.cur]))
-			}
-		}
-		if len(a.chunks) == 0 {
-			a.chunks = append(a.chunks, make([]byte, 0, max(s.chunk, need)))
-			a.used += int64(cap(a.chunks[0]))
-		}
-		if c := a.chunks[a.cur]; len(c)+need > cap(c) {
-			// A record larger than a chunk gets a chunk of its own.
-			a.used += int64(need - cap(c))
-			a.chunks[a.cur] = make([]byte, 0, need)
-		}
-	}
-	c := a.chunks[a.cur]
-	off := len(c)
-	c = binary.LittleEndian.AppendUint32(c, uint32(len(rec)))
-	a.chunks[a.cur] = append(c, rec...)
-	a.refs = append(a.refs, recRef(uint64(a.cur)<<32|uint64(off)))
-	a.used += refOverhead
-	s.n++
+	a.used += need
+	s.n += int64(len(offs))
 	return nil
 }
 
 // sortEntry is a reference with 16 bytes of its sort key (those after the
-// prefix all keys share), so that most comparisons stay in the array
-// instead of reaching into the arena.
+// prefix all keys share): entries are radix-sorted by the first 8, and
+// only entries that tie on them are compared, mostly without reaching
+// into the arena.
 type sortEntry struct {
 	pre [2]uint64
 	ref recRef
 }
 
-// sortRefs sorts refs by their records.
-func (a *arena) sortRefs(refs []recRef) {
+// sortRefs sorts refs by their records. It takes its sort entries from
+// buf, which it grows if needed and returns for the next sort.
+func (a *arena) sortRefs(refs []recRef, buf []sortEntry) []sortEntry {
 	if len(refs) < 2 {
-		return
+		return buf
 	}
 	// The longest prefix all sort keys share.
 	first := a.rec(refs[0]).sortKey()
@@ -166,53 +163,72 @@ func (a *arena) sortRefs(refs []recRef) {
 			break
 		}
 	}
-	es := make([]sortEntry, len(refs))
+	if len(buf) < 2*len(refs) {
+		buf = make([]sortEntry, 2*len(refs))
+	}
+	es, tmp := buf[:len(refs)], buf[len(refs):2*len(refs)]
 	for i, r := range refs {
 		k := a.rec(r).sortKey()[lcp:]
 		var b [16]byte
 		copy(b[:], k)
 		es[i] = sortEntry{pre: [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}, ref: r}
 	}
-	slices.SortFunc(es, func(x, y sortEntry) int {
-		switch {
-		case x.pre[0] != y.pre[0]:
-			if x.pre[0] < y.pre[0] {
-				return -1
-			}
-			return 1
-		case x.pre[1] != y.pre[1]:
-			if x.pre[1] < y.pre[1] {
-				return -1
-			}
-			return 1
+	es = radixSort(es, tmp)
+	// Entries of equal first words are in their input order: sort each
+	// such group by the rest.
+	for i := 0; i < len(es); {
+		j := i + 1
+		for j < len(es) && es[j].pre[0] == es[i].pre[0] {
+			j++
 		}
-		return compareRecords(a.rec(x.ref), a.rec(y.ref))
-	})
+		if j-i > 1 {
+			slices.SortFunc(es[i:j], func(x, y sortEntry) int {
+				if x.pre[1] != y.pre[1] {
+					if x.pre[1] < y.pre[1] {
+						return -1
+					}
+					return 1
+				}
+				return compareRecords(a.rec(x.ref), a.rec(y.ref))
+			})
+		}
+		i = j
+	}
 	for i := range es {
 		refs[i] = es[i].ref
 	}
+	return buf
 }
 
-// sortParallel sorts the arena's references in up to par parts at once
-// and returns the sorted parts (to be merged).
-func (a *arena) sortParallel(par int) [][]recRef {
-	refs := a.refs
-	if par < 2 || len(refs) < 1<<14 {
-		a.sortRefs(refs)
-		return [][]recRef{refs}
+// radixSort sorts es by pre[0] (a stable least-significant-digit radix
+// sort by bytes, skipping the bytes all entries share), using tmp (of the
+// same length) as scratch, and returns the sorted slice: es or tmp.
+func radixSort(es, tmp []sortEntry) []sortEntry {
+	var counts [8][256]int
+	for i := range es {
+		w := es[i].pre[0]
+		for b := range 8 {
+			counts[b][byte(w>>(8*b))]++
+		}
 	}
-	parts := make([][]recRef, par)
-	var wg sync.WaitGroup
-	for i := range parts {
-		parts[i] = refs[i*len(refs)/par : (i+1)*len(refs)/par]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.sortRefs(parts[i])
-		}()
+	for b := range 8 {
+		c := &counts[b]
+		if c[byte(es[0].pre[0]>>(8*b))] == len(es) {
+			continue // every entry has this byte
+		}
+		sum := 0
+		for d := range c {
+			c[d], sum = sum, sum+c[d]
+		}
+		shift := 8 * b
+		for i := range es {
+			d := byte(es[i].pre[0] >> shift)
+			tmp[c[d]] = es[i]
+			c[d]++
+		}
+		es, tmp = tmp, es
 	}
-	wg.Wait()
-	return parts
+	return es
 }
 
 // spill hands the full arena to a goroutine that sorts it and writes it
@@ -231,7 +247,8 @@ func (s *sorter) spill() error {
 	s.bg = make(chan spillDone, 1)
 	go func() {
 		d := spillDone{a: full}
-		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.sortParallel(s.par)...))
+		s.sortBuf = full.sortRefs(full.refs, s.sortBuf)
+		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.refs))
 		s.bg <- d
 	}()
 	return nil
@@ -244,7 +261,7 @@ func (s *sorter) wait() error {
 	}
 	d := <-s.bg
 	s.bg = nil
-	d.a.reset()
+	s.free = append(s.free, d.a.reset()...)
 	s.spare = d.a
 	if d.err != nil {
 		return d.err
@@ -303,8 +320,9 @@ func (s *sorter) iterate() (*recordIter, error) {
 	if err := s.wait(); err != nil {
 		return nil, err
 	}
-	s.spare = nil
-	parts := s.a.sortParallel(s.par)
+	s.spare, s.free = nil, nil
+	s.a.sortRefs(s.a.refs, s.sortBuf)
+	s.sortBuf = nil
 	for len(s.runs) > maxFanIn {
 		rest := slices.Clone(s.runs[maxFanIn:])
 		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil))
@@ -314,7 +332,7 @@ func (s *sorter) iterate() (*recordIter, error) {
 		s.spillBytes += n
 		s.runs = append([]string{run}, rest...)
 	}
-	return s.openRuns(s.runs, s.a, parts...)
+	return s.openRuns(s.runs, s.a, s.a.refs)
 }
 
 // openRuns opens run files and sorted parts of an arena for merging.
@@ -360,13 +378,24 @@ func newRecordIter(files []*runReader, a *arena, mem ...[]recRef) (*recordIter, 
 // runReader reads one sorted run: a file, or sorted references into the
 // arena.
 type runReader struct {
-	f   *os.File
-	r   *bufio.Reader
-	buf []byte
-	a   *arena
-	mem []recRef
-	cur record
+	f      *os.File
+	r      *bufio.Reader
+	peeked int    // bytes of cur still in r's buffer, to discard
+	buf    []byte // cur when it is longer than r's buffer
+	a      *arena
+	mem    []recRef
+	cur    record
+	// ahead counts down to the next touch of records ahead; touched
+	// keeps what the touches read.
+	ahead   int
+	touched byte
 }
+
+// touchAhead is how many records ahead of the one read a run in memory
+// reads a byte of, all at once: they lie anywhere in the arena, and a
+// burst of independent loads waits for memory once instead of once per
+// record.
+const touchAhead = 16
 
 func (r *runReader) next() (bool, error) {
 	if r.r == nil {
@@ -374,8 +403,20 @@ func (r *runReader) next() (bool, error) {
 			r.cur = nil
 			return false, nil
 		}
+		if r.ahead--; r.ahead <= 0 && len(r.mem) >= touchAhead+touchAhead/2 {
+			for _, ref := range r.mem[touchAhead/2 : touchAhead+touchAhead/2] {
+				r.touched += r.a.chunks[ref>>32][uint32(ref)+4]
+			}
+			r.ahead = touchAhead
+		}
 		r.cur, r.mem = r.a.rec(r.mem[0]), r.mem[1:]
 		return true, nil
+	}
+	if r.peeked > 0 {
+		if _, err := r.r.Discard(r.peeked); err != nil {
+			return false, fmt.Errorf("read spill run: %w", err)
+		}
+		r.peeked = 0
 	}
 	n, err := binary.ReadUvarint(r.r)
 	if errors.Is(err, io.EOF) {
@@ -384,6 +425,11 @@ func (r *runReader) next() (bool, error) {
 	}
 	if err != nil {
 		return false, fmt.Errorf("read spill run: %w", err)
+	}
+	// The record is read in place, in r's buffer, if it fits.
+	if b, err := r.r.Peek(int(min(n, math.MaxInt32))); err == nil && uint64(len(b)) == n {
+		r.cur, r.peeked = record(b[:n:n]), int(n)
+		return true, nil
 	}
 	if uint64(cap(r.buf)) < n {
 		r.buf = make([]byte, n, max(n, 4096))

@@ -1,0 +1,83 @@
+package merge
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// TestSorterOrder sorts records of random keys and lengths — some longer
+// than an arena chunk and than a spill run's read buffer — through
+// in-memory sorts, spills and the merge of the runs, and checks that
+// every record comes back once, in sort key order.
+func TestSorterOrder(t *testing.T) {
+	for _, budget := range []int64{64 << 10, 1 << 20, 256 << 20} {
+		rng := rand.New(rand.NewPCG(uint64(budget), 3))
+		s := newSorter(t.TempDir(), budget)
+		var want [][]byte
+		var batch []byte
+		var offs []int
+		flush := func() {
+			if err := s.addBatch(batch, offs); err != nil {
+				t.Fatal(err)
+			}
+			batch, offs = s.buffer(), offs[:0]
+		}
+		batch = s.buffer()
+		for i := range 20_000 {
+			key := appendKeyValue(nil, encBytes, parquet.ByteArrayValue([]byte(strconv.Itoa(rng.IntN(500)))))
+			var pos [posLen]byte
+			binary.BigEndian.PutUint64(pos[8:], uint64(rng.IntN(50)))
+			payload := make([]byte, rng.IntN(40))
+			if rng.IntN(200) == 0 {
+				payload = make([]byte, 20_000+rng.IntN(300_000))
+			}
+			for j := range payload {
+				payload[j] = byte(rng.Uint32())
+			}
+			rec := appendRecordHeader(nil, key, pos[:], uint64(i), opUpsert, 0)
+			rec = append(rec, payload...)
+			want = append(want, rec)
+			start := len(batch)
+			batch = binary.LittleEndian.AppendUint32(batch, uint32(len(rec)))
+			batch = append(batch, rec...)
+			offs = append(offs, start)
+			if len(batch) >= cap(batch)-cap(batch)/8 {
+				flush()
+			}
+		}
+		if err := s.addBatch(batch, offs); err != nil {
+			t.Fatal(err)
+		}
+		it, err := s.iterate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(want, func(a, b []byte) int { return compareRecords(a, b) })
+		for i := 0; ; i++ {
+			r, err := it.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r == nil {
+				if i != len(want) {
+					t.Fatalf("budget %d: %d records back, want %d", budget, i, len(want))
+				}
+				break
+			}
+			if i >= len(want) || !bytes.Equal(r, want[i]) {
+				t.Fatalf("budget %d: record %d differs", budget, i)
+			}
+		}
+		it.close()
+		t.Logf("budget %d: %d spill runs", budget, len(s.runs))
+		if budget == 64<<10 && len(s.runs) < 10 {
+			t.Errorf("budget %d: %d spill runs, want many", budget, len(s.runs))
+		}
+	}
+}

@@ -293,7 +293,7 @@ func TestDefaults(t *testing.T) {
 	if want := (Ingest{Grace: 15 * time.Minute, MaxDLQRatio: 0.01, MemoryBudget: 512 << 20, MaxFileSize: 256 << 20}); c.Ingest != want {
 		t.Errorf("ingest = %+v, want %+v", c.Ingest, want)
 	}
-	if want := (Merge{MemoryBudget: 1 << 30, FileSize: 128 << 20, TombstoneDays: 7, SpillDir: os.TempDir()}); c.Merge != want {
+	if want := (Merge{MemoryBudget: 1 << 30, FileSize: 128 << 20, TombstoneDays: 7, SpillDir: os.TempDir(), IntegerEncoding: IntegerPlain}); c.Merge != want {
 		t.Errorf("merge = %+v, want %+v", c.Merge, want)
 	}
 	tb := c.Tables[0]

@@ -72,6 +72,8 @@ type rawMerge struct {
 	TombstoneDays *int   `yaml:"tombstone_days"`
 	RetentionDays *int   `yaml:"retention_days"`
 	SpillDir      string `yaml:"spill_dir"`
+	// IntegerEncoding is plain or delta.
+	IntegerEncoding string `yaml:"integer_encoding"`
 }
 
 type rawSource struct {

@@ -70,11 +70,12 @@ func (c *Config) toRaw() rawConfig {
 			MaxFileSize:  formatSize(c.Ingest.MaxFileSize),
 		},
 		Merge: rawMerge{
-			MemoryBudget:  formatSize(c.Merge.MemoryBudget),
-			FileSize:      formatSize(c.Merge.FileSize),
-			TombstoneDays: &c.Merge.TombstoneDays,
-			RetentionDays: &c.Merge.RetentionDays,
-			SpillDir:      c.Merge.SpillDir,
+			MemoryBudget:    formatSize(c.Merge.MemoryBudget),
+			FileSize:        formatSize(c.Merge.FileSize),
+			TombstoneDays:   &c.Merge.TombstoneDays,
+			RetentionDays:   &c.Merge.RetentionDays,
+			SpillDir:        c.Merge.SpillDir,
+			IntegerEncoding: string(c.Merge.IntegerEncoding),
 		},
 		Tables: []*rawTable{},
 	}

@@ -191,6 +191,13 @@ func (d *decoder) merge(raw *rawMerge) Merge {
 	if m.SpillDir == "" {
 		m.SpillDir = os.TempDir()
 	}
+	switch m.IntegerEncoding = IntegerEncoding(raw.IntegerEncoding); m.IntegerEncoding {
+	case "":
+		m.IntegerEncoding = IntegerPlain
+	case IntegerPlain, IntegerDelta:
+	default:
+		d.fail("merge.integer_encoding", "unknown encoding %q (one of plain, delta)", raw.IntegerEncoding)
+	}
 	return m
 }
 

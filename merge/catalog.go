@@ -15,14 +15,16 @@ type catalog struct {
 	table    string
 	key      []string
 	source   bool
+	delta    bool
 	versions map[int]*warehouse.SchemaVersion
 	layouts  map[int]*layout
 }
 
 // loadCatalog reads every schema version of a table (the versioned
-// objects, which are the truth; see warehouse.Catalog).
-func loadCatalog(ctx context.Context, st storage.Store, table string, key []string, includeSource bool) (*catalog, error) {
-	c := &catalog{table: table, key: key, source: includeSource, versions: map[int]*warehouse.SchemaVersion{}, layouts: map[int]*layout{}}
+// objects, which are the truth; see warehouse.Catalog). Its layouts write
+// integer columns DELTA_BINARY_PACKED if delta is set.
+func loadCatalog(ctx context.Context, st storage.Store, table string, key []string, includeSource, delta bool) (*catalog, error) {
+	c := &catalog{table: table, key: key, source: includeSource, delta: delta, versions: map[int]*warehouse.SchemaVersion{}, layouts: map[int]*layout{}}
 	var keys []string
 	if err := st.List(ctx, warehouse.CatalogVersionDir(table), func(o storage.Object) error {
 		keys = append(keys, o.Key)
@@ -78,7 +80,7 @@ func (c *catalog) layout(version int) (*layout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", c.table, err)
 	}
-	l, err := newLayout(version, v.Columns, types, c.key, c.source)
+	l, err := newLayout(version, v.Columns, types, c.key, c.source, c.delta)
 	if err != nil {
 		return nil, fmt.Errorf("table %s: schema version %d: %w", c.table, version, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -29,7 +30,7 @@ func keyNames(includeSource bool, key []string) []string {
 func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*warehouse.Manifest, error) {
 	o := &r.o
 	var err error
-	r.cat, err = loadCatalog(ctx, o.Store, o.Table.Name, o.Table.Key, o.Table.KeyIncludesSource)
+	r.cat, err = loadCatalog(ctx, o.Store, o.Table.Name, o.Table.Key, o.Table.KeyIncludesSource, o.IntegerEncoding == config.IntegerDelta)
 	if err != nil {
 		return nil, err
 	}

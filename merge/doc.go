@@ -68,11 +68,12 @@
 // # Output and publication
 //
 // Data files part-G-N.parquet hold the live rows sorted by the key
-// (warehouse.KeyOrder), zstd-compressed (integer, date and timestamp
-// columns DELTA_BINARY_PACKED, char, varchar, text, enum and set columns
-// dictionary-encoded, the others PLAIN), cut into files near FileSize at a
-// row group boundary. G is the run's generation, so a re-run's files never
-// collide with those of the version it replaces. The manifest
+// (warehouse.KeyOrder), zstd-compressed (char, varchar, text, enum and set
+// columns dictionary-encoded; integer, date and timestamp columns PLAIN or,
+// with IntegerEncoding delta, DELTA_BINARY_PACKED; the others PLAIN), cut
+// into files near FileSize at a row group boundary. G is the run's
+// generation, so a re-run's files never collide with those of the version
+// it replaces. The manifest
 // (warehouse.Manifest, with each file's key range) is written last, with
 // Put; then the previous version's files are removed; then _SUCCESS is
 // written. A re-run removes _SUCCESS before it writes, so _SUCCESS always

@@ -50,11 +50,11 @@ type keyCol struct {
 
 var sourceType = schema.Type{Kind: schema.Text}
 
-func newLayout(version int, cols []warehouse.CatalogColumn, types []schema.Type, key []string, includeSource bool) (*layout, error) {
+func newLayout(version int, cols []warehouse.CatalogColumn, types []schema.Type, key []string, includeSource, delta bool) (*layout, error) {
 	l := &layout{version: version, cols: cols, types: types}
 	l.fields = append(l.fields, warehouse.SnapshotMetaFields()...)
 	for i, c := range cols {
-		n, err := dataNode(types[i])
+		n, err := dataNode(types[i], delta)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.Name, err)
 		}
@@ -126,29 +126,29 @@ func (l *layout) tombstoneFields() []warehouse.Field {
 }
 
 // dataNode is the Parquet leaf of a data column of type t in snapshot
-// files: schema.ParquetNode's, with the encoding of dictionaryColumn or
-// deltaColumn where they apply.
-func dataNode(t schema.Type) (parquet.Node, error) {
+// files: schema.ParquetNode's, with the encoding of dictionaryColumn, or
+// of deltaColumn if delta is set (merge.integer_encoding: delta).
+func dataNode(t schema.Type, delta bool) (parquet.Node, error) {
 	n, err := schema.ParquetNode(t)
 	switch {
 	case err != nil:
 		return nil, err
 	case dictionaryColumn(t):
 		return parquet.Optional(parquet.Encoded(parquet.String(), &parquet.RLEDictionary)), nil
-	case deltaColumn(n):
+	case delta && deltaColumn(n):
 		return parquet.Encoded(n, &parquet.DeltaBinaryPacked), nil
 	}
 	return n, nil
 }
 
-// deltaColumn reports whether a column is written DELTA_BINARY_PACKED:
-// INT32 and INT64 columns (integers, dates, timestamps). Keys, times and
-// versions of neighbouring rows are close, and the deltas of a page pack
-// into a few bits each, so zstd gets a small fraction of the PLAIN bytes
-// to compress and the files shrink (a 20M-row table by 40%). Every engine
-// reads it: DuckDB, Trino, Hive (parquet-mr), Spark (its vectorized reader
-// from 3.3; older versions with spark.sql.parquet.enableVectorizedReader
-// off).
+// deltaColumn reports whether a column is written DELTA_BINARY_PACKED
+// under merge.integer_encoding: delta: INT32 and INT64 columns (integers,
+// dates, timestamps). Keys, times and versions of neighbouring rows are
+// close, and the deltas of a page pack into a few bits each, so zstd gets
+// a small fraction of the PLAIN bytes to compress and the files shrink (a
+// 20M-row table by 40%). DuckDB, Trino and Hive (parquet-mr) read it;
+// Spark's vectorized reader only from 3.3, which is why it is not the
+// default.
 func deltaColumn(n parquet.Node) bool {
 	k := n.Type().Kind()
 	return k == parquet.Int32 || k == parquet.Int64

@@ -50,6 +50,10 @@ type Options struct {
 	// SpillDir is where spill runs and downloads go, in a directory of
 	// the run's own that is removed afterwards (default os.TempDir()).
 	SpillDir string
+	// IntegerEncoding is the encoding of the integer, date and timestamp
+	// columns of the files written ("" is config.IntegerPlain). Carried
+	// files keep theirs, so a table's files may differ after a change.
+	IntegerEncoding config.IntegerEncoding
 	// Parallelism bounds the goroutines that decode and encode columns
 	// (default GOMAXPROCS).
 	Parallelism int
@@ -154,5 +158,6 @@ func ConfigOptions(cfg *config.Config, t config.Table) Options {
 	if m.SpillDir != "" {
 		o.SpillDir = m.SpillDir
 	}
+	o.IntegerEncoding = m.IntegerEncoding
 	return o
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/internal/duckdbtest"
 	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/merge/internal/fakeingest"
@@ -105,9 +106,15 @@ var mergeTypeRows = []struct {
 // TestSnapshotFilesReadByDuckDB: every column type, in rows that pass
 // through both write paths (base rows copied into a rewritten row group,
 // and change rows), reads back in DuckDB with the right type and value;
-// so do the tombstone file's columns.
+// so do the tombstone file's columns; under either integer encoding.
 func TestSnapshotFilesReadByDuckDB(t *testing.T) {
 	duckdbtest.Require(t)
+	for _, enc := range []config.IntegerEncoding{config.IntegerPlain, config.IntegerDelta} {
+		t.Run(string(enc), func(t *testing.T) { testSnapshotFilesReadByDuckDB(t, enc) })
+	}
+}
+
+func testSnapshotFilesReadByDuckDB(t *testing.T, enc config.IntegerEncoding) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := local.New(dir)
@@ -143,7 +150,7 @@ func TestSnapshotFilesReadByDuckDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := merge.DefaultOptions()
-	o.Store, o.Table = st, tableRule("types", "id")
+	o.Store, o.Table, o.IntegerEncoding = st, tableRule("types", "id"), enc
 	for _, d := range []warehouse.Date{d1, d2} {
 		o.Date = d
 		runMerge(t, o)
@@ -213,22 +220,23 @@ func TestSnapshotFilesReadByDuckDB(t *testing.T) {
 	if tr.Len() != 1 || tr.Text(0, "id") != "99" || tr.Text(0, "_deleted_on") != "2024-03-02" {
 		t.Errorf("tombstones: %s", tr)
 	}
-	// Encodings every engine reads, and zstd.
-	meta := duckdbtest.Query(t, "SELECT path_in_schema AS col, encodings AS enc, compression AS c, type FROM parquet_metadata("+duckdbtest.QuoteString(filepath.Join(dir, m.Files[0].Key))+")")
-	for i := range meta.Rows {
-		if c := meta.Text(i, "c"); c != "ZSTD" {
-			t.Errorf("%s: compression %s", meta.Text(i, "col"), c)
-		}
-		col, enc := meta.Text(i, "col"), meta.Text(i, "enc")
-		switch meta.Text(i, "type") {
-		case "INT32", "INT64":
-			if !strings.Contains(enc, "DELTA_BINARY_PACKED") {
-				t.Errorf("%s: encodings %s, want DELTA_BINARY_PACKED", col, enc)
+	// The encodings asked for, and zstd.
+	for _, key := range []string{m.Files[0].Key, tk} {
+		meta := duckdbtest.Query(t, "SELECT path_in_schema AS col, encodings AS enc, compression AS c, type FROM parquet_metadata("+duckdbtest.QuoteString(filepath.Join(dir, key))+")")
+		for i := range meta.Rows {
+			if c := meta.Text(i, "c"); c != "ZSTD" {
+				t.Errorf("%s %s: compression %s", key, meta.Text(i, "col"), c)
 			}
-		case "BYTE_ARRAY":
-		default:
-			if strings.Contains(enc, "DELTA") {
-				t.Errorf("%s: encodings %s", col, enc)
+			col, encs := meta.Text(i, "col"), meta.Text(i, "enc")
+			delta := strings.Contains(encs, "DELTA")
+			switch typ := meta.Text(i, "type"); {
+			case (typ == "INT32" || typ == "INT64") && enc == config.IntegerDelta && !strings.HasPrefix(col, "_"):
+				// A data column (binlake's own columns keep PLAIN).
+				if !strings.Contains(encs, "DELTA_BINARY_PACKED") {
+					t.Errorf("%s %s: encodings %s, want DELTA_BINARY_PACKED", key, col, encs)
+				}
+			case delta:
+				t.Errorf("%s %s (%s): encodings %s", key, col, typ, encs)
 			}
 		}
 	}

@@ -88,6 +88,7 @@ type options struct {
 	shapes        string
 	fileSize      string
 	budget        string
+	intEncoding   string
 }
 
 func main() {
@@ -100,6 +101,7 @@ func main() {
 	flag.StringVar(&o.shapes, "shapes", "uniform,clustered", "which change shapes to run")
 	flag.StringVar(&o.fileSize, "file-size", "128MiB", "merge.file_size of the configuration")
 	flag.StringVar(&o.budget, "memory-budget", "1GiB", "merge.memory_budget of the configuration")
+	flag.StringVar(&o.intEncoding, "integer-encoding", "plain", "merge.integer_encoding of the configuration: plain or delta")
 	genWH := flag.String("generate", "", "internal: generate the warehouse of -shapes in this directory and exit")
 	flag.Parse()
 	if *genWH != "" {
@@ -224,7 +226,8 @@ merge:
   file_size: %s
   memory_budget: %s
   spill_dir: %s
-`, wh, o.fileSize, o.budget, filepath.Join(dir, "spill"))), 0o644); err != nil {
+  integer_encoding: %s
+`, wh, o.fileSize, o.budget, filepath.Join(dir, "spill"), o.intEncoding)), 0o644); err != nil {
 		return r, err
 	}
 	if _, err := os.Stat(filepath.Join(wh, warehouse.SnapshotManifest("orders", dayBase))); err != nil {

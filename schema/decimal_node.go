@@ -149,19 +149,7 @@ func (p *signedPage) bounds(lo, hi []byte) (min, max parquet.Value, ok bool) {
 // of its values of size ≤ 8 bytes (the first of equals), comparing them as
 // int64s.
 func boundsNarrow(data []byte, size int) (lo, hi int) {
-	shift := uint(64 - 8*size)
-	val := func(off int) int64 {
-		var u uint64
-		if off+size >= 8 {
-			// The 8 bytes that end with the value: it is their low bytes.
-			u = binary.BigEndian.Uint64(data[off+size-8 : off+size])
-		} else {
-			for _, b := range data[off : off+size] {
-				u = u<<8 | uint64(b)
-			}
-		}
-		return int64(u<<shift) >> shift
-	}
+	val := func(off int) int64 { return signedAt(data, off, size) }
 	minV, maxV := val(0), val(0)
 	for off := size; off+size <= len(data); off += size {
 		v := val(off)
@@ -175,23 +163,28 @@ func boundsNarrow(data []byte, size int) (lo, hi int) {
 	return lo, hi
 }
 
+// signedAt is the big-endian two's complement integer of the n ≤ 8 bytes
+// at data[off:].
+func signedAt(data []byte, off, n int) int64 {
+	var u uint64
+	if off+n >= 8 {
+		// The 8 bytes that end with the value: it is their low bytes.
+		u = binary.BigEndian.Uint64(data[off+n-8 : off+n])
+	} else {
+		for _, b := range data[off : off+n] {
+			u = u<<8 | uint64(b)
+		}
+	}
+	shift := uint(64 - 8*n)
+	return int64(u<<shift) >> shift
+}
+
 // boundsWide is boundsNarrow for values of 9 to 16 bytes: each compares
 // as its leading size-8 bytes, a signed integer, then its last 8, an
 // unsigned one.
 func boundsWide(data []byte, size int) (lo, hi int) {
 	k := size - 8
-	shift := uint(64 - 8*k)
-	head := func(off int) int64 {
-		var u uint64
-		if off+k >= 8 {
-			u = binary.BigEndian.Uint64(data[off+k-8 : off+k])
-		} else {
-			for _, b := range data[off : off+k] {
-				u = u<<8 | uint64(b)
-			}
-		}
-		return int64(u<<shift) >> shift
-	}
+	head := func(off int) int64 { return signedAt(data, off, k) }
 	tail := func(off int) uint64 { return binary.BigEndian.Uint64(data[off+k : off+size]) }
 	minH, minT := head(0), tail(0)
 	maxH, maxT := minH, minT

@@ -162,10 +162,13 @@ func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
 	if !ok || kr.Offset < pr.start || kr.Offset >= pr.end {
 		return
 	}
-	d := decoded{rec: cdc.Record{
+	// Decoded in place: a record of its own would escape to the heap
+	// through the decoder interface, one allocation per record.
+	b.recs = append(b.recs, decoded{rec: cdc.Record{
 		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
 		Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp,
-	}}
+	}})
+	d := &b.recs[len(b.recs)-1]
 	// Headers are kept fresh: a dead letter holds on to them.
 	for _, h := range kr.Headers {
 		d.rec.Headers = append(d.rec.Headers, cdc.Header{Key: h.Key, Value: h.Value})
@@ -184,7 +187,6 @@ func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
 		}
 		d.changes = b.changes[start:len(b.changes):len(b.changes)]
 	}
-	b.recs = append(b.recs, d)
 }
 
 // keep copies a row image into the batch's column arena. A full arena is

@@ -114,8 +114,6 @@ func (rd *reader) run(ctx context.Context) {
 func (rd *reader) batch() *readBatch {
 	select {
 	case b := <-rd.free:
-		clear(b.raw)
-		b.raw, b.recs, b.changes, b.cols, b.err = b.raw[:0], b.recs[:0], b.changes[:0], b.cols[:0], nil
 		return b
 	default:
 		return &readBatch{done: make(chan struct{}, 1)}
@@ -319,6 +317,13 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 				return nil
 			}
 		}
+		// Emptied before it waits for reuse: a job's records refer into
+		// the fetch responses they came in, which it must not keep alive.
+		clear(b.raw)
+		clear(b.recs)
+		clear(b.changes)
+		clear(b.cols)
+		b.raw, b.recs, b.changes, b.cols, b.err = b.raw[:0], b.recs[:0], b.changes[:0], b.cols[:0], nil
 		select {
 		case rd.free <- b:
 		default:

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -38,12 +37,9 @@ type run struct {
 	// encodeCtx is the context of the encoders: cancelled when the run
 	// fails, so they write nothing more.
 	encodeCtx context.Context
-	// zstd compresses every file: one codec, so its encoders are pooled
-	// across files. Its fastest level, as merge and snapshot use: on the
-	// issue-3 benchmark it takes ~0.3 CPU-s less per million rows than
-	// the default level, and its files are 4% smaller (narrow rows) to
-	// 11% larger (wide rows).
-	zstd *zstd.Codec
+	// zstd compresses every file: one codec, so its encoders are kept
+	// across files.
+	zstd *zstdCodec
 	// chunks are chunks the encoders are done with, for reuse.
 	chunks chan *chunk
 
@@ -115,7 +111,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.flusher, r.encodeCtx = newFlusher(runtime.GOMAXPROCS(0), r.encode), fctx
-	r.zstd = &zstd.Codec{Level: zstd.SpeedFastest}
+	r.zstd = newZstdCodec(runtime.GOMAXPROCS(0))
 	r.chunks = make(chan *chunk, 8)
 	defer r.flusher.stop()
 	sum, err := r.execute(ctx)

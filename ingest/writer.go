@@ -397,7 +397,15 @@ func (r *run) encode(e *encoder) (int64, error) {
 	if err == nil {
 		err = ctx.Err()
 	}
+	// The columns' last pages are compressed first, so that the file's
+	// size is known but for its footer and out grows once.
+	for _, cw := range cws {
+		if err == nil {
+			err = cw.Flush()
+		}
+	}
 	if err == nil {
+		out.Grow(int(pw.Size()) + footerRoom)
 		err = pw.Close()
 	}
 	if err == nil {
@@ -408,6 +416,10 @@ func (r *run) encode(e *encoder) (int64, error) {
 	}
 	return int64(out.Len()), nil
 }
+
+// footerRoom is what a file buffer gets beyond the pages for the footer:
+// metadata and page indexes, a few KiB.
+const footerRoom = 64 << 10
 
 // flusher runs the encoders of small files on a few workers and
 // collects every encoder that finished. Only the run's goroutine calls its

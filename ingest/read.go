@@ -71,6 +71,11 @@ type decodeWorker struct {
 	// scratch receives each Decode before its changes are copied into the
 	// batch.
 	scratch []cdc.Change
+	// last is the partition of the previous record and its range:
+	// records come in runs of one partition.
+	last      partitionID
+	lastRange partRange
+	lastOK    bool
 }
 
 // run polls until ctx is cancelled, sending the jobs of each poll, or one
@@ -156,7 +161,11 @@ func (w *decodeWorker) run(ctx context.Context, rd *reader) {
 // decode appends a record and its changes to the batch. Records outside
 // the partition's range are left out: the run would skip them.
 func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
-	pr, ok := rd.ranges[partitionID{kr.Topic, kr.Partition}]
+	if kr.Partition != w.last.Partition || kr.Topic != w.last.Topic {
+		w.last = partitionID{kr.Topic, kr.Partition}
+		w.lastRange, w.lastOK = rd.ranges[w.last]
+	}
+	pr, ok := w.lastRange, w.lastOK
 	if !ok || kr.Offset < pr.start || kr.Offset >= pr.end {
 		return
 	}
@@ -297,9 +306,13 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 			return b.err
 		}
 		got := false
+		var ps *partState
 		for i := range b.recs {
 			d := &b.recs[i]
-			ps := r.parts[partitionID{d.rec.Topic, d.rec.Partition}]
+			// Records come in runs of one partition.
+			if ps == nil || d.rec.Partition != ps.id.Partition || d.rec.Topic != ps.id.Topic {
+				ps = r.parts[partitionID{d.rec.Topic, d.rec.Partition}]
+			}
 			if ps == nil || ps.caughtUp || d.rec.Offset < ps.next || d.rec.Offset >= ps.end {
 				continue
 			}

@@ -46,6 +46,9 @@ type run struct {
 	parts map[partitionID]*partState
 	order []partitionID
 	bufs  map[bufKey]*buffer
+	// lastBuf is the open buffer the previous row went to: rows come in
+	// runs of one file.
+	lastBuf *buffer
 	// buffered is the estimated memory of all buffers.
 	buffered     int64
 	peakBuffered int64

@@ -158,7 +158,10 @@ func rowSize(row *bufRow) int64 {
 // table's schema generation the row's values were coerced in.
 func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse.Hour, row bufRow, generation int) error {
 	k := bufKey{t.rule.Name, h, ps.id}
-	b := r.bufs[k]
+	b := r.lastBuf
+	if b == nil || b.key != k {
+		b = r.bufs[k]
+	}
 	if b == nil {
 		// The file's schema version exists before the file does.
 		if err := t.persist(ctx, r.st, r.opts.Now()); err != nil {
@@ -171,6 +174,7 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 		}
 		r.bufs[k] = b
 	}
+	r.lastBuf = b
 	if generation != t.generation {
 		// An earlier row of the same record widened a column.
 		for i, v := range row.values {
@@ -296,7 +300,7 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 		return err
 	}
 	if b.enc == nil {
-		delete(r.bufs, b.key)
+		r.closeBuf(b)
 		e := &encoder{in: make(chan *chunk, 1), buf: b, key: key}
 		e.in <- b.chunk
 		close(e.in)
@@ -309,7 +313,7 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 	if err := r.handOver(ctx, b); err != nil {
 		return err
 	}
-	delete(r.bufs, b.key)
+	r.closeBuf(b)
 	b.enc.key = key
 	close(b.enc.in)
 	r.flusher.pending++
@@ -319,12 +323,20 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 // abortOpen stops the encoders of the files that were not finished; they
 // write nothing (the run's context is cancelled).
 func (r *run) abortOpen() {
-	for k, b := range r.bufs {
-		delete(r.bufs, k)
+	for _, b := range r.bufs {
+		r.closeBuf(b)
 		if b.enc != nil {
 			close(b.enc.in)
 			r.flusher.pending++
 		}
+	}
+}
+
+// closeBuf forgets a buffer whose file is finished or abandoned.
+func (r *run) closeBuf(b *buffer) {
+	delete(r.bufs, b.key)
+	if r.lastBuf == b {
+		r.lastBuf = nil
 	}
 }
 

@@ -393,7 +393,10 @@ func (r *run) encode(e *encoder) (int64, error) {
 	if pw != nil {
 		cws = pw.ColumnWriters()
 	}
-	const batch = 512
+	// A column writer ends a page only between calls: 64 rows a call, as
+	// parquet-go's WriteRows splits rows, keeps a page of large values
+	// near its buffer's size.
+	const batch = 64
 	vals := make([]parquet.Value, batch)
 	var scratch []byte
 	for c := range e.in {

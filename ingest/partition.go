@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/binlake/binlake/storage"
@@ -191,6 +193,11 @@ func (r *run) commit(ctx context.Context, ps *partState) error {
 	if c.Files == nil {
 		c.Files = []warehouse.CommitFile{}
 	}
+	// In offset order: the record lists the files the same way whatever
+	// order their encoders finished in.
+	slices.SortFunc(c.Files, func(a, b warehouse.CommitFile) int {
+		return cmp.Or(cmp.Compare(a.FirstOffset, b.FirstOffset), strings.Compare(a.Key, b.Key))
+	})
 	if l := ps.last; l != nil {
 		if l.MaxEventTime.After(c.MaxEventTime) {
 			c.MaxEventTime = l.MaxEventTime

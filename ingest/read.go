@@ -71,6 +71,11 @@ type decodeWorker struct {
 	// scratch receives each Decode before its changes are copied into the
 	// batch.
 	scratch []cdc.Change
+	// last is the partition of the previous record and its range:
+	// records come in runs of one partition.
+	last      partitionID
+	lastRange partRange
+	lastOK    bool
 }
 
 // run polls until ctx is cancelled, sending the jobs of each poll, or one
@@ -114,8 +119,6 @@ func (rd *reader) run(ctx context.Context) {
 func (rd *reader) batch() *readBatch {
 	select {
 	case b := <-rd.free:
-		clear(b.raw)
-		b.raw, b.recs, b.changes, b.cols, b.err = b.raw[:0], b.recs[:0], b.changes[:0], b.cols[:0], nil
 		return b
 	default:
 		return &readBatch{done: make(chan struct{}, 1)}
@@ -158,14 +161,21 @@ func (w *decodeWorker) run(ctx context.Context, rd *reader) {
 // decode appends a record and its changes to the batch. Records outside
 // the partition's range are left out: the run would skip them.
 func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
-	pr, ok := rd.ranges[partitionID{kr.Topic, kr.Partition}]
+	if kr.Partition != w.last.Partition || kr.Topic != w.last.Topic {
+		w.last = partitionID{kr.Topic, kr.Partition}
+		w.lastRange, w.lastOK = rd.ranges[w.last]
+	}
+	pr, ok := w.lastRange, w.lastOK
 	if !ok || kr.Offset < pr.start || kr.Offset >= pr.end {
 		return
 	}
-	d := decoded{rec: cdc.Record{
+	// Decoded in place: a record of its own would escape to the heap
+	// through the decoder interface, one allocation per record.
+	b.recs = append(b.recs, decoded{rec: cdc.Record{
 		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
 		Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp,
-	}}
+	}})
+	d := &b.recs[len(b.recs)-1]
 	// Headers are kept fresh: a dead letter holds on to them.
 	for _, h := range kr.Headers {
 		d.rec.Headers = append(d.rec.Headers, cdc.Header{Key: h.Key, Value: h.Value})
@@ -184,7 +194,6 @@ func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
 		}
 		d.changes = b.changes[start:len(b.changes):len(b.changes)]
 	}
-	b.recs = append(b.recs, d)
 }
 
 // keep copies a row image into the batch's column arena. A full arena is
@@ -297,9 +306,13 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 			return b.err
 		}
 		got := false
+		var ps *partState
 		for i := range b.recs {
 			d := &b.recs[i]
-			ps := r.parts[partitionID{d.rec.Topic, d.rec.Partition}]
+			// Records come in runs of one partition.
+			if ps == nil || d.rec.Partition != ps.id.Partition || d.rec.Topic != ps.id.Topic {
+				ps = r.parts[partitionID{d.rec.Topic, d.rec.Partition}]
+			}
 			if ps == nil || ps.caughtUp || d.rec.Offset < ps.next || d.rec.Offset >= ps.end {
 				continue
 			}
@@ -317,6 +330,13 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 				return nil
 			}
 		}
+		// Emptied before it waits for reuse: a job's records refer into
+		// the fetch responses they came in, which it must not keep alive.
+		clear(b.raw)
+		clear(b.recs)
+		clear(b.changes)
+		clear(b.cols)
+		b.raw, b.recs, b.changes, b.cols, b.err = b.raw[:0], b.recs[:0], b.changes[:0], b.cols[:0], nil
 		select {
 		case rd.free <- b:
 		default:

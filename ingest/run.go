@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -38,15 +37,18 @@ type run struct {
 	// encodeCtx is the context of the encoders: cancelled when the run
 	// fails, so they write nothing more.
 	encodeCtx context.Context
-	// zstd compresses every file: one codec, so its encoders are pooled
+	// zstd compresses every file: one codec, so its encoders are kept
 	// across files.
-	zstd *zstd.Codec
+	zstd *zstdCodec
 	// chunks are chunks the encoders are done with, for reuse.
 	chunks chan *chunk
 
 	parts map[partitionID]*partState
 	order []partitionID
 	bufs  map[bufKey]*buffer
+	// lastBuf is the open buffer the previous row went to: rows come in
+	// runs of one file.
+	lastBuf *buffer
 	// buffered is the estimated memory of all buffers.
 	buffered     int64
 	peakBuffered int64
@@ -112,7 +114,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.flusher, r.encodeCtx = newFlusher(runtime.GOMAXPROCS(0), r.encode), fctx
-	r.zstd = &zstd.Codec{Level: zstd.SpeedDefault}
+	r.zstd = newZstdCodec(runtime.GOMAXPROCS(0))
 	r.chunks = make(chan *chunk, 8)
 	defer r.flusher.stop()
 	sum, err := r.execute(ctx)

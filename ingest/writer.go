@@ -158,7 +158,10 @@ func rowSize(row *bufRow) int64 {
 // table's schema generation the row's values were coerced in.
 func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse.Hour, row bufRow, generation int) error {
 	k := bufKey{t.rule.Name, h, ps.id}
-	b := r.bufs[k]
+	b := r.lastBuf
+	if b == nil || b.key != k {
+		b = r.bufs[k]
+	}
 	if b == nil {
 		// The file's schema version exists before the file does.
 		if err := t.persist(ctx, r.st, r.opts.Now()); err != nil {
@@ -171,6 +174,7 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 		}
 		r.bufs[k] = b
 	}
+	r.lastBuf = b
 	if generation != t.generation {
 		// An earlier row of the same record widened a column.
 		for i, v := range row.values {
@@ -296,7 +300,7 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 		return err
 	}
 	if b.enc == nil {
-		delete(r.bufs, b.key)
+		r.closeBuf(b)
 		e := &encoder{in: make(chan *chunk, 1), buf: b, key: key}
 		e.in <- b.chunk
 		close(e.in)
@@ -309,7 +313,7 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 	if err := r.handOver(ctx, b); err != nil {
 		return err
 	}
-	delete(r.bufs, b.key)
+	r.closeBuf(b)
 	b.enc.key = key
 	close(b.enc.in)
 	r.flusher.pending++
@@ -319,12 +323,20 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 // abortOpen stops the encoders of the files that were not finished; they
 // write nothing (the run's context is cancelled).
 func (r *run) abortOpen() {
-	for k, b := range r.bufs {
-		delete(r.bufs, k)
+	for _, b := range r.bufs {
+		r.closeBuf(b)
 		if b.enc != nil {
 			close(b.enc.in)
 			r.flusher.pending++
 		}
+	}
+}
+
+// closeBuf forgets a buffer whose file is finished or abandoned.
+func (r *run) closeBuf(b *buffer) {
+	delete(r.bufs, b.key)
+	if r.lastBuf == b {
+		r.lastBuf = nil
 	}
 }
 
@@ -377,23 +389,22 @@ func (r *run) encode(e *encoder) (int64, error) {
 		)
 	}
 	nmeta := len(meta)
-	const batch = 512
-	rows := make([]parquet.Row, batch)
+	var cws []*parquet.ColumnWriter
+	if pw != nil {
+		cws = pw.ColumnWriters()
+	}
+	// A column writer ends a page only between calls: 64 rows a call, as
+	// parquet-go's WriteRows splits rows, keeps a page of large values
+	// near its buffer's size.
+	const batch = 64
+	vals := make([]parquet.Value, batch)
 	var scratch []byte
 	for c := range e.in {
 		// After an error the chunks are still taken, so the run never
 		// blocks on a dead encoder.
 		for start := 0; err == nil && start < len(c.rows); start += batch {
-			n := min(batch, len(c.rows)-start)
-			scratch = scratch[:0]
-			for i := range n {
-				if rows[i], scratch, err = parquetRow(rows[i][:0], scratch, b, &c.rows[start+i], nmeta); err != nil {
-					break
-				}
-			}
-			if err == nil {
-				_, err = pw.WriteRows(rows[:n])
-			}
+			rows := c.rows[start:min(start+batch, len(c.rows))]
+			scratch, err = writeColumns(cws, vals[:len(rows)], scratch, b, rows, nmeta)
 		}
 		r.recycle(c)
 	}
@@ -401,7 +412,15 @@ func (r *run) encode(e *encoder) (int64, error) {
 	if err == nil {
 		err = ctx.Err()
 	}
+	// The columns' last pages are compressed first, so that the file's
+	// size is known but for its footer and out grows once.
+	for _, cw := range cws {
+		if err == nil {
+			err = cw.Flush()
+		}
+	}
 	if err == nil {
+		out.Grow(int(pw.Size()) + footerRoom)
 		err = pw.Close()
 	}
 	if err == nil {
@@ -412,6 +431,10 @@ func (r *run) encode(e *encoder) (int64, error) {
 	}
 	return int64(out.Len()), nil
 }
+
+// footerRoom is what a file buffer gets beyond the pages for the footer:
+// metadata and page indexes, a few KiB.
+const footerRoom = 64 << 10
 
 // flusher runs the encoders of small files on a few workers and
 // collects every encoder that finished. Only the run's goroutine calls its
@@ -519,34 +542,88 @@ var opNames = func() (names [cdc.DDL + 1][]byte) {
 // into its own buffers and never modifies them.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// parquetRow appends a buffered row as a Parquet row of its file's schema
-// to out, encoding decimals and TIME into scratch.
-func parquetRow(out parquet.Row, scratch []byte, b *buffer, row *bufRow, nmeta int) (parquet.Row, []byte, error) {
-	pos := row.pos.Decimal()
-	start := len(scratch)
-	scratch = append(scratch, pos[:]...)
-	out = append(out,
-		parquet.ByteArrayValue(opNames[row.op]).Level(0, 0, 0),
-		parquet.FixedLenByteArrayValue(scratch[start:len(scratch):len(scratch)]).Level(0, 0, 1),
-		parquet.Int64Value(row.eventMicros).Level(0, 0, 2),
-		parquet.ByteArrayValue(bytesOf(row.db)).Level(0, 0, 3),
-		parquet.ByteArrayValue(bytesOf(row.table)).Level(0, 0, 4),
-		parquet.ByteArrayValue(bytesOf(b.key.part.Topic)).Level(0, 0, 5),
-		parquet.Int32Value(b.key.part.Partition).Level(0, 0, 6),
-		parquet.Int64Value(row.offset).Level(0, 0, 7),
-		parquet.BooleanValue(row.late).Level(0, 0, 8),
-	)
-	for i := range b.cols {
-		var v schema.Value
-		if i < len(row.values) {
-			v = row.values[i]
+// writeColumns writes rows to a file's column writers a column at a time:
+// parquet-go takes a batch of one column's values in one call, where rows
+// would be split into their columns again 64 at a time. Every column gets
+// one value per row, so the columns stay aligned and the row group counts
+// the rows. The meta columns are those of warehouse.BinlogMetaFields, in
+// that order; nmeta is their number. vals has one element per row; its
+// values refer to scratch, which is reused column after column (a column
+// writer copies the values it is given).
+func writeColumns(cws []*parquet.ColumnWriter, vals []parquet.Value, scratch []byte, b *buffer, rows []bufRow, nmeta int) ([]byte, error) {
+	for col, cw := range cws {
+		scratch = scratch[:0]
+		if col >= nmeta {
+			i := col - nmeta
+			t := b.types[i]
+			for k := range rows {
+				row := &rows[k]
+				var v schema.Value
+				if i < len(row.values) {
+					v = row.values[i]
+				}
+				var err error
+				if vals[k], scratch, err = schema.AppendParquetValue(scratch, v, t, col); err != nil {
+					return scratch, fmt.Errorf("column %s offset %d: %w", b.cols[i].Name, row.offset, err)
+				}
+			}
+		} else {
+			metaValues(vals, &scratch, b, rows, col)
 		}
-		var pv parquet.Value
-		var err error
-		if pv, scratch, err = schema.AppendParquetValue(scratch, v, b.types[i], nmeta+i); err != nil {
-			return out, scratch, fmt.Errorf("column %s offset %d: %w", b.cols[i].Name, row.offset, err)
+		if _, err := cw.WriteRowValues(vals); err != nil {
+			return scratch, err
 		}
-		out = append(out, pv)
 	}
-	return out, scratch, nil
+	return scratch, nil
+}
+
+// metaValues fills vals with meta column col of rows (see
+// warehouse.BinlogMetaFields), encoding _pos into scratch. The columns are
+// required: parquet-go reads no levels from their values.
+func metaValues(vals []parquet.Value, scratch *[]byte, b *buffer, rows []bufRow, col int) {
+	switch col {
+	case 0: // _op
+		for k := range rows {
+			vals[k] = parquet.ByteArrayValue(opNames[rows[k].op])
+		}
+	case 1: // _pos
+		buf := slices.Grow(*scratch, 16*len(rows))
+		for k := range rows {
+			pos := rows[k].pos.Decimal()
+			start := len(buf)
+			buf = append(buf, pos[:]...)
+			vals[k] = parquet.FixedLenByteArrayValue(buf[start:len(buf):len(buf)])
+		}
+		*scratch = buf
+	case 2: // _event_time
+		for k := range rows {
+			vals[k] = parquet.Int64Value(rows[k].eventMicros)
+		}
+	case 3: // _source_db
+		for k := range rows {
+			vals[k] = parquet.ByteArrayValue(bytesOf(rows[k].db))
+		}
+	case 4: // _source_table
+		for k := range rows {
+			vals[k] = parquet.ByteArrayValue(bytesOf(rows[k].table))
+		}
+	case 5: // _kafka_topic
+		topic := parquet.ByteArrayValue(bytesOf(b.key.part.Topic))
+		for k := range rows {
+			vals[k] = topic
+		}
+	case 6: // _kafka_partition
+		part := parquet.Int32Value(b.key.part.Partition)
+		for k := range rows {
+			vals[k] = part
+		}
+	case 7: // _kafka_offset
+		for k := range rows {
+			vals[k] = parquet.Int64Value(rows[k].offset)
+		}
+	case 8: // _late
+		for k := range rows {
+			vals[k] = parquet.BooleanValue(rows[k].late)
+		}
+	}
 }

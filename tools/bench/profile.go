@@ -211,7 +211,7 @@ var stages = []struct{ name, focus, ignore string }{
 	{"  of which schema.Coerce", `schema\.Coerce`, ""},
 	{"buffering rows (run.add, without the flushes it starts)", `ingest\.\(\*run\)\.add`, `ingest\.\(\*run\)\.flush`},
 	{"Parquet encoding, all of it (run.encode)", `ingest\.\(\*run\)\.encode`, ""},
-	{"  of which building parquet.Rows (parquetRow)", `ingest\.parquetRow`, ""},
+	{"  of which column values, without parquet-go (writeColumns)", `ingest\.writeColumns`, `parquet-go`},
 	{"  of which zstd", `klauspost/compress/zstd`, ""},
 	{"storage: local Put (write, fsync, rename)", `storage/local`, ""},
 	{"commit, pending and ready records", `ingest\.\(\*run\)\.(commit|addPending|markReady)`, ""},

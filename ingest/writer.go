@@ -201,6 +201,13 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 	}
 	r.grow(b, rowSize(&row))
 	if len(c.rows) == chunkRows {
+		if b.enc == nil {
+			// The encoder about to start is counted against the budget
+			// too: room for it is made first.
+			if err := r.makeRoom(ctx, encoderMemory, b); err != nil {
+				return err
+			}
+		}
 		if err := r.handOver(ctx, b); err != nil {
 			return err
 		}
@@ -210,15 +217,29 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 			return err
 		}
 	}
-	for r.buffered > r.opts.MemoryBudget {
+	if err := r.makeRoom(ctx, 0, nil); err != nil {
+		return err
+	}
+	return r.flusher.collect(r)
+}
+
+// makeRoom finishes the largest files other than keep, or waits for
+// files being written, until n more bytes fit in the memory budget. It
+// gives up when only keep is left to finish.
+func (r *run) makeRoom(ctx context.Context, n int64, keep *buffer) error {
+	for r.buffered+n > r.opts.MemoryBudget {
 		var largest *buffer
 		for _, c := range r.bufs {
-			if largest == nil || c.size > largest.size {
+			if c != keep && (largest == nil || c.size > largest.size) {
 				largest = c
 			}
 		}
 		if largest == nil {
-			// Every file is being written: wait for memory to come back.
+			if r.flusher.pending == 0 {
+				return nil
+			}
+			// Every other file is being written: wait for memory to come
+			// back.
 			if err := r.flusher.waitOne(r); err != nil {
 				return err
 			}
@@ -228,7 +249,7 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 			return err
 		}
 	}
-	return r.flusher.collect(r)
+	return nil
 }
 
 // grow accounts n more bytes to a buffer.

@@ -14,14 +14,16 @@ import (
 	"github.com/binlake/binlake/cdc"
 )
 
-// Reading is a pipeline: the reader goroutine polls Kafka and cuts each
-// poll into jobs of at most jobRecords records; a pool of decode workers
-// (one per core, each with a decoder of its own) decodes the jobs in
-// parallel, JSON parsing being the larger part of ingest's work; and the
-// run's goroutine takes the jobs in the order the reader cut them, waiting
-// for each to be decoded, so it routes, types and buffers records in
-// offset order exactly as if one goroutine had decoded them. Jobs go back
-// to the reader to be reused, so reading allocates little.
+// Reading is a pipeline: reader goroutines, one per Kafka client, each
+// client consuming its own share of the partitions so that several
+// fetches are in flight, poll Kafka and cut each poll into jobs of at most
+// jobRecords records; a pool of decode workers (one per core, each with a
+// decoder of its own) decodes the jobs in parallel, JSON parsing being the
+// larger part of ingest's work; and the run's goroutine takes the jobs in
+// the order the readers queued them, waiting for each to be decoded, so it
+// routes, types and buffers each partition's records in offset order
+// exactly as if one goroutine had decoded them. Jobs go back to the
+// readers to be reused, so reading allocates little.
 
 // jobRecords is the most records one decode job holds: small enough that
 // a poll is spread over the workers, large enough that handing a job over
@@ -53,10 +55,10 @@ type readBatch struct {
 // partRange is the offsets of a partition the run reads: [start, end).
 type partRange struct{ start, end int64 }
 
-// reader polls fetches on its own goroutine and has them decoded by its
-// workers.
+// reader polls fetches, one goroutine per client, and has them decoded by
+// its workers. A partition is read by one client only, so the jobs of a
+// partition are queued in offset order.
 type reader struct {
-	cl     *kgo.Client
 	ranges map[partitionID]partRange // read only once reading starts
 	// out holds the jobs in the order the run must take them; its
 	// capacity bounds the jobs in flight.
@@ -78,15 +80,13 @@ type decodeWorker struct {
 	lastOK    bool
 }
 
-// run polls until ctx is cancelled, sending the jobs of each poll, or one
+// run polls cl until ctx is cancelled, sending the jobs of each poll, or one
 // empty job when the poll timed out so the run can notice idle
 // partitions.
-func (rd *reader) run(ctx context.Context) {
-	defer close(rd.out)
-	defer close(rd.work)
+func (rd *reader) run(ctx context.Context, cl *kgo.Client) {
 	for ctx.Err() == nil {
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
-		fetches := rd.cl.PollFetches(pollCtx)
+		fetches := cl.PollFetches(pollCtx)
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -210,18 +210,54 @@ func (b *readBatch) keep(cols []cdc.Column) []cdc.Column {
 	return b.cols[start:len(b.cols):len(b.cols)]
 }
 
+// splitPartitions deals the partitions to consume, in partition order,
+// into at most n groups.
+func splitPartitions(consume map[string]map[int32]kgo.Offset, n int) []map[string]map[int32]kgo.Offset {
+	var ids []partitionID
+	for t, ps := range consume {
+		for p := range ps {
+			ids = append(ids, partitionID{t, p})
+		}
+	}
+	slices.SortFunc(ids, comparePartitions)
+	groups := make([]map[string]map[int32]kgo.Offset, min(n, len(ids)))
+	for i, id := range ids {
+		g := &groups[i%len(groups)]
+		if *g == nil {
+			*g = map[string]map[int32]kgo.Offset{}
+		}
+		if (*g)[id.Topic] == nil {
+			(*g)[id.Topic] = map[int32]kgo.Offset{}
+		}
+		(*g)[id.Topic][id.Partition] = consume[id.Topic][id.Partition]
+	}
+	return groups
+}
+
 // consume reads the partitions up to their end offsets.
 func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]map[int32]kgo.Offset) error {
-	opts := append(slices.Clone(kopts),
-		kgo.ConsumePartitions(consume),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.FetchMaxWait(500*time.Millisecond),
-	)
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("kafka consumer: %w", err)
+	// One client per group of partitions, as many as there are cores: a
+	// client has one fetch in flight per broker, and with several the next
+	// fetch of one group arrives while another's is decoded.
+	var clients []*kgo.Client
+	defer func() {
+		for _, cl := range clients {
+			cl.Close()
+		}
+	}()
+	for _, g := range splitPartitions(consume, runtime.GOMAXPROCS(0)) {
+		opts := append(slices.Clone(kopts),
+			kgo.ConsumePartitions(g),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+			kgo.FetchMaxWait(500*time.Millisecond),
+		)
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return fmt.Errorf("kafka consumer: %w", err)
+		}
+		clients = append(clients, cl)
 	}
-	defer cl.Close()
+	var err error
 	// One decode worker per core; the run's decoder is the first one's.
 	workers := make([]*decodeWorker, runtime.GOMAXPROCS(0))
 	for i := range workers {
@@ -234,10 +270,10 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		workers[i] = &decodeWorker{dec: dec}
 	}
 	rd := &reader{
-		cl: cl, ranges: map[partitionID]partRange{},
-		out:  make(chan *readBatch, 2*len(workers)+2),
-		work: make(chan *readBatch, len(workers)),
-		free: make(chan *readBatch, 2*len(workers)+4),
+		ranges: map[partitionID]partRange{},
+		out:    make(chan *readBatch, 2*len(workers)+2),
+		work:   make(chan *readBatch, len(workers)),
+		free:   make(chan *readBatch, 2*len(workers)+4),
 	}
 	remaining := len(r.parts)
 	for id, ps := range r.parts {
@@ -251,10 +287,18 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 	for _, w := range workers {
 		wg.Go(func() { w.run(rctx, rd) })
 	}
-	go rd.run(rctx)
+	var readers sync.WaitGroup
+	for _, cl := range clients {
+		readers.Go(func() { rd.run(rctx, cl) })
+	}
+	go func() {
+		readers.Wait()
+		close(rd.out)
+		close(rd.work)
+	}()
 	defer func() {
 		stopReader()
-		for range rd.out { // let the reader finish before the client closes
+		for range rd.out { // let the readers finish before the clients close
 		}
 		wg.Wait()
 	}()

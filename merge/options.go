@@ -32,7 +32,7 @@ type Options struct {
 	// the other fills. The rest is for Parquet pages, the rows being
 	// written and the Go runtime's headroom (binlake merge also sets the
 	// runtime's soft memory limit to it). Measured peak RSS with the
-	// default is about 250–350 MiB, whatever the table size.
+	// default is about 200–250 MiB, whatever the table size.
 	MemoryBudget int64
 	// FileSize is the size at which data and tombstone files are cut
 	// (default 128 MiB); files end at a row group boundary past it.

@@ -52,7 +52,9 @@ bench: tools/duckdb/node_modules/.installed
 
 # binlake merge against the same merge in DuckDB SQL (issue 4): a 20M-row
 # base and a 2M-change day, uniform and clustered, sides alternating.
-# BENCH_MERGE_FLAGS="-rows 2000000 -changes 200000" runs a smaller one.
+# BENCH_MERGE_FLAGS="-rows 2000000 -changes 200000" runs a smaller one;
+# "-integer-encoding delta" sets merge.integer_encoding. tools/mergeprof
+# profiles one merge over a warehouse the benchmark generated.
 bench-merge: tools/duckdb/node_modules/.installed
 	$(GO) run ./merge/bench $(BENCH_MERGE_FLAGS)
 

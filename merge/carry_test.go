@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/internal/duckdbtest"
 	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/merge/internal/fakeingest"
@@ -51,7 +52,15 @@ func orderRow(op string, pos, id int64, name string) fakeingest.Row {
 // TestCarriesUntouchedFilesAndRowGroups: a file no change falls in is
 // carried (a hard link on local disk); in a touched file, row groups no
 // change falls in are copied without decoding; DuckDB reads the result.
+// So it does when day 2 writes its integers in another encoding than day
+// 1's files have (merge.integer_encoding changed in between).
 func TestCarriesUntouchedFilesAndRowGroups(t *testing.T) {
+	for _, enc := range []config.IntegerEncoding{config.IntegerPlain, config.IntegerDelta} {
+		t.Run("day2-"+string(enc), func(t *testing.T) { testCarries(t, enc) })
+	}
+}
+
+func testCarries(t *testing.T, day2 config.IntegerEncoding) {
 	ctx := context.Background()
 	d1, d2 := mustDate(t, "2024-03-01"), mustDate(t, "2024-03-02")
 	st, dir, w := ordersWarehouse(t, 10_000, d1)
@@ -71,7 +80,7 @@ func TestCarriesUntouchedFilesAndRowGroups(t *testing.T) {
 	if _, err := w.Commit(ctx, 0, fakeingest.File{Hour: warehouse.Hour{Date: d2, Hour: 3}, Version: 1, Rows: rows}); err != nil {
 		t.Fatal(err)
 	}
-	o.Date = d2
+	o.Date, o.IntegerEncoding = d2, day2
 	s = runMerge(t, o)
 	t.Logf("day 2: %s; touched %d carried %d, row groups copied %d rewritten %d", s.Line(), s.BaseFilesTouched, s.BaseFilesCarried, s.RowGroupsCopied, s.RowGroupsRewritten)
 	if s.BaseFilesTouched != 2 || s.BaseFilesCarried != len(m1.Files)-2 {

@@ -341,6 +341,10 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if b == nil {
+			// The readers stopped: only a cancelled ctx stops them.
+			return fmt.Errorf("kafka readers stopped: %w", context.Cause(ctx))
+		}
 		select {
 		case <-b.done:
 		case <-ctx.Done():

@@ -235,7 +235,9 @@ type IntegerEncoding string
 
 // Integer encodings.
 const (
-	// IntegerPlain: PLAIN, which every Parquet reader reads (the default).
+	// IntegerPlain: PLAIN, which every Parquet reader reads (the default);
+	// tinyint, smallint and year columns RLE_DICTIONARY, which they read
+	// too.
 	IntegerPlain IntegerEncoding = "plain"
 	// IntegerDelta: DELTA_BINARY_PACKED, smaller files and cheaper merges
 	// (neighbouring keys, times and versions differ by little), read by

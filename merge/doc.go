@@ -69,8 +69,9 @@
 //
 // Data files part-G-N.parquet hold the live rows sorted by the key
 // (warehouse.KeyOrder), zstd-compressed (char, varchar, text, enum and set
-// columns dictionary-encoded; integer, date and timestamp columns PLAIN or,
-// with IntegerEncoding delta, DELTA_BINARY_PACKED; the others PLAIN), cut
+// columns dictionary-encoded; integer, date and timestamp columns PLAIN,
+// tinyint, smallint and year dictionary-encoded, or, with IntegerEncoding
+// delta, all of them DELTA_BINARY_PACKED; the others PLAIN), cut
 // into files near FileSize at a row group boundary. G is the run's
 // generation, so a re-run's files never collide with those of the version
 // it replaces. The manifest

@@ -127,7 +127,8 @@ func (l *layout) tombstoneFields() []warehouse.Field {
 
 // dataNode is the Parquet leaf of a data column of type t in snapshot
 // files: schema.ParquetNode's, with the encoding of dictionaryColumn, or
-// of deltaColumn if delta is set (merge.integer_encoding: delta).
+// of deltaColumn if delta is set (merge.integer_encoding: delta), or else
+// of smallIntegerColumn.
 func dataNode(t schema.Type, delta bool) (parquet.Node, error) {
 	n, err := schema.ParquetNode(t)
 	switch {
@@ -137,6 +138,8 @@ func dataNode(t schema.Type, delta bool) (parquet.Node, error) {
 		return parquet.Optional(parquet.Encoded(parquet.String(), &parquet.RLEDictionary)), nil
 	case delta && deltaColumn(n):
 		return parquet.Encoded(n, &parquet.DeltaBinaryPacked), nil
+	case smallIntegerColumn(t):
+		return parquet.Encoded(n, &parquet.RLEDictionary), nil
 	}
 	return n, nil
 }
@@ -161,6 +164,21 @@ func deltaColumn(n parquet.Node) bool {
 func dictionaryColumn(t schema.Type) bool {
 	switch t.Kind {
 	case schema.Char, schema.VarChar, schema.Text, schema.Enum, schema.Set:
+		return true
+	}
+	return false
+}
+
+// smallIntegerColumn reports whether an integer column is written with
+// dictionary encoding rather than PLAIN (unless merge.integer_encoding is
+// delta): integers of at most 16 bits (tinyint, smallint, year), whose
+// at most 65536 values keep the dictionary of a column chunk under 256
+// KiB, below maxDictionary. Flags, small counts and codes are such
+// columns; PLAIN, their 4-byte values cost zstd as much CPU per byte as
+// any column's, where a dictionary's indexes pack into a few bits each.
+func smallIntegerColumn(t schema.Type) bool {
+	switch t.Kind {
+	case schema.TinyInt, schema.SmallInt, schema.Year:
 		return true
 	}
 	return false

@@ -237,6 +237,13 @@ func testSnapshotFilesReadByDuckDB(t *testing.T, enc config.IntegerEncoding) {
 				}
 			case delta:
 				t.Errorf("%s %s (%s): encodings %s", key, col, typ, encs)
+			case col == "c_tinyint" || col == "c_smallint_u" || col == "c_year":
+				// Integers of at most 16 bits: a dictionary.
+				if !strings.Contains(encs, "RLE_DICTIONARY") {
+					t.Errorf("%s %s: encodings %s, want RLE_DICTIONARY", key, col, encs)
+				}
+			case (typ == "INT32" || typ == "INT64") && strings.Contains(encs, "DICTIONARY"):
+				t.Errorf("%s %s: encodings %s, want PLAIN", key, col, encs)
 			}
 		}
 	}

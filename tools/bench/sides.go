@@ -106,6 +106,7 @@ func selfCPU() time.Duration {
 // binlakeSide runs `binlake ingest` as a child process against the kfake
 // cluster, each run into a fresh warehouse.
 type binlakeSide struct {
+	name       string // the side: binlake, or baseline for -baseline
 	bin        string
 	config     string
 	warehouse  string
@@ -136,7 +137,7 @@ tables:
 
 // run times one ingest; keepOut keeps the warehouse it wrote.
 func (b *binlakeSide) run(ctx context.Context, i int, keepOut bool) (measurement, error) {
-	m := measurement{side: "binlake", run: i}
+	m := measurement{side: b.name, run: i}
 	if err := os.RemoveAll(b.warehouse); err != nil {
 		return m, err
 	}
@@ -150,15 +151,15 @@ func (b *binlakeSide) run(ctx context.Context, i int, keepOut bool) (measurement
 	wall, ru, peak, err := childUsage(cmd)
 	m.broker = selfCPU() - cpu0
 	if err != nil {
-		return m, fmt.Errorf("binlake ingest run %d: %w\n%s", i, err, tail(stderr.String(), 4000))
+		return m, fmt.Errorf("%s ingest run %d: %w\n%s", b.name, i, err, tail(stderr.String(), 4000))
 	}
 	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), peak
 	line := lastLine(stderr.String())
 	if err := checkIngestSummary(b.summary, b.n); err != nil {
-		return m, fmt.Errorf("binlake ingest run %d: %w\nsummary line: %s", i, err, line)
+		return m, fmt.Errorf("%s ingest run %d: %w\nsummary line: %s", b.name, i, err, line)
 	}
 	if !strings.Contains(line, " "+strconv.Itoa(b.n)+" records,") {
-		return m, fmt.Errorf("binlake ingest run %d: summary line does not say %d records: %s", i, b.n, line)
+		return m, fmt.Errorf("%s ingest run %d: summary line does not say %d records: %s", b.name, i, b.n, line)
 	}
 	m.out, m.files = parquetBytes(filepath.Join(b.warehouse, "binlog"))
 	m.note = line

@@ -231,7 +231,7 @@ func bench(ctx context.Context, o options) (err error) {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  %-7s run %d: %6.2fs wall, %6.2fs CPU, %5.0f MiB peak RSS\n", m.side, m.run, m.wall.Seconds(), m.cpu.Seconds(), mib(m.maxRSS))
+			fmt.Printf("  %-7s run %d: %6.2fs wall, %6.2fs CPU, %5.0f MiB peak RSS, %d minor page faults\n", m.side, m.run, m.wall.Seconds(), m.cpu.Seconds(), mib(m.maxRSS), m.faults)
 			ms = append(ms, m)
 		}
 	}

@@ -26,6 +26,8 @@ type measurement struct {
 	maxRSS int64         // bytes, the child's peak resident set
 	out    int64         // bytes of Parquet written
 	files  int
+	// faults is the child's minor page faults: fresh memory it touched.
+	faults int64
 	// broker is the CPU the in-process kfake broker (this process) spent
 	// while the run read from it; binlake runs only.
 	broker time.Duration
@@ -153,7 +155,7 @@ func (b *binlakeSide) run(ctx context.Context, i int, keepOut bool) (measurement
 	if err != nil {
 		return m, fmt.Errorf("%s ingest run %d: %w\n%s", b.name, i, err, tail(stderr.String(), 4000))
 	}
-	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), peak
+	m.wall, m.cpu, m.maxRSS, m.faults = wall, cpuOf(ru), peak, ru.Minflt
 	line := lastLine(stderr.String())
 	if err := checkIngestSummary(b.summary, b.n); err != nil {
 		return m, fmt.Errorf("%s ingest run %d: %w\nsummary line: %s", b.name, i, err, line)
@@ -258,7 +260,7 @@ func (d *duckdbSide) run(ctx context.Context, i int, keepOut bool) (measurement,
 	if err != nil {
 		return m, fmt.Errorf("duckdb run %d: %w\n%s", i, err, tail(stderr.String(), 4000))
 	}
-	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), peak
+	m.wall, m.cpu, m.maxRSS, m.faults = wall, cpuOf(ru), peak, ru.Minflt
 	// COPY returns the number of rows written.
 	var res struct {
 		Rows [][]*string `json:"rows"`

@@ -148,10 +148,10 @@ func recoverPartition(ctx context.Context, st storage.Store, id partitionID, las
 	return removed, nil
 }
 
-// addPending records key in the partition's pending record before the key
-// is written.
-func (r *run) addPending(ctx context.Context, ps *partState, key string) error {
-	ps.pending = append(ps.pending, key)
+// addPending records keys in the partition's pending record, in one
+// write, before the keys are written.
+func (r *run) addPending(ctx context.Context, ps *partState, keys ...string) error {
+	ps.pending = append(ps.pending, keys...)
 	b, err := warehouse.Marshal(warehouse.Pending{
 		FormatVersion: warehouse.FormatVersion,
 		Topic:         ps.id.Topic,

@@ -154,6 +154,11 @@ func (w *decodeWorker) run(ctx context.Context, rd *reader) {
 				w.decode(rd, b, kr)
 			}
 		}
+		// The decoded records hold copies of what they need: the
+		// records' slices go back to franz-go for the next fetches.
+		for _, kr := range b.raw {
+			kr.Recycle()
+		}
 		b.done <- struct{}{}
 	}
 }
@@ -240,6 +245,7 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 	// client has one fetch in flight per broker, and with several the next
 	// fetch of one group arrives while another's is decoded.
 	var clients []*kgo.Client
+	pool := &recordPool{}
 	defer func() {
 		for _, cl := range clients {
 			cl.Close()
@@ -250,6 +256,7 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 			kgo.ConsumePartitions(g),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 			kgo.FetchMaxWait(500*time.Millisecond),
+			kgo.WithPools(pool),
 		)
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/binlake/binlake/storage"
@@ -67,49 +68,72 @@ func (r *run) markReady(ctx context.Context, all []partitionID) error {
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	marked := 0
+	var spans []warehouse.Span
 	for {
 		for _, span := range z.Hours(day) {
 			if lastHour != (warehouse.Hour{}) && span.Hour.Compare(lastHour) <= 0 {
 				continue
 			}
 			if span.End.Add(r.opts.Grace).After(wm) {
-				return r.finishReady(ctx, lastHour, marked)
+				if err := r.writeMarkers(ctx, spans, states); err != nil {
+					return err
+				}
+				return r.finishReady(ctx, lastHour, len(spans))
 			}
-			if err := r.writeMarker(ctx, span, states); err != nil {
-				return err
-			}
+			spans = append(spans, span)
 			lastHour = span.Hour
-			marked++
 		}
 		day = day.AddDays(1)
 	}
 }
 
-func (r *run) writeMarker(ctx context.Context, span warehouse.Span, states []warehouse.ReadyPartition) error {
-	m := &warehouse.Ready{
-		FormatVersion: warehouse.FormatVersion,
-		Hour:          span.Hour.Path(),
-		Start:         span.Start.UTC(),
-		End:           span.End.UTC(),
-		Grace:         r.opts.Grace.String(),
-		WrittenAt:     r.opts.Now().UTC(),
-		RunID:         r.id,
-		Partitions:    states,
+// readyWriters is how many ready markers are written at once.
+const readyWriters = 8
+
+// writeMarkers writes the ready markers of spans, several at a time: each
+// is a create-if-absent of its own and says nothing about the others, so
+// their order does not matter (the next run creates any that a failing
+// run left out).
+func (r *run) writeMarkers(ctx context.Context, spans []warehouse.Span, states []warehouse.ReadyPartition) error {
+	markers := make([]*warehouse.Ready, len(spans))
+	texts := make([][]byte, len(spans))
+	for i, span := range spans {
+		markers[i] = &warehouse.Ready{
+			FormatVersion: warehouse.FormatVersion,
+			Hour:          span.Hour.Path(),
+			Start:         span.Start.UTC(),
+			End:           span.End.UTC(),
+			Grace:         r.opts.Grace.String(),
+			WrittenAt:     r.opts.Now().UTC(),
+			RunID:         r.id,
+			Partitions:    states,
+		}
+		var err error
+		if texts[i], err = warehouse.Marshal(markers[i]); err != nil {
+			return err
+		}
 	}
-	b, err := warehouse.Marshal(m)
-	if err != nil {
-		return err
+	errs := make([]error, len(spans))
+	slots := make(chan struct{}, readyWriters)
+	var wg sync.WaitGroup
+	for i, span := range spans {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			errs[i] = r.st.PutIfAbsent(ctx, warehouse.ReadyKey(span.Hour), texts[i])
+		})
 	}
-	err = r.st.PutIfAbsent(ctx, warehouse.ReadyKey(span.Hour), b)
-	if errors.Is(err, storage.ErrExists) {
-		delete(r.ready, span.Hour) // another run's marker: read it when needed
-		return nil
+	wg.Wait()
+	for i, span := range spans {
+		switch err := errs[i]; {
+		case errors.Is(err, storage.ErrExists):
+			delete(r.ready, span.Hour) // another run's marker: read it when needed
+		case err != nil:
+			return fmt.Errorf("write ready marker %s: %w", span.Hour, err)
+		default:
+			r.ready[span.Hour] = markers[i]
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("write ready marker %s: %w", span.Hour, err)
-	}
-	r.ready[span.Hour] = m
 	return nil
 }
 

@@ -2,10 +2,13 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -298,28 +301,58 @@ func (r *run) finishTable(ctx context.Context, t *tableState) error {
 	return nil
 }
 
-// flushAll finishes every file and waits until all are written.
+// flushAll finishes every file and waits until all are written. Each
+// partition's pending record lists all of its files in one write, not one
+// write a file, so that the encoders get their last rows sooner.
 func (r *run) flushAll(ctx context.Context) error {
-	for _, b := range r.bufs {
-		if err := r.flush(ctx, b); err != nil {
+	open := slices.Collect(maps.Values(r.bufs))
+	// By partition, then in offset order: the pending records list the
+	// files in a reproducible order.
+	slices.SortFunc(open, func(a, b *buffer) int {
+		return cmp.Or(comparePartitions(a.key.part, b.key.part), cmp.Compare(a.first, b.first), strings.Compare(a.key.table, b.key.table))
+	})
+	keys := make([]string, len(open))
+	for i := 0; i < len(open); {
+		ps := open[i].ps
+		j := i
+		for ; j < len(open) && open[j].ps == ps; j++ {
+			keys[j] = r.fileKey(open[j])
+		}
+		if err := r.addPending(ctx, ps, keys[i:j]...); err != nil {
+			return err
+		}
+		i = j
+	}
+	for i, b := range open {
+		if err := r.finish(ctx, b, keys[i]); err != nil {
 			return err
 		}
 	}
 	return r.flusher.wait(r)
 }
 
+// fileKey is where a buffer's file goes.
+func (r *run) fileKey(b *buffer) string {
+	var replaySeq int64
+	if r.replayDay != nil {
+		replaySeq = b.ps.seq
+	}
+	return warehouse.BinlogDir(b.key.table, b.key.hour) + fileName(b.key.part, b.first, b.last, replaySeq)
+}
+
 // flush finishes a file: it is listed in the partition's pending record,
 // then its encoder gets the last rows and writes it.
 func (r *run) flush(ctx context.Context, b *buffer) error {
-	ps := b.ps
-	var replaySeq int64
-	if r.replayDay != nil {
-		replaySeq = ps.seq
-	}
-	key := warehouse.BinlogDir(b.key.table, b.key.hour) + fileName(b.key.part, b.first, b.last, replaySeq)
-	if err := r.addPending(ctx, ps, key); err != nil {
+	key := r.fileKey(b)
+	if err := r.addPending(ctx, b.ps, key); err != nil {
 		return err
 	}
+	return r.finish(ctx, b, key)
+}
+
+// finish hands a file listed in its partition's pending record as key to
+// its encoder, or to the flusher's workers if it has none, to be written.
+func (r *run) finish(ctx context.Context, b *buffer, key string) error {
 	if b.enc == nil {
 		r.closeBuf(b)
 		e := &encoder{in: make(chan *chunk, 1), buf: b, key: key}

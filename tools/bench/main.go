@@ -27,6 +27,11 @@
 // the broker's), and prints the top of the profile.
 //
 //	go run ./tools/bench -n 1000000 -runs 3 -profile /tmp/ingest.pprof
+//
+// With -baseline BIN it also times BIN, a binlake built from another
+// commit, as a side of its own alternating with binlake, and prints the
+// ratios of their medians: a comparison of two versions under the same
+// load.
 package main
 
 import (
@@ -67,6 +72,7 @@ type options struct {
 	memProfile  string
 	trace       string
 	columns     string
+	baseline    string
 }
 
 func main() {
@@ -91,6 +97,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "profile", "", "after the timed runs, profile one in-process ingest.Run and write the CPU profile here")
 	flag.StringVar(&o.memProfile, "memprofile", "", "with -profile: also write the allocation profile here")
 	flag.StringVar(&o.trace, "trace", "", "with -profile: also write an execution trace of the profiled run here (go tool trace FILE)")
+	flag.StringVar(&o.baseline, "baseline", "", "also time this binlake binary (built from another commit) as the side baseline, alternating with binlake, to compare two versions under the same load")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -106,6 +113,9 @@ func bench(ctx context.Context, o options) (err error) {
 	}
 	doBinlake := o.sides == "both" || o.sides == "binlake"
 	doDuckDB := o.sides == "both" || o.sides == "duckdb"
+	if o.baseline != "" && !doBinlake {
+		return errors.New("-baseline needs -sides both or binlake")
+	}
 	if !doBinlake && !doDuckDB {
 		return fmt.Errorf("-sides %q: want both, binlake or duckdb", o.sides)
 	}
@@ -172,6 +182,7 @@ func bench(ctx context.Context, o options) (err error) {
 	runtime.GC() // the generator's row states are garbage now
 
 	bl := &binlakeSide{
+		name:       "binlake",
 		bin:        bin,
 		config:     filepath.Join(dir, "binlake.yaml"),
 		warehouse:  filepath.Join(dir, "warehouse"),
@@ -181,6 +192,12 @@ func bench(ctx context.Context, o options) (err error) {
 	}
 	if err := writeConfig(bl.config, bl.warehouse, kc.ListenAddrs()); err != nil {
 		return err
+	}
+	var base *binlakeSide
+	if o.baseline != "" {
+		b := *bl
+		b.name, b.bin = "baseline", o.baseline
+		base = &b
 	}
 	dd := &duckdbSide{
 		script: script,
@@ -193,9 +210,9 @@ func bench(ctx context.Context, o options) (err error) {
 	for r := 1; r <= o.runs; r++ {
 		// Alternate which side goes first, so neither always runs on a
 		// machine the other just warmed up or left busy.
-		order := []string{"binlake", "duckdb"}
+		order := []string{"binlake", "baseline", "duckdb"}
 		if r%2 == 0 {
-			order = []string{"duckdb", "binlake"}
+			slices.Reverse(order)
 		}
 		for _, side := range order {
 			var m measurement
@@ -204,6 +221,8 @@ func bench(ctx context.Context, o options) (err error) {
 			switch {
 			case side == "binlake" && doBinlake:
 				m, err = bl.run(ctx, r, last)
+			case side == "baseline" && base != nil:
+				m, err = base.run(ctx, r, false)
 			case side == "duckdb" && doDuckDB:
 				m, err = dd.run(ctx, r, last)
 			default:
@@ -212,7 +231,7 @@ func bench(ctx context.Context, o options) (err error) {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  %-7s run %d: %6.2fs wall, %6.2fs CPU, %5.0f MiB peak RSS\n", m.side, m.run, m.wall.Seconds(), m.cpu.Seconds(), mib(m.maxRSS))
+			fmt.Printf("  %-7s run %d: %6.2fs wall, %6.2fs CPU, %5.0f MiB peak RSS, %d minor page faults\n", m.side, m.run, m.wall.Seconds(), m.cpu.Seconds(), mib(m.maxRSS), m.faults)
 			ms = append(ms, m)
 		}
 	}
@@ -315,16 +334,17 @@ func report(ds *dataset, o options, ms []measurement) {
 	fmt.Printf("%-8s %4s %8s %8s %6s %11s %8s %12s %9s %8s %9s\n", "side", "run", "wall s", "CPU s", "cores", "events/s", "MB/s", "events/CPU-s", "peak RSS", "out MiB", "kfake CPU")
 	for _, m := range ms {
 		broker := ""
-		if m.side == "binlake" {
+		if m.side != "duckdb" {
 			broker = fmt.Sprintf("%8.2fs", m.broker.Seconds())
 		}
 		fmt.Printf("%-8s %4d %8.2f %8.2f %6.2f %11.0f %8.1f %12.0f %5.0f MiB %8.1f %9s\n", m.side, m.run, m.wall.Seconds(), m.cpu.Seconds(), m.cpu.Seconds()/m.wall.Seconds(),
 			float64(ds.n)/m.wall.Seconds(), mb/m.wall.Seconds(), float64(ds.n)/m.cpu.Seconds(), mib(m.maxRSS), mib(m.out), broker)
 	}
 	bl := summarise("binlake", ds.n, ms)
+	base := summarise("baseline", ds.n, ms)
 	dd := summarise("duckdb", ds.n, ms)
 	fmt.Printf("\n%-8s %-6s %8s %8s %11s %8s %12s %9s\n", "side", "", "wall s", "CPU s", "events/s", "MB/s", "events/CPU-s", "peak RSS")
-	for _, s := range []*stats{bl, dd} {
+	for _, s := range []*stats{bl, base, dd} {
 		if s == nil {
 			continue
 		}
@@ -338,6 +358,10 @@ func report(ds *dataset, o options, ms []measurement) {
 		fmt.Printf("kfake broker (in the bench process) used a median %.2fs CPU per binlake run, on the same %d CPUs\n", bl.brokerMed.Seconds(), runtime.NumCPU())
 	}
 	fmt.Println()
+	if bl != nil && base != nil {
+		fmt.Printf("binlake/baseline (median): wall %.3f, CPU %.3f, peak RSS %.3f\n",
+			bl.medWall.Seconds()/base.medWall.Seconds(), bl.medCPU.Seconds()/base.medCPU.Seconds(), float64(bl.medRSS)/float64(base.medRSS))
+	}
 	if bl != nil && dd != nil {
 		best := dd.bestWall.Seconds() / bl.bestWall.Seconds()
 		med := dd.medWall.Seconds() / bl.medWall.Seconds()

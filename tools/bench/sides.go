@@ -26,6 +26,8 @@ type measurement struct {
 	maxRSS int64         // bytes, the child's peak resident set
 	out    int64         // bytes of Parquet written
 	files  int
+	// faults is the child's minor page faults: fresh memory it touched.
+	faults int64
 	// broker is the CPU the in-process kfake broker (this process) spent
 	// while the run read from it; binlake runs only.
 	broker time.Duration
@@ -106,6 +108,7 @@ func selfCPU() time.Duration {
 // binlakeSide runs `binlake ingest` as a child process against the kfake
 // cluster, each run into a fresh warehouse.
 type binlakeSide struct {
+	name       string // the side: binlake, or baseline for -baseline
 	bin        string
 	config     string
 	warehouse  string
@@ -136,7 +139,7 @@ tables:
 
 // run times one ingest; keepOut keeps the warehouse it wrote.
 func (b *binlakeSide) run(ctx context.Context, i int, keepOut bool) (measurement, error) {
-	m := measurement{side: "binlake", run: i}
+	m := measurement{side: b.name, run: i}
 	if err := os.RemoveAll(b.warehouse); err != nil {
 		return m, err
 	}
@@ -150,15 +153,15 @@ func (b *binlakeSide) run(ctx context.Context, i int, keepOut bool) (measurement
 	wall, ru, peak, err := childUsage(cmd)
 	m.broker = selfCPU() - cpu0
 	if err != nil {
-		return m, fmt.Errorf("binlake ingest run %d: %w\n%s", i, err, tail(stderr.String(), 4000))
+		return m, fmt.Errorf("%s ingest run %d: %w\n%s", b.name, i, err, tail(stderr.String(), 4000))
 	}
-	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), peak
+	m.wall, m.cpu, m.maxRSS, m.faults = wall, cpuOf(ru), peak, ru.Minflt
 	line := lastLine(stderr.String())
 	if err := checkIngestSummary(b.summary, b.n); err != nil {
-		return m, fmt.Errorf("binlake ingest run %d: %w\nsummary line: %s", i, err, line)
+		return m, fmt.Errorf("%s ingest run %d: %w\nsummary line: %s", b.name, i, err, line)
 	}
 	if !strings.Contains(line, " "+strconv.Itoa(b.n)+" records,") {
-		return m, fmt.Errorf("binlake ingest run %d: summary line does not say %d records: %s", i, b.n, line)
+		return m, fmt.Errorf("%s ingest run %d: summary line does not say %d records: %s", b.name, i, b.n, line)
 	}
 	m.out, m.files = parquetBytes(filepath.Join(b.warehouse, "binlog"))
 	m.note = line
@@ -257,7 +260,7 @@ func (d *duckdbSide) run(ctx context.Context, i int, keepOut bool) (measurement,
 	if err != nil {
 		return m, fmt.Errorf("duckdb run %d: %w\n%s", i, err, tail(stderr.String(), 4000))
 	}
-	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), peak
+	m.wall, m.cpu, m.maxRSS, m.faults = wall, cpuOf(ru), peak, ru.Minflt
 	// COPY returns the number of rows written.
 	var res struct {
 		Rows [][]*string `json:"rows"`

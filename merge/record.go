@@ -105,15 +105,16 @@ func newRowCodec(l *layout) rowCodec {
 	return rowCodec{kinds: l.kinds[1:]}
 }
 
-// appendRow encodes vals, the values of columns 1…n-1.
-func (c rowCodec) appendRow(dst []byte, vals []parquet.Value) ([]byte, error) {
+// appendRow encodes row r of cols, the values of columns 1…n-1 (one
+// slice per column).
+func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, error) {
 	nb := (len(c.kinds) + 7) / 8
 	start := len(dst)
 	for range nb {
 		dst = append(dst, 0)
 	}
-	for i := range vals {
-		v := &vals[i] // not copied: only the fields the kind needs are read
+	for i := range cols {
+		v := &cols[i][r] // not copied: only the fields the kind needs are read
 		if v.IsNull() {
 			dst[start+i/8] |= 1 << (i % 8)
 			continue

@@ -32,7 +32,7 @@ type sorter struct {
 	// one sort runs at a time (a spill's, then the last arena's).
 	sortBuf []sortEntry
 
-	runs       []string
+	runs       []spillRun
 	spillBytes int64
 	n          int64
 }
@@ -42,12 +42,21 @@ type arena struct {
 	chunks [][]byte
 	refs   []recRef
 	used   int64
+	// prefix is what the sort keys of refs share, set by sortRefs.
+	prefix []byte
+}
+
+// spillRun is a run file and the prefix all its records' sort keys
+// share.
+type spillRun struct {
+	name   string
+	prefix []byte
 }
 
 // spillDone reports a background spill.
 type spillDone struct {
 	a     *arena
-	run   string
+	run   spillRun
 	bytes int64
 	err   error
 }
@@ -93,7 +102,7 @@ func (a *arena) reset() [][]byte {
 	for i := range chunks {
 		chunks[i] = chunks[i][:0]
 	}
-	a.chunks, a.refs, a.used = nil, a.refs[:0], 0
+	a.chunks, a.refs, a.used, a.prefix = nil, a.refs[:0], 0, nil
 	return chunks
 }
 
@@ -142,26 +151,26 @@ type sortEntry struct {
 	ref recRef
 }
 
-// sortRefs sorts refs by their records. It takes its sort entries from
-// buf, which it grows if needed and returns for the next sort.
+// sortRefs sorts refs by their records and sets a.prefix to the prefix
+// their sort keys share. It takes its sort entries from buf, which it
+// grows if needed and returns for the next sort.
 func (a *arena) sortRefs(refs []recRef, buf []sortEntry) []sortEntry {
-	if len(refs) < 2 {
+	if len(refs) == 0 {
+		a.prefix = nil
 		return buf
 	}
 	// The longest prefix all sort keys share.
 	first := a.rec(refs[0]).sortKey()
 	lcp := len(first)
 	for _, r := range refs[1:] {
-		k := a.rec(r).sortKey()
-		n := min(lcp, len(k))
-		i := 0
-		for i < n && k[i] == first[i] {
-			i++
-		}
-		lcp = i
+		lcp = commonPrefix(first[:lcp], a.rec(r).sortKey())
 		if lcp == 0 {
 			break
 		}
+	}
+	a.prefix = append(a.prefix[:0], first[:lcp]...)
+	if len(refs) < 2 {
+		return buf
 	}
 	if len(buf) < 2*len(refs) {
 		buf = make([]sortEntry, 2*len(refs))
@@ -198,6 +207,16 @@ func (a *arena) sortRefs(refs []recRef, buf []sortEntry) []sortEntry {
 		refs[i] = es[i].ref
 	}
 	return buf
+}
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 // radixSort sorts es by pre[0] (a stable least-significant-digit radix
@@ -261,25 +280,30 @@ func (s *sorter) wait() error {
 	}
 	d := <-s.bg
 	s.bg = nil
-	s.free = append(s.free, d.a.reset()...)
-	s.spare = d.a
 	if d.err != nil {
+		s.free = append(s.free, d.a.reset()...)
+		s.spare = d.a
 		return d.err
 	}
+	// The prefix outlives the arena's reset.
+	d.run.prefix = slices.Clone(d.run.prefix)
+	s.free = append(s.free, d.a.reset()...)
+	s.spare = d.a
 	s.runs = append(s.runs, d.run)
 	s.spillBytes += d.bytes
 	return nil
 }
 
-// writeRun writes the records of it as a new run file.
-func (s *sorter) writeRun(it *recordIter, err error) (string, int64, error) {
+// writeRun writes the records of it as a new run file, whose prefix is
+// the one the iterator's runs share.
+func (s *sorter) writeRun(it *recordIter, err error) (spillRun, int64, error) {
 	if err != nil {
-		return "", 0, err
+		return spillRun{}, 0, err
 	}
 	defer it.close()
 	f, err := os.CreateTemp(s.dir, "run-*.bin")
 	if err != nil {
-		return "", 0, fmt.Errorf("spill: %w", err)
+		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var hdr [binary.MaxVarintLen64]byte
@@ -287,7 +311,7 @@ func (s *sorter) writeRun(it *recordIter, err error) (string, int64, error) {
 		r, err := it.next()
 		if err != nil {
 			f.Close()
-			return "", 0, err
+			return spillRun{}, 0, err
 		}
 		if r == nil {
 			break
@@ -301,13 +325,13 @@ func (s *sorter) writeRun(it *recordIter, err error) (string, int64, error) {
 		err = cerr
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("spill: %w", err)
+		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
 	}
 	fi, err := os.Stat(f.Name())
 	if err != nil {
-		return "", 0, fmt.Errorf("spill: %w", err)
+		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
 	}
-	return f.Name(), fi.Size(), nil
+	return spillRun{name: f.Name(), prefix: it.prefix}, fi.Size(), nil
 }
 
 // maxFanIn is the most runs merged at once; beyond it runs are first
@@ -330,33 +354,47 @@ func (s *sorter) iterate() (*recordIter, error) {
 			return nil, err
 		}
 		s.spillBytes += n
-		s.runs = append([]string{run}, rest...)
+		s.runs = append([]spillRun{run}, rest...)
 	}
 	return s.openRuns(s.runs, s.a, s.a.refs)
 }
 
 // openRuns opens run files and sorted parts of an arena for merging.
-func (s *sorter) openRuns(names []string, a *arena, mem ...[]recRef) (*recordIter, error) {
-	bufSize := int(min(max(2*s.limit/int64(len(names)+1), 4<<10), 256<<10))
+func (s *sorter) openRuns(runs []spillRun, a *arena, mem ...[]recRef) (*recordIter, error) {
+	bufSize := int(min(max(2*s.limit/int64(len(runs)+1), 4<<10), 256<<10))
 	var files []*runReader
-	for _, name := range names {
-		f, err := os.Open(name)
+	for _, run := range runs {
+		f, err := os.Open(run.name)
 		if err != nil {
 			for _, r := range files {
 				r.f.Close()
 			}
 			return nil, fmt.Errorf("spill: %w", err)
 		}
-		files = append(files, &runReader{f: f, r: bufio.NewReaderSize(f, bufSize)})
+		files = append(files, &runReader{f: f, r: bufio.NewReaderSize(f, bufSize), prefix: run.prefix})
 	}
 	return newRecordIter(files, a, mem...)
 }
 
-// newRecordIter merges the given runs and sorted parts of an arena.
+// newRecordIter merges the given runs and sorted parts of an arena (a
+// sorted one: see sortRefs).
 func newRecordIter(files []*runReader, a *arena, mem ...[]recRef) (*recordIter, error) {
 	it := &recordIter{runs: files}
 	for _, m := range mem {
-		it.runs = append(it.runs, &runReader{a: a, mem: m})
+		if len(m) > 0 {
+			it.runs = append(it.runs, &runReader{a: a, mem: m, prefix: a.prefix})
+		}
+	}
+	// The sort keys of all runs share it.prefix: comparisons start after
+	// it.
+	for i, r := range it.runs {
+		if i == 0 {
+			it.prefix = r.prefix
+		}
+		it.prefix = it.prefix[:commonPrefix(it.prefix, r.prefix)]
+	}
+	for _, r := range it.runs {
+		r.skip = len(it.prefix)
 	}
 	for i, r := range it.runs {
 		ok, err := r.next()
@@ -385,6 +423,11 @@ type runReader struct {
 	a      *arena
 	mem    []recRef
 	cur    record
+	// prefix is what the sort keys of the run share; pre is the 8 bytes
+	// of cur's sort key after the first skip (zero-padded), big-endian.
+	prefix []byte
+	skip   int
+	pre    uint64
 	// ahead counts down to the next touch of records ahead; touched
 	// keeps what the touches read.
 	ahead   int
@@ -398,6 +441,22 @@ type runReader struct {
 const touchAhead = 16
 
 func (r *runReader) next() (bool, error) {
+	ok, err := r.read()
+	if ok {
+		k := r.cur.sortKey()[r.skip:]
+		if len(k) >= 8 {
+			r.pre = binary.BigEndian.Uint64(k)
+		} else {
+			var b [8]byte
+			copy(b[:], k)
+			r.pre = binary.BigEndian.Uint64(b[:])
+		}
+	}
+	return ok, err
+}
+
+// read reads the next record into cur.
+func (r *runReader) read() (bool, error) {
 	if r.r == nil {
 		if len(r.mem) == 0 {
 			r.cur = nil
@@ -445,13 +504,18 @@ func (r *runReader) next() (bool, error) {
 // recordIter merges runs in order (a binary heap of run indexes). The
 // record next returns stays valid until the following call.
 type recordIter struct {
-	runs []*runReader
-	h    []int
-	last int // run whose record was returned last
+	runs   []*runReader
+	h      []int
+	last   int    // run whose record was returned last
+	prefix []byte // what the sort keys of all runs share
 }
 
 func (it *recordIter) less(i, j int) bool {
-	return compareRecords(it.runs[it.h[i]].cur, it.runs[it.h[j]].cur) < 0
+	a, b := it.runs[it.h[i]], it.runs[it.h[j]]
+	if a.pre != b.pre {
+		return a.pre < b.pre
+	}
+	return compareRecords(a.cur, b.cur) < 0
 }
 
 func (it *recordIter) down(i int) {

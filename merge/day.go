@@ -168,10 +168,11 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 		return nil, err
 	}
 	r.sum.Changes, r.sum.BytesRead = cst.rows, cst.bytes
-	iter, err := srt.iterate()
+	sorted, err := srt.iterate()
 	if err != nil {
 		return nil, err
 	}
+	iter := prefetch(sorted)
 	defer iter.close()
 	r.sum.SpillRuns, r.sum.SpillBytes = len(srt.runs), srt.spillBytes
 	o.Log.Info("changes read", "table", o.Table.Name, "files", len(plan.files), "rows", cst.rows, "spill_runs", len(srt.runs))

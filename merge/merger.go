@@ -79,7 +79,7 @@ type merger struct {
 	codec rowCodec
 	sum   *Summary
 
-	delta *recordIter
+	delta *prefetchIter
 	cur   record
 
 	tombs     *tombLookup

@@ -595,3 +595,114 @@ func removeDeadSpillDirs(dir string) {
 		}
 	}
 }
+
+// prefetchIter merges the runs of a recordIter on a goroutine of its own,
+// a few blocks of records ahead of the reader, so that the merge of the
+// runs and their reading overlap with what the reader does with the
+// records. Like recordIter's, the record next returns stays valid until
+// the following call.
+type prefetchIter struct {
+	it   *recordIter
+	full chan recordBlock // blocks merged, in order; closed at the end
+	free chan []byte      // blocks read, for the goroutine to reuse
+	stop chan struct{}
+	done chan struct{}
+	cur  []byte // the block being read: uvarint length, record, ...
+	off  int
+	err  error
+}
+
+// recordBlock is a block of records, or the error that ended the merge.
+type recordBlock struct {
+	buf []byte
+	err error
+}
+
+const (
+	// prefetchBlock is the size of a block of records.
+	prefetchBlock = 256 << 10
+	// prefetchBlocks is how many blocks exist: one being read, the rest
+	// merged ahead or being merged.
+	prefetchBlocks = 4
+)
+
+// prefetch starts merging it's runs ahead; the caller closes the result,
+// not it.
+func prefetch(it *recordIter) *prefetchIter {
+	p := &prefetchIter{
+		it:   it,
+		full: make(chan recordBlock, prefetchBlocks),
+		free: make(chan []byte, prefetchBlocks),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for range prefetchBlocks {
+		p.free <- make([]byte, 0, prefetchBlock)
+	}
+	go p.merge()
+	return p
+}
+
+func (p *prefetchIter) merge() {
+	defer close(p.done)
+	defer close(p.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-p.free:
+		case <-p.stop:
+			return
+		}
+		buf = buf[:0]
+		var err error
+		end := false
+		for len(buf) < prefetchBlock {
+			var r record
+			if r, err = p.it.next(); err != nil || r == nil {
+				end = true
+				break
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(r)))
+			buf = append(buf, r...)
+		}
+		if len(buf) > 0 || err != nil {
+			select {
+			case p.full <- recordBlock{buf: buf, err: err}:
+			case <-p.stop:
+				return
+			}
+		}
+		if end {
+			return
+		}
+	}
+}
+
+// next returns the next record, or nil at the end.
+func (p *prefetchIter) next() (record, error) {
+	for p.off >= len(p.cur) {
+		if p.err != nil {
+			return nil, p.err
+		}
+		if p.cur != nil {
+			p.free <- p.cur // never blocks: there are only prefetchBlocks
+			p.cur = nil
+		}
+		b, ok := <-p.full
+		if !ok {
+			return nil, nil
+		}
+		p.cur, p.off, p.err = b.buf, 0, b.err
+	}
+	n, w := binary.Uvarint(p.cur[p.off:])
+	start := p.off + w
+	p.off = start + int(n)
+	return record(p.cur[start:p.off:p.off]), nil
+}
+
+// close stops the merge and closes the runs.
+func (p *prefetchIter) close() {
+	close(p.stop)
+	<-p.done
+	p.it.close()
+}

@@ -14,7 +14,8 @@ import (
 // TestSorterOrder sorts records of random keys and lengths — some longer
 // than an arena chunk and than a spill run's read buffer — through
 // in-memory sorts, spills and the merge of the runs, and checks that
-// every record comes back once, in sort key order. Keys of the second
+// every record comes back once, in sort key order, through prefetchIter
+// as the merge reads them. Keys of the second
 // round share a long prefix, as keys with the source table do.
 func TestSorterOrder(t *testing.T) {
 	for _, c := range []struct {
@@ -59,10 +60,11 @@ func TestSorterOrder(t *testing.T) {
 		if err := s.addBatch(batch, offs); err != nil {
 			t.Fatal(err)
 		}
-		it, err := s.iterate()
+		sorted, err := s.iterate()
 		if err != nil {
 			t.Fatal(err)
 		}
+		it := prefetch(sorted) // as the merge reads them
 		slices.SortFunc(want, func(a, b []byte) int { return compareRecords(a, b) })
 		for i := 0; ; i++ {
 			r, err := it.next()

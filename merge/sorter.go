@@ -17,20 +17,21 @@ import (
 // Records come in batches written straight into large arena chunks (see
 // buffer and addBatch) and are referred to by chunk and offset, so the
 // sort holds no pointers and its memory is what the budget counts. The
-// budget is split between two arenas: while one is sorted and written out
-// in the background, records go on filling the other.
+// budget is split between spillArenas arenas: while the others are sorted
+// and written out in the background, records go on filling one.
 type sorter struct {
 	dir   string // where runs go; the caller removes it
 	limit int64  // bytes per arena
 	chunk int    // arena chunk size
 
-	a     *arena         // being filled
-	spare *arena         // free for the next swap
-	free  [][]byte       // chunks of the spare arena, for buffer
-	bg    chan spillDone // the spill in flight, if any
-	// sortBuf is the sort entries of the last sort, for the next one:
-	// one sort runs at a time (a spill's, then the last arena's).
-	sortBuf []sortEntry
+	a        *arena         // being filled
+	spares   []*arena       // free for the next swap
+	free     [][]byte       // chunks of spilled arenas, for buffer
+	bg       chan spillDone // spills in flight report here
+	inFlight int
+	err      error // of a spill
+	// sortBufs holds the sort entries of sorts done, for the next ones.
+	sortBufs chan []sortEntry
 
 	runs       []spillRun
 	spillBytes int64
@@ -73,12 +74,18 @@ const (
 	refOverhead = 4 + 8
 )
 
+// spillArenas is how many arenas share the budget. With three, two spills
+// can run at once: decoding changes does not wait for a spill that lags
+// behind, and spills use the cores decoding leaves idle.
+const spillArenas = 3
+
 // newSorter returns a sorter that holds about budget bytes of records in
-// memory (at least four arena chunks of 16 KiB).
+// memory (at least two arena chunks of 16 KiB per arena).
 func newSorter(dir string, budget int64) *sorter {
-	limit := budget / 2
+	limit := budget / spillArenas
 	chunk := int(min(max(limit/8, minChunk), maxChunk))
-	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, a: &arena{}}
+	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, a: &arena{},
+		bg: make(chan spillDone, spillArenas), sortBufs: make(chan []sortEntry, spillArenas)}
 }
 
 // reserve makes room for about n references.
@@ -251,47 +258,76 @@ func radixSort(es, tmp []sortEntry) []sortEntry {
 }
 
 // spill hands the full arena to a goroutine that sorts it and writes it
-// as a run, and goes on with the other arena (after the previous spill,
-// if any, is done with it).
+// as a run, and goes on with another arena (waiting for a spill in flight
+// if every other arena is in one).
 func (s *sorter) spill() error {
-	if err := s.wait(); err != nil {
-		return err
+	for s.inFlight > 0 {
+		var d spillDone
+		if s.inFlight < spillArenas-1 {
+			select {
+			case d = <-s.bg:
+			default:
+			}
+		} else {
+			d = <-s.bg
+		}
+		if d.a == nil {
+			break
+		}
+		s.collect(d)
+	}
+	if s.err != nil {
+		return s.err
 	}
 	full := s.a
-	if s.spare != nil {
-		s.a, s.spare = s.spare, nil
+	if n := len(s.spares); n > 0 {
+		s.a, s.spares = s.spares[n-1], s.spares[:n-1]
 	} else {
 		s.a = &arena{}
 	}
-	s.bg = make(chan spillDone, 1)
+	s.inFlight++
 	go func() {
 		d := spillDone{a: full}
-		s.sortBuf = full.sortRefs(full.refs, s.sortBuf)
+		s.sortBufs <- full.sortRefs(full.refs, s.sortBuf())
 		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.refs))
 		s.bg <- d
 	}()
 	return nil
 }
 
-// wait waits for the spill in flight.
-func (s *sorter) wait() error {
-	if s.bg == nil {
+// sortBuf returns the sort entries of a sort done, if any.
+func (s *sorter) sortBuf() []sortEntry {
+	select {
+	case b := <-s.sortBufs:
+		return b
+	default:
 		return nil
 	}
-	d := <-s.bg
-	s.bg = nil
+}
+
+// collect takes back the arena of a finished spill.
+func (s *sorter) collect(d spillDone) {
+	s.inFlight--
 	if d.err != nil {
-		s.free = append(s.free, d.a.reset()...)
-		s.spare = d.a
-		return d.err
+		if s.err == nil {
+			s.err = d.err
+		}
+	} else {
+		// The prefix outlives the arena's reset.
+		d.run.prefix = slices.Clone(d.run.prefix)
+		s.runs = append(s.runs, d.run)
+		s.spillBytes += d.bytes
 	}
-	// The prefix outlives the arena's reset.
-	d.run.prefix = slices.Clone(d.run.prefix)
 	s.free = append(s.free, d.a.reset()...)
-	s.spare = d.a
-	s.runs = append(s.runs, d.run)
-	s.spillBytes += d.bytes
-	return nil
+	s.spares = append(s.spares, d.a)
+}
+
+// wait waits for the spills in flight.
+func (s *sorter) wait() error {
+	for s.inFlight > 0 {
+		s.collect(<-s.bg)
+	}
+	return s.err
 }
 
 // writeRun writes the records of it as a new run file, whose prefix is
@@ -344,9 +380,9 @@ func (s *sorter) iterate() (*recordIter, error) {
 	if err := s.wait(); err != nil {
 		return nil, err
 	}
-	s.spare, s.free = nil, nil
-	s.a.sortRefs(s.a.refs, s.sortBuf)
-	s.sortBuf = nil
+	s.spares, s.free = nil, nil
+	s.a.sortRefs(s.a.refs, s.sortBuf())
+	s.sortBufs = nil
 	for len(s.runs) > maxFanIn {
 		rest := slices.Clone(s.runs[maxFanIn:])
 		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil))

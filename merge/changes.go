@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -127,6 +128,17 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			conv[c] = make([]parquet.Value, batchRows)
 		}
 	}
+	// The source columns lead the key when it includes them. They repeat
+	// row after row, so their encoding is kept while their values do.
+	nsrc := 0
+	for nsrc < len(out.keys) && out.keys[nsrc].col < nMeta {
+		nsrc++
+	}
+	var (
+		srcKey  []byte
+		srcVals = make([][]byte, nsrc)
+		srcOK   bool // srcKey encodes srcVals
+	)
 	// Records are written into a buffer of the sorter's, each after its
 	// 4-byte length, and handed to it under one lock when the buffer is
 	// full.
@@ -212,8 +224,25 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 						return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 					}
 				}
-				key = key[:0]
-				for _, k := range out.keys {
+				same := srcOK
+				for j, k := range out.keys[:nsrc] {
+					if !same {
+						break
+					}
+					v := &srcs[k.col-1][i]
+					same = !v.IsNull() && bytes.Equal(v.ByteArray(), srcVals[j])
+				}
+				if !same {
+					srcKey, srcOK = srcKey[:0], true
+					for j, k := range out.keys[:nsrc] {
+						v := srcs[k.col-1][i]
+						srcKey = appendKeyValue(srcKey, k.enc, v)
+						srcVals[j] = append(srcVals[j][:0], v.ByteArray()...)
+						srcOK = srcOK && !v.IsNull()
+					}
+				}
+				key = append(key[:0], srcKey...)
+				for _, k := range out.keys[nsrc:] {
 					key = appendKeyValue(key, k.enc, srcs[k.col-1][i])
 				}
 				if len(key) > maxKeyLen {

@@ -659,7 +659,7 @@ const (
 	prefetchBlock = 256 << 10
 	// prefetchBlocks is how many blocks exist: one being read, the rest
 	// merged ahead or being merged.
-	prefetchBlocks = 4
+	prefetchBlocks = 8
 )
 
 // prefetch starts merging it's runs ahead; the caller closes the result,

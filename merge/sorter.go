@@ -430,7 +430,7 @@ func newRecordIter(files []*runReader, a *arena, mem ...[]recRef) (*recordIter, 
 		it.prefix = it.prefix[:commonPrefix(it.prefix, r.prefix)]
 	}
 	for _, r := range it.runs {
-		r.skip = len(it.prefix)
+		r.skip, r.keyed = len(it.prefix), len(it.runs) > 1
 	}
 	for i, r := range it.runs {
 		ok, err := r.next()
@@ -460,10 +460,12 @@ type runReader struct {
 	mem    []recRef
 	cur    record
 	// prefix is what the sort keys of the run share; pre is the 8 bytes
-	// of cur's sort key after the first skip (zero-padded), big-endian.
+	// of cur's sort key after the first skip (zero-padded), big-endian,
+	// kept if keyed (when there are other runs to compare with).
 	prefix []byte
 	skip   int
 	pre    uint64
+	keyed  bool
 	// ahead counts down to the next touch of records ahead; touched
 	// keeps what the touches read.
 	ahead   int
@@ -478,7 +480,7 @@ const touchAhead = 16
 
 func (r *runReader) next() (bool, error) {
 	ok, err := r.read()
-	if ok {
+	if ok && r.keyed {
 		k := r.cur.sortKey()[r.skip:]
 		if len(k) >= 8 {
 			r.pre = binary.BigEndian.Uint64(k)

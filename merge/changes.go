@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -116,7 +117,28 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 		flags |= flagEarlier
 	}
 	codec := newRowCodec(out)
-	vals := make([]parquet.Value, out.ncols()-1)
+	// srcs[j] is the batch's values of column j+1 of out: a column of the
+	// batcher's, or for a column that needs converting, conv's, which
+	// holds the converted value of the row being encoded. Rows are
+	// encoded from the columns in place, not copied into a row first.
+	srcs := make([][]parquet.Value, out.ncols()-1)
+	conv := make([][]parquet.Value, len(convs))
+	for c := range convs {
+		if cols[4+c] >= 0 && !convs[c].same {
+			conv[c] = make([]parquet.Value, batchRows)
+		}
+	}
+	// The source columns lead the key when it includes them. They repeat
+	// row after row, so their encoding is kept while their values do.
+	nsrc := 0
+	for nsrc < len(out.keys) && out.keys[nsrc].col < nMeta {
+		nsrc++
+	}
+	var (
+		srcKey  []byte
+		srcVals = make([][]byte, nsrc)
+		srcOK   bool // srcKey encodes srcVals
+	)
 	// Records are written into a buffer of the sorter's, each after its
 	// 4-byte length, and handed to it under one lock when the buffer is
 	// full.
@@ -157,6 +179,13 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 				b.close()
 				return nil, 0, err
 			}
+			srcs[colDB-1], srcs[colTable-1] = b.bufs[2], b.bufs[3]
+			for c := range convs {
+				srcs[nMeta-1+c] = b.bufs[4+c] // NULLs for an absent column
+				if conv[c] != nil {
+					srcs[nMeta-1+c] = conv[c]
+				}
+			}
 			for i := 0; i < n; i++ {
 				seq := fileNo<<32 | row
 				row++
@@ -185,26 +214,36 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: unknown %s %q", row-1, warehouse.ColOp, opText)
 				}
-				vals[colDB-1], vals[colTable-1] = db, table
 				scratch = scratch[:0]
 				for c := range convs {
-					pv := b.bufs[4+c][i]
-					switch {
-					case cols[4+c] < 0:
-						pv = parquet.NullValue()
-					case convs[c].same:
-						// Records keep values, not their levels.
-					default:
-						if pv, err = convs[c].convert(pv, &scratch); err != nil {
-							b.close()
-							return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
-						}
+					if conv[c] == nil {
+						continue
 					}
-					vals[nMeta-1+c] = pv
+					if conv[c][i], err = convs[c].convert(b.bufs[4+c][i], &scratch); err != nil {
+						b.close()
+						return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
+					}
 				}
-				key = key[:0]
-				for _, k := range out.keys {
-					key = appendKeyValue(key, k.enc, vals[k.col-1])
+				same := srcOK
+				for j, k := range out.keys[:nsrc] {
+					if !same {
+						break
+					}
+					v := &srcs[k.col-1][i]
+					same = !v.IsNull() && bytes.Equal(v.ByteArray(), srcVals[j])
+				}
+				if !same {
+					srcKey, srcOK = srcKey[:0], true
+					for j, k := range out.keys[:nsrc] {
+						v := srcs[k.col-1][i]
+						srcKey = appendKeyValue(srcKey, k.enc, v)
+						srcVals[j] = append(srcVals[j][:0], v.ByteArray()...)
+						srcOK = srcOK && !v.IsNull()
+					}
+				}
+				key = append(key[:0], srcKey...)
+				for _, k := range out.keys[nsrc:] {
+					key = appendKeyValue(key, k.enc, srcs[k.col-1][i])
 				}
 				if len(key) > maxKeyLen {
 					b.close()
@@ -213,7 +252,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 				start := len(batch)
 				batch = append(batch, 0, 0, 0, 0)
 				batch = appendRecordHeader(batch, key, pos, seq, op, flags)
-				if batch, err = codec.appendRow(batch, vals); err != nil {
+				if batch, err = codec.appendRow(batch, srcs, i); err != nil {
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 				}

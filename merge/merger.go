@@ -79,7 +79,7 @@ type merger struct {
 	codec rowCodec
 	sum   *Summary
 
-	delta *recordIter
+	delta *prefetchIter
 	cur   record
 
 	tombs     *tombLookup
@@ -106,7 +106,6 @@ type merger struct {
 	maxRecs int
 
 	keyBuf []byte
-	winBuf []byte
 }
 
 // advance moves to the next change record.
@@ -326,15 +325,15 @@ func (m *merger) keepBase(kr *keyReader) error {
 		return nil
 	}
 	m.sum.Unchanged++
-	return m.emit(m.ord, kr.key())
+	return m.emit(m.ord, kr.key(), nil)
 }
 
 // emit adds an output row: base ordinal ord (>= 0), or the change row
-// m.winBuf (ord < 0).
-func (m *merger) emit(ord int64, key []byte) error {
+// rec, staged (ord < 0).
+func (m *merger) emit(ord int64, key []byte, rec record) error {
 	ch := m.chunkOf()
 	if ord < 0 {
-		if err := m.addChangeRow(ch, record(m.winBuf)); err != nil {
+		if err := m.addChangeRow(ch, rec); err != nil {
 			return err
 		}
 		ord = -int64(len(ch.recs))
@@ -350,16 +349,26 @@ func (m *merger) emit(ord int64, key []byte) error {
 	return nil
 }
 
-// addChangeRow adds a winning change to the chunk.
-func (m *merger) addChangeRow(ch *chunk, rec record) error {
+// stage copies a change that may win its key to the free end of the
+// current chunk's arena, where addChangeRow takes it without another
+// copy. The next stage overwrites it.
+func (m *merger) stage(rec record) record {
+	ch := m.chunkOf()
 	n := len(ch.arena)
 	if n == 0 || len(ch.arena[n-1])+len(rec) > cap(ch.arena[n-1]) {
 		ch.arena = append(ch.arena, make([]byte, 0, max(len(rec), 256<<10)))
 		n++
 	}
 	a := ch.arena[n-1]
+	return append(a[len(a):len(a)], rec...)
+}
+
+// addChangeRow adds a winning change, the one staged last, to the chunk.
+func (m *merger) addChangeRow(ch *chunk, rec record) error {
+	n := len(ch.arena)
+	a := ch.arena[n-1]
 	start := len(a)
-	a = append(a, rec...)
+	a = a[:start+len(rec)]
 	ch.arena[n-1] = a
 	rec = record(a[start:len(a):len(a)])
 	var err error
@@ -394,16 +403,14 @@ func (m *merger) resolve(b *baseRow) error {
 	var winner record
 	for m.cur != nil && bytes.Equal(m.cur.key(), key) {
 		c := m.cur
-		db, table := sourceOf(m.codec, c)
 		switch {
-		case truncated(m.truncs, db, table, c.pos()):
+		case m.truncatedChange(c):
 			m.sum.Stale++
 		case block != nil && bytes.Compare(c.pos(), block) < 0,
 			block != nil && !stamp && bytes.Equal(c.pos(), block):
 			m.sum.Stale++
 		default:
-			m.winBuf = append(m.winBuf[:0], c...)
-			winner = record(m.winBuf)
+			winner = m.stage(c)
 			if c.flags()&flagEarlier != 0 {
 				m.sum.LateApplied++
 			}
@@ -416,7 +423,7 @@ func (m *merger) resolve(b *baseRow) error {
 	case winner == nil:
 		if live && !cut {
 			m.sum.Unchanged++
-			return m.emit(b.ord, key)
+			return m.emit(b.ord, key, nil)
 		}
 		if cut {
 			m.sum.Deleted++
@@ -434,9 +441,18 @@ func (m *merger) resolve(b *baseRow) error {
 		} else {
 			m.sum.Inserted++
 		}
-		return m.emit(-1, key)
+		return m.emit(-1, key, winner)
 	}
 	return nil
+}
+
+// truncatedChange reports whether a kept TRUNCATE removes change c.
+func (m *merger) truncatedChange(c record) bool {
+	if len(m.truncs) == 0 {
+		return false
+	}
+	db, table := sourceOf(m.codec, c)
+	return truncated(m.truncs, db, table, c.pos())
 }
 
 // sourceOf returns a change's _source_db and _source_table: the first two

@@ -26,10 +26,10 @@ type Options struct {
 	// Zone is the warehouse time zone (config timezone).
 	Zone warehouse.Zone
 
-	// MemoryBudget bounds the memory of the run (default 1 GiB). A
-	// sixteenth of it holds change records, in two halves: when one is
+	// MemoryBudget bounds the memory of the run (default 1 GiB). An
+	// eighth of it holds change records, in three arenas: when one is
 	// full it is sorted and spilled to SpillDir in the background while
-	// the other fills. The rest is for Parquet pages, the rows being
+	// another fills. The rest is for Parquet pages, the rows being
 	// written and the Go runtime's headroom (binlake merge also sets the
 	// runtime's soft memory limit to it). Measured peak RSS with the
 	// default is about 200–250 MiB, whatever the table size.

@@ -98,22 +98,42 @@ func appendRecordHeader(dst, key, pos []byte, seq uint64, op, flags byte) []byte
 // byte, INT32 and FLOAT 4 bytes, INT64 and DOUBLE 8, little-endian; fixed
 // length byte arrays as is; byte arrays with a uvarint length).
 type rowCodec struct {
-	kinds []physKind // of columns 1…n-1
+	kinds  []physKind // of columns 1…n-1
+	widths []int      // their encoded widths, varWidth for byte arrays
 }
+
+// varWidth is the width of a value with a uvarint length.
+const varWidth = -1
 
 func newRowCodec(l *layout) rowCodec {
-	return rowCodec{kinds: l.kinds[1:]}
+	c := rowCodec{kinds: l.kinds[1:], widths: make([]int, len(l.kinds)-1)}
+	for i, k := range c.kinds {
+		switch k.kind {
+		case parquet.Boolean:
+			c.widths[i] = 1
+		case parquet.Int32, parquet.Float:
+			c.widths[i] = 4
+		case parquet.Int64, parquet.Double:
+			c.widths[i] = 8
+		case parquet.FixedLenByteArray:
+			c.widths[i] = k.size
+		default:
+			c.widths[i] = varWidth
+		}
+	}
+	return c
 }
 
-// appendRow encodes vals, the values of columns 1…n-1.
-func (c rowCodec) appendRow(dst []byte, vals []parquet.Value) ([]byte, error) {
+// appendRow encodes row r of cols, the values of columns 1…n-1 (one
+// slice per column).
+func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, error) {
 	nb := (len(c.kinds) + 7) / 8
 	start := len(dst)
 	for range nb {
 		dst = append(dst, 0)
 	}
-	for i := range vals {
-		v := &vals[i] // not copied: only the fields the kind needs are read
+	for i := range cols {
+		v := &cols[i][r] // not copied: only the fields the kind needs are read
 		if v.IsNull() {
 			dst[start+i/8] |= 1 << (i % 8)
 			continue
@@ -165,24 +185,17 @@ func (c rowCodec) appendOffsets(dst []uint32, p []byte) ([]uint32, error) {
 		return dst, errCorrupt
 	}
 	off := nb
-	for i, k := range c.kinds {
+	for i, w := range c.widths {
 		if p[i/8]&(1<<(i%8)) != 0 {
 			dst = append(dst, nullOffset)
 			continue
 		}
 		dst = append(dst, uint32(off))
-		switch k.kind {
-		case parquet.Boolean:
-			off++
-		case parquet.Int32, parquet.Float:
-			off += 4
-		case parquet.Int64, parquet.Double:
-			off += 8
-		case parquet.FixedLenByteArray:
-			off += k.size
-		default:
+		if w != varWidth {
+			off += w
+		} else {
 			n, w := binary.Uvarint(p[off:])
-			if w <= 0 {
+			if w <= 0 || n > uint64(len(p)) {
 				return dst, errCorrupt
 			}
 			off += w + int(n)

@@ -17,22 +17,23 @@ import (
 // Records come in batches written straight into large arena chunks (see
 // buffer and addBatch) and are referred to by chunk and offset, so the
 // sort holds no pointers and its memory is what the budget counts. The
-// budget is split between two arenas: while one is sorted and written out
-// in the background, records go on filling the other.
+// budget is split between spillArenas arenas: while the others are sorted
+// and written out in the background, records go on filling one.
 type sorter struct {
 	dir   string // where runs go; the caller removes it
 	limit int64  // bytes per arena
 	chunk int    // arena chunk size
 
-	a     *arena         // being filled
-	spare *arena         // free for the next swap
-	free  [][]byte       // chunks of the spare arena, for buffer
-	bg    chan spillDone // the spill in flight, if any
-	// sortBuf is the sort entries of the last sort, for the next one:
-	// one sort runs at a time (a spill's, then the last arena's).
-	sortBuf []sortEntry
+	a        *arena         // being filled
+	spares   []*arena       // free for the next swap
+	free     [][]byte       // chunks of spilled arenas, for buffer
+	bg       chan spillDone // spills in flight report here
+	inFlight int
+	err      error // of a spill
+	// sortBufs holds the sort entries of sorts done, for the next ones.
+	sortBufs chan []sortEntry
 
-	runs       []string
+	runs       []spillRun
 	spillBytes int64
 	n          int64
 }
@@ -42,12 +43,21 @@ type arena struct {
 	chunks [][]byte
 	refs   []recRef
 	used   int64
+	// prefix is what the sort keys of refs share, set by sortRefs.
+	prefix []byte
+}
+
+// spillRun is a run file and the prefix all its records' sort keys
+// share.
+type spillRun struct {
+	name   string
+	prefix []byte
 }
 
 // spillDone reports a background spill.
 type spillDone struct {
 	a     *arena
-	run   string
+	run   spillRun
 	bytes int64
 	err   error
 }
@@ -64,12 +74,18 @@ const (
 	refOverhead = 4 + 8
 )
 
+// spillArenas is how many arenas share the budget. With three, two spills
+// can run at once: decoding changes does not wait for a spill that lags
+// behind, and spills use the cores decoding leaves idle.
+const spillArenas = 3
+
 // newSorter returns a sorter that holds about budget bytes of records in
-// memory (at least four arena chunks of 16 KiB).
+// memory (at least two arena chunks of 16 KiB per arena).
 func newSorter(dir string, budget int64) *sorter {
-	limit := budget / 2
+	limit := budget / spillArenas
 	chunk := int(min(max(limit/8, minChunk), maxChunk))
-	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, a: &arena{}}
+	return &sorter{dir: dir, limit: max(limit, 2*int64(chunk)), chunk: chunk, a: &arena{},
+		bg: make(chan spillDone, spillArenas), sortBufs: make(chan []sortEntry, spillArenas)}
 }
 
 // reserve makes room for about n references.
@@ -93,7 +109,7 @@ func (a *arena) reset() [][]byte {
 	for i := range chunks {
 		chunks[i] = chunks[i][:0]
 	}
-	a.chunks, a.refs, a.used = nil, a.refs[:0], 0
+	a.chunks, a.refs, a.used, a.prefix = nil, a.refs[:0], 0, nil
 	return chunks
 }
 
@@ -142,26 +158,26 @@ type sortEntry struct {
 	ref recRef
 }
 
-// sortRefs sorts refs by their records. It takes its sort entries from
-// buf, which it grows if needed and returns for the next sort.
+// sortRefs sorts refs by their records and sets a.prefix to the prefix
+// their sort keys share. It takes its sort entries from buf, which it
+// grows if needed and returns for the next sort.
 func (a *arena) sortRefs(refs []recRef, buf []sortEntry) []sortEntry {
-	if len(refs) < 2 {
+	if len(refs) == 0 {
+		a.prefix = nil
 		return buf
 	}
 	// The longest prefix all sort keys share.
 	first := a.rec(refs[0]).sortKey()
 	lcp := len(first)
 	for _, r := range refs[1:] {
-		k := a.rec(r).sortKey()
-		n := min(lcp, len(k))
-		i := 0
-		for i < n && k[i] == first[i] {
-			i++
-		}
-		lcp = i
+		lcp = commonPrefix(first[:lcp], a.rec(r).sortKey())
 		if lcp == 0 {
 			break
 		}
+	}
+	a.prefix = append(a.prefix[:0], first[:lcp]...)
+	if len(refs) < 2 {
+		return buf
 	}
 	if len(buf) < 2*len(refs) {
 		buf = make([]sortEntry, 2*len(refs))
@@ -200,6 +216,16 @@ func (a *arena) sortRefs(refs []recRef, buf []sortEntry) []sortEntry {
 	return buf
 }
 
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
 // radixSort sorts es by pre[0] (a stable least-significant-digit radix
 // sort by bytes, skipping the bytes all entries share), using tmp (of the
 // same length) as scratch, and returns the sorted slice: es or tmp.
@@ -232,54 +258,88 @@ func radixSort(es, tmp []sortEntry) []sortEntry {
 }
 
 // spill hands the full arena to a goroutine that sorts it and writes it
-// as a run, and goes on with the other arena (after the previous spill,
-// if any, is done with it).
+// as a run, and goes on with another arena (waiting for a spill in flight
+// if every other arena is in one).
 func (s *sorter) spill() error {
-	if err := s.wait(); err != nil {
-		return err
+	for s.inFlight > 0 {
+		var d spillDone
+		if s.inFlight < spillArenas-1 {
+			select {
+			case d = <-s.bg:
+			default:
+			}
+		} else {
+			d = <-s.bg
+		}
+		if d.a == nil {
+			break
+		}
+		s.collect(d)
+	}
+	if s.err != nil {
+		return s.err
 	}
 	full := s.a
-	if s.spare != nil {
-		s.a, s.spare = s.spare, nil
+	if n := len(s.spares); n > 0 {
+		s.a, s.spares = s.spares[n-1], s.spares[:n-1]
 	} else {
 		s.a = &arena{}
 	}
-	s.bg = make(chan spillDone, 1)
+	s.inFlight++
 	go func() {
 		d := spillDone{a: full}
-		s.sortBuf = full.sortRefs(full.refs, s.sortBuf)
+		s.sortBufs <- full.sortRefs(full.refs, s.sortBuf())
 		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.refs))
 		s.bg <- d
 	}()
 	return nil
 }
 
-// wait waits for the spill in flight.
-func (s *sorter) wait() error {
-	if s.bg == nil {
+// sortBuf returns the sort entries of a sort done, if any.
+func (s *sorter) sortBuf() []sortEntry {
+	select {
+	case b := <-s.sortBufs:
+		return b
+	default:
 		return nil
 	}
-	d := <-s.bg
-	s.bg = nil
-	s.free = append(s.free, d.a.reset()...)
-	s.spare = d.a
-	if d.err != nil {
-		return d.err
-	}
-	s.runs = append(s.runs, d.run)
-	s.spillBytes += d.bytes
-	return nil
 }
 
-// writeRun writes the records of it as a new run file.
-func (s *sorter) writeRun(it *recordIter, err error) (string, int64, error) {
+// collect takes back the arena of a finished spill.
+func (s *sorter) collect(d spillDone) {
+	s.inFlight--
+	if d.err != nil {
+		if s.err == nil {
+			s.err = d.err
+		}
+	} else {
+		// The prefix outlives the arena's reset.
+		d.run.prefix = slices.Clone(d.run.prefix)
+		s.runs = append(s.runs, d.run)
+		s.spillBytes += d.bytes
+	}
+	s.free = append(s.free, d.a.reset()...)
+	s.spares = append(s.spares, d.a)
+}
+
+// wait waits for the spills in flight.
+func (s *sorter) wait() error {
+	for s.inFlight > 0 {
+		s.collect(<-s.bg)
+	}
+	return s.err
+}
+
+// writeRun writes the records of it as a new run file, whose prefix is
+// the one the iterator's runs share.
+func (s *sorter) writeRun(it *recordIter, err error) (spillRun, int64, error) {
 	if err != nil {
-		return "", 0, err
+		return spillRun{}, 0, err
 	}
 	defer it.close()
 	f, err := os.CreateTemp(s.dir, "run-*.bin")
 	if err != nil {
-		return "", 0, fmt.Errorf("spill: %w", err)
+		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var hdr [binary.MaxVarintLen64]byte
@@ -287,7 +347,7 @@ func (s *sorter) writeRun(it *recordIter, err error) (string, int64, error) {
 		r, err := it.next()
 		if err != nil {
 			f.Close()
-			return "", 0, err
+			return spillRun{}, 0, err
 		}
 		if r == nil {
 			break
@@ -301,13 +361,13 @@ func (s *sorter) writeRun(it *recordIter, err error) (string, int64, error) {
 		err = cerr
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("spill: %w", err)
+		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
 	}
 	fi, err := os.Stat(f.Name())
 	if err != nil {
-		return "", 0, fmt.Errorf("spill: %w", err)
+		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
 	}
-	return f.Name(), fi.Size(), nil
+	return spillRun{name: f.Name(), prefix: it.prefix}, fi.Size(), nil
 }
 
 // maxFanIn is the most runs merged at once; beyond it runs are first
@@ -320,9 +380,9 @@ func (s *sorter) iterate() (*recordIter, error) {
 	if err := s.wait(); err != nil {
 		return nil, err
 	}
-	s.spare, s.free = nil, nil
-	s.a.sortRefs(s.a.refs, s.sortBuf)
-	s.sortBuf = nil
+	s.spares, s.free = nil, nil
+	s.a.sortRefs(s.a.refs, s.sortBuf())
+	s.sortBufs = nil
 	for len(s.runs) > maxFanIn {
 		rest := slices.Clone(s.runs[maxFanIn:])
 		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil))
@@ -330,33 +390,47 @@ func (s *sorter) iterate() (*recordIter, error) {
 			return nil, err
 		}
 		s.spillBytes += n
-		s.runs = append([]string{run}, rest...)
+		s.runs = append([]spillRun{run}, rest...)
 	}
 	return s.openRuns(s.runs, s.a, s.a.refs)
 }
 
 // openRuns opens run files and sorted parts of an arena for merging.
-func (s *sorter) openRuns(names []string, a *arena, mem ...[]recRef) (*recordIter, error) {
-	bufSize := int(min(max(2*s.limit/int64(len(names)+1), 4<<10), 256<<10))
+func (s *sorter) openRuns(runs []spillRun, a *arena, mem ...[]recRef) (*recordIter, error) {
+	bufSize := int(min(max(2*s.limit/int64(len(runs)+1), 4<<10), 256<<10))
 	var files []*runReader
-	for _, name := range names {
-		f, err := os.Open(name)
+	for _, run := range runs {
+		f, err := os.Open(run.name)
 		if err != nil {
 			for _, r := range files {
 				r.f.Close()
 			}
 			return nil, fmt.Errorf("spill: %w", err)
 		}
-		files = append(files, &runReader{f: f, r: bufio.NewReaderSize(f, bufSize)})
+		files = append(files, &runReader{f: f, r: bufio.NewReaderSize(f, bufSize), prefix: run.prefix})
 	}
 	return newRecordIter(files, a, mem...)
 }
 
-// newRecordIter merges the given runs and sorted parts of an arena.
+// newRecordIter merges the given runs and sorted parts of an arena (a
+// sorted one: see sortRefs).
 func newRecordIter(files []*runReader, a *arena, mem ...[]recRef) (*recordIter, error) {
 	it := &recordIter{runs: files}
 	for _, m := range mem {
-		it.runs = append(it.runs, &runReader{a: a, mem: m})
+		if len(m) > 0 {
+			it.runs = append(it.runs, &runReader{a: a, mem: m, prefix: a.prefix})
+		}
+	}
+	// The sort keys of all runs share it.prefix: comparisons start after
+	// it.
+	for i, r := range it.runs {
+		if i == 0 {
+			it.prefix = r.prefix
+		}
+		it.prefix = it.prefix[:commonPrefix(it.prefix, r.prefix)]
+	}
+	for _, r := range it.runs {
+		r.skip, r.keyed = len(it.prefix), len(it.runs) > 1
 	}
 	for i, r := range it.runs {
 		ok, err := r.next()
@@ -385,6 +459,13 @@ type runReader struct {
 	a      *arena
 	mem    []recRef
 	cur    record
+	// prefix is what the sort keys of the run share; pre is the 8 bytes
+	// of cur's sort key after the first skip (zero-padded), big-endian,
+	// kept if keyed (when there are other runs to compare with).
+	prefix []byte
+	skip   int
+	pre    uint64
+	keyed  bool
 	// ahead counts down to the next touch of records ahead; touched
 	// keeps what the touches read.
 	ahead   int
@@ -398,6 +479,22 @@ type runReader struct {
 const touchAhead = 16
 
 func (r *runReader) next() (bool, error) {
+	ok, err := r.read()
+	if ok && r.keyed {
+		k := r.cur.sortKey()[r.skip:]
+		if len(k) >= 8 {
+			r.pre = binary.BigEndian.Uint64(k)
+		} else {
+			var b [8]byte
+			copy(b[:], k)
+			r.pre = binary.BigEndian.Uint64(b[:])
+		}
+	}
+	return ok, err
+}
+
+// read reads the next record into cur.
+func (r *runReader) read() (bool, error) {
 	if r.r == nil {
 		if len(r.mem) == 0 {
 			r.cur = nil
@@ -445,13 +542,18 @@ func (r *runReader) next() (bool, error) {
 // recordIter merges runs in order (a binary heap of run indexes). The
 // record next returns stays valid until the following call.
 type recordIter struct {
-	runs []*runReader
-	h    []int
-	last int // run whose record was returned last
+	runs   []*runReader
+	h      []int
+	last   int    // run whose record was returned last
+	prefix []byte // what the sort keys of all runs share
 }
 
 func (it *recordIter) less(i, j int) bool {
-	return compareRecords(it.runs[it.h[i]].cur, it.runs[it.h[j]].cur) < 0
+	a, b := it.runs[it.h[i]], it.runs[it.h[j]]
+	if a.pre != b.pre {
+		return a.pre < b.pre
+	}
+	return compareRecords(a.cur, b.cur) < 0
 }
 
 func (it *recordIter) down(i int) {
@@ -530,4 +632,115 @@ func removeDeadSpillDirs(dir string) {
 			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// prefetchIter merges the runs of a recordIter on a goroutine of its own,
+// a few blocks of records ahead of the reader, so that the merge of the
+// runs and their reading overlap with what the reader does with the
+// records. Like recordIter's, the record next returns stays valid until
+// the following call.
+type prefetchIter struct {
+	it   *recordIter
+	full chan recordBlock // blocks merged, in order; closed at the end
+	free chan []byte      // blocks read, for the goroutine to reuse
+	stop chan struct{}
+	done chan struct{}
+	cur  []byte // the block being read: uvarint length, record, ...
+	off  int
+	err  error
+}
+
+// recordBlock is a block of records, or the error that ended the merge.
+type recordBlock struct {
+	buf []byte
+	err error
+}
+
+const (
+	// prefetchBlock is the size of a block of records.
+	prefetchBlock = 256 << 10
+	// prefetchBlocks is how many blocks exist: one being read, the rest
+	// merged ahead or being merged.
+	prefetchBlocks = 8
+)
+
+// prefetch starts merging it's runs ahead; the caller closes the result,
+// not it.
+func prefetch(it *recordIter) *prefetchIter {
+	p := &prefetchIter{
+		it:   it,
+		full: make(chan recordBlock, prefetchBlocks),
+		free: make(chan []byte, prefetchBlocks),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for range prefetchBlocks {
+		p.free <- make([]byte, 0, prefetchBlock)
+	}
+	go p.merge()
+	return p
+}
+
+func (p *prefetchIter) merge() {
+	defer close(p.done)
+	defer close(p.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-p.free:
+		case <-p.stop:
+			return
+		}
+		buf = buf[:0]
+		var err error
+		end := false
+		for len(buf) < prefetchBlock {
+			var r record
+			if r, err = p.it.next(); err != nil || r == nil {
+				end = true
+				break
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(r)))
+			buf = append(buf, r...)
+		}
+		if len(buf) > 0 || err != nil {
+			select {
+			case p.full <- recordBlock{buf: buf, err: err}:
+			case <-p.stop:
+				return
+			}
+		}
+		if end {
+			return
+		}
+	}
+}
+
+// next returns the next record, or nil at the end.
+func (p *prefetchIter) next() (record, error) {
+	for p.off >= len(p.cur) {
+		if p.err != nil {
+			return nil, p.err
+		}
+		if p.cur != nil {
+			p.free <- p.cur // never blocks: there are only prefetchBlocks
+			p.cur = nil
+		}
+		b, ok := <-p.full
+		if !ok {
+			return nil, nil
+		}
+		p.cur, p.off, p.err = b.buf, 0, b.err
+	}
+	n, w := binary.Uvarint(p.cur[p.off:])
+	start := p.off + w
+	p.off = start + int(n)
+	return record(p.cur[start:p.off:p.off]), nil
+}
+
+// close stops the merge and closes the runs.
+func (p *prefetchIter) close() {
+	close(p.stop)
+	<-p.done
+	p.it.close()
 }

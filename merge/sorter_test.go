@@ -14,9 +14,15 @@ import (
 // TestSorterOrder sorts records of random keys and lengths — some longer
 // than an arena chunk and than a spill run's read buffer — through
 // in-memory sorts, spills and the merge of the runs, and checks that
-// every record comes back once, in sort key order.
+// every record comes back once, in sort key order, through prefetchIter
+// as the merge reads them. Keys of the second
+// round share a long prefix, as keys with the source table do.
 func TestSorterOrder(t *testing.T) {
-	for _, budget := range []int64{64 << 10, 1 << 20, 256 << 20} {
+	for _, c := range []struct {
+		budget int64
+		prefix string
+	}{{64 << 10, ""}, {1 << 20, ""}, {256 << 20, ""}, {64 << 10, "shop/orders/"}, {1 << 20, "shop/orders/"}} {
+		budget := c.budget
 		rng := rand.New(rand.NewPCG(uint64(budget), 3))
 		s := newSorter(t.TempDir(), budget)
 		var want [][]byte
@@ -30,7 +36,7 @@ func TestSorterOrder(t *testing.T) {
 		}
 		batch = s.buffer()
 		for i := range 20_000 {
-			key := appendKeyValue(nil, encBytes, parquet.ByteArrayValue([]byte(strconv.Itoa(rng.IntN(500)))))
+			key := appendKeyValue(nil, encBytes, parquet.ByteArrayValue([]byte(c.prefix+strconv.Itoa(rng.IntN(500)))))
 			var pos [posLen]byte
 			binary.BigEndian.PutUint64(pos[8:], uint64(rng.IntN(50)))
 			payload := make([]byte, rng.IntN(40))
@@ -54,10 +60,11 @@ func TestSorterOrder(t *testing.T) {
 		if err := s.addBatch(batch, offs); err != nil {
 			t.Fatal(err)
 		}
-		it, err := s.iterate()
+		sorted, err := s.iterate()
 		if err != nil {
 			t.Fatal(err)
 		}
+		it := prefetch(sorted) // as the merge reads them
 		slices.SortFunc(want, func(a, b []byte) int { return compareRecords(a, b) })
 		for i := 0; ; i++ {
 			r, err := it.next()
@@ -79,5 +86,58 @@ func TestSorterOrder(t *testing.T) {
 		if budget == 64<<10 && len(s.runs) < 10 {
 			t.Errorf("budget %d: %d spill runs, want many", budget, len(s.runs))
 		}
+	}
+}
+
+// BenchmarkSorter sorts records shaped like the merge benchmark's (keys
+// that share the source table, 150 bytes) through spills and reads them
+// back.
+func BenchmarkSorter(b *testing.B) {
+	const n = 200_000
+	rng := rand.New(rand.NewPCG(1, 2))
+	var recs [][]byte
+	payload := make([]byte, 100)
+	for i := range n {
+		key := appendKeyValue(nil, encBytes, parquet.ByteArrayValue([]byte("shop")))
+		key = appendKeyValue(key, encBytes, parquet.ByteArrayValue([]byte("orders")))
+		key = appendKeyValue(key, encInt32, parquet.Int32Value(int32(rng.IntN(n/2))))
+		var pos [posLen]byte
+		binary.BigEndian.PutUint64(pos[8:], uint64(rng.IntN(1<<40)))
+		rec := appendRecordHeader(nil, key, pos[:], uint64(i), opUpsert, 0)
+		recs = append(recs, append(rec, payload...))
+	}
+	dir := b.TempDir()
+	b.SetBytes(int64(n * len(recs[0])))
+	for b.Loop() {
+		s := newSorter(dir, 4<<20)
+		batch, offs := s.buffer(), []int(nil)
+		for _, rec := range recs {
+			offs = append(offs, len(batch))
+			batch = binary.LittleEndian.AppendUint32(batch, uint32(len(rec)))
+			batch = append(batch, rec...)
+			if len(batch) >= cap(batch)-cap(batch)/8 {
+				if err := s.addBatch(batch, offs); err != nil {
+					b.Fatal(err)
+				}
+				batch, offs = s.buffer(), offs[:0]
+			}
+		}
+		if err := s.addBatch(batch, offs); err != nil {
+			b.Fatal(err)
+		}
+		it, err := s.iterate()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			r, err := it.next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if r == nil {
+				break
+			}
+		}
+		it.close()
 	}
 }

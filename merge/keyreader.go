@@ -62,7 +62,8 @@ type keyReader struct {
 }
 
 // newKeyReader reads rg, whose columns fc describes, with the key
-// columns of out. withSource also reads _source_db and _source_table.
+// columns of out. withSource also reads _source_db and _source_table,
+// which db and table return; without it they must not be called.
 func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withSource bool) (*keyReader, error) {
 	r := &keyReader{keys: out.keys, dbCol: -1, tableCol: -1}
 	var cols []int

@@ -239,7 +239,8 @@ func (m *merger) mergeFile(f baseFile, upper []byte, reencodeAll bool) error {
 		seg := &baseSeg{pf: pf, rg: rg, fc: fc, rows: rg.NumRows()}
 		m.chunkOf().newSegs = append(m.chunk.newSegs, seg)
 		m.inRun = true
-		kr, err := newKeyReader(rg, fc, m.out, true)
+		// The source columns are read only to apply today's TRUNCATEs.
+		kr, err := newKeyReader(rg, fc, m.out, len(m.newTruncs) > 0)
 		if err != nil {
 			return err
 		}
@@ -319,7 +320,7 @@ func (m *merger) mergeRange(kr *keyReader, upper []byte) error {
 
 // keepBase handles a base row no change applies to.
 func (m *merger) keepBase(kr *keyReader) error {
-	if truncated(m.newTruncs, kr.db(), kr.table(), kr.pos()) {
+	if len(m.newTruncs) > 0 && truncated(m.newTruncs, kr.db(), kr.table(), kr.pos()) {
 		m.sum.Deleted++
 		m.sum.Truncated++
 		return nil
@@ -388,7 +389,7 @@ func (m *merger) resolve(b *baseRow) error {
 	live, cut := b != nil, false
 	if b != nil {
 		block = b.kr.pos()
-		cut = truncated(m.newTruncs, b.kr.db(), b.kr.table(), block)
+		cut = len(m.newTruncs) > 0 && truncated(m.newTruncs, b.kr.db(), b.kr.table(), block)
 	}
 	tp, err := m.tombs.lookup(key)
 	if err != nil {

@@ -172,6 +172,9 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	srt.reserve(total)
 	newTruncs, cst, err := r.readChanges(ctx, plan.files, srt)
 	if err != nil {
+		// Spills in flight write into r.tmp, which the run removes: they
+		// end first. The read's error is the one to report.
+		_ = srt.wait()
 		return nil, err
 	}
 	r.sum.Changes, r.sum.BytesRead = cst.rows, cst.bytes

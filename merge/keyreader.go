@@ -62,8 +62,7 @@ type keyReader struct {
 }
 
 // newKeyReader reads rg, whose columns fc describes, with the key
-// columns of out. withSource also reads _source_db and _source_table,
-// which db and table return; without it they must not be called.
+// columns of out. withSource also reads _source_db and _source_table.
 func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withSource bool) (*keyReader, error) {
 	r := &keyReader{keys: out.keys, dbCol: -1, tableCol: -1}
 	var cols []int
@@ -142,8 +141,20 @@ func (r *keyReader) next() (bool, error) {
 
 func (r *keyReader) key() []byte { return r.arena[r.offs[r.i]:r.offs[r.i+1]] }
 func (r *keyReader) pos() []byte { return r.b.bufs[r.posCol][r.i].ByteArray() }
-func (r *keyReader) db() []byte  { return r.b.bufs[r.dbCol][r.i].ByteArray() }
+
+// db and table are the row's _source_db and _source_table; nil unless the
+// reader was made withSource.
+func (r *keyReader) db() []byte {
+	if r.dbCol < 0 {
+		return nil
+	}
+	return r.b.bufs[r.dbCol][r.i].ByteArray()
+}
+
 func (r *keyReader) table() []byte {
+	if r.tableCol < 0 {
+		return nil
+	}
 	return r.b.bufs[r.tableCol][r.i].ByteArray()
 }
 

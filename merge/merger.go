@@ -320,7 +320,7 @@ func (m *merger) mergeRange(kr *keyReader, upper []byte) error {
 
 // keepBase handles a base row no change applies to.
 func (m *merger) keepBase(kr *keyReader) error {
-	if len(m.newTruncs) > 0 && truncated(m.newTruncs, kr.db(), kr.table(), kr.pos()) {
+	if truncated(m.newTruncs, kr.db(), kr.table(), kr.pos()) {
 		m.sum.Deleted++
 		m.sum.Truncated++
 		return nil
@@ -389,7 +389,7 @@ func (m *merger) resolve(b *baseRow) error {
 	live, cut := b != nil, false
 	if b != nil {
 		block = b.kr.pos()
-		cut = len(m.newTruncs) > 0 && truncated(m.newTruncs, b.kr.db(), b.kr.table(), block)
+		cut = truncated(m.newTruncs, b.kr.db(), b.kr.table(), block)
 	}
 	tp, err := m.tombs.lookup(key)
 	if err != nil {

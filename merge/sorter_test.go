@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -16,12 +18,19 @@ import (
 // in-memory sorts, spills and the merge of the runs, and checks that
 // every record comes back once, in sort key order, through prefetchIter
 // as the merge reads them. Keys of the second
-// round share a long prefix, as keys with the source table do.
+// round share a long prefix, as keys with the source table do; the last
+// round spills more runs than are merged at once (maxFanIn).
 func TestSorterOrder(t *testing.T) {
 	for _, c := range []struct {
-		budget int64
-		prefix string
-	}{{64 << 10, ""}, {1 << 20, ""}, {256 << 20, ""}, {64 << 10, "shop/orders/"}, {1 << 20, "shop/orders/"}} {
+		budget  int64
+		prefix  string
+		records int
+		big     bool // some records longer than a chunk
+	}{
+		{64 << 10, "", 20_000, true}, {1 << 20, "", 20_000, true}, {256 << 20, "", 20_000, true},
+		{64 << 10, "shop/orders/", 20_000, true}, {1 << 20, "shop/orders/", 20_000, true},
+		{64 << 10, "shop/orders/", 40_000, false},
+	} {
 		budget := c.budget
 		rng := rand.New(rand.NewPCG(uint64(budget), 3))
 		s := newSorter(t.TempDir(), budget)
@@ -35,12 +44,12 @@ func TestSorterOrder(t *testing.T) {
 			batch, offs = s.buffer(), offs[:0]
 		}
 		batch = s.buffer()
-		for i := range 20_000 {
+		for i := range c.records {
 			key := appendKeyValue(nil, encBytes, parquet.ByteArrayValue([]byte(c.prefix+strconv.Itoa(rng.IntN(500)))))
 			var pos [posLen]byte
 			binary.BigEndian.PutUint64(pos[8:], uint64(rng.IntN(50)))
 			payload := make([]byte, rng.IntN(40))
-			if rng.IntN(200) == 0 {
+			if c.big && rng.IntN(200) == 0 {
 				payload = make([]byte, 20_000+rng.IntN(300_000))
 			}
 			for j := range payload {
@@ -59,6 +68,13 @@ func TestSorterOrder(t *testing.T) {
 		}
 		if err := s.addBatch(batch, offs); err != nil {
 			t.Fatal(err)
+		}
+		if err := s.wait(); err != nil {
+			t.Fatal(err)
+		}
+		spilled := len(s.runs)
+		if !c.big && spilled <= maxFanIn {
+			t.Fatalf("%d spill runs, want more than %d", spilled, maxFanIn)
 		}
 		sorted, err := s.iterate()
 		if err != nil {
@@ -82,10 +98,29 @@ func TestSorterOrder(t *testing.T) {
 			}
 		}
 		it.close()
-		t.Logf("budget %d: %d spill runs", budget, len(s.runs))
-		if budget == 64<<10 && len(s.runs) < 10 {
-			t.Errorf("budget %d: %d spill runs, want many", budget, len(s.runs))
+		t.Logf("budget %d: %d spill runs", budget, spilled)
+		if budget == 64<<10 && spilled < 10 {
+			t.Errorf("budget %d: %d spill runs, want many", budget, spilled)
 		}
+	}
+}
+
+// TestSorterSpillError checks that a spill that fails, here for want of
+// its directory, fails the sort instead of losing the arena's records.
+func TestSorterSpillError(t *testing.T) {
+	s := newSorter(filepath.Join(t.TempDir(), "gone"), 64<<10)
+	var err error
+	for i := 0; i < 10_000 && err == nil; i++ {
+		batch := s.buffer()
+		rec := appendRecordHeader(nil, appendKeyValue(nil, encInt32, parquet.Int32Value(int32(i))), make([]byte, posLen), uint64(i), opUpsert, 0)
+		batch = binary.LittleEndian.AppendUint32(batch, uint32(len(rec)))
+		err = s.addBatch(append(batch, rec...), []int{0})
+	}
+	if err == nil {
+		_, err = s.iterate()
+	}
+	if err == nil || !strings.Contains(err.Error(), "spill") {
+		t.Fatalf("sorting into a missing spill directory: error %v, want a spill error", err)
 	}
 }
 

@@ -153,17 +153,15 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	flush := func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		if batch != nil {
-			if err := srt.addBatch(batch, offs); err != nil {
-				return err
-			}
+		if err := srt.addBatch(batch, offs); err != nil {
+			return err
 		}
 		batch, offs = srt.buffer(), offs[:0]
 		return nil
 	}
-	if err := flush(); err != nil {
-		return nil, 0, err
-	}
+	mu.Lock()
+	batch = srt.buffer()
+	mu.Unlock()
 	for _, rg := range pf.file.RowGroups() {
 		b := newBatcher(rg, cols)
 		for {

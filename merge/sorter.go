@@ -35,7 +35,6 @@ type sorter struct {
 
 	runs       []spillRun
 	spillBytes int64
-	n          int64
 }
 
 // arena holds records and references to them.
@@ -109,6 +108,8 @@ func (a *arena) reset() [][]byte {
 	for i := range chunks {
 		chunks[i] = chunks[i][:0]
 	}
+	// The prefix is dropped, not reused: a run written from the arena
+	// keeps it.
 	a.chunks, a.refs, a.used, a.prefix = nil, a.refs[:0], 0, nil
 	return chunks
 }
@@ -145,7 +146,6 @@ func (s *sorter) addBatch(buf []byte, offs []int) error {
 		a.refs = append(a.refs, recRef(c<<32|uint64(off)))
 	}
 	a.used += need
-	s.n += int64(len(offs))
 	return nil
 }
 
@@ -313,8 +313,6 @@ func (s *sorter) collect(d spillDone) {
 			s.err = d.err
 		}
 	} else {
-		// The prefix outlives the arena's reset.
-		d.run.prefix = slices.Clone(d.run.prefix)
 		s.runs = append(s.runs, d.run)
 		s.spillBytes += d.bytes
 	}
@@ -385,7 +383,7 @@ func (s *sorter) iterate() (*recordIter, error) {
 	s.sortBufs = nil
 	for len(s.runs) > maxFanIn {
 		rest := slices.Clone(s.runs[maxFanIn:])
-		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil))
+		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil, nil))
 		if err != nil {
 			return nil, err
 		}
@@ -395,8 +393,9 @@ func (s *sorter) iterate() (*recordIter, error) {
 	return s.openRuns(s.runs, s.a, s.a.refs)
 }
 
-// openRuns opens run files and sorted parts of an arena for merging.
-func (s *sorter) openRuns(runs []spillRun, a *arena, mem ...[]recRef) (*recordIter, error) {
+// openRuns opens run files, and the sorted references mem of arena a
+// (none if nil), for merging.
+func (s *sorter) openRuns(runs []spillRun, a *arena, mem []recRef) (*recordIter, error) {
 	bufSize := int(min(max(2*s.limit/int64(len(runs)+1), 4<<10), 256<<10))
 	var files []*runReader
 	for _, run := range runs {
@@ -409,17 +408,15 @@ func (s *sorter) openRuns(runs []spillRun, a *arena, mem ...[]recRef) (*recordIt
 		}
 		files = append(files, &runReader{f: f, r: bufio.NewReaderSize(f, bufSize), prefix: run.prefix})
 	}
-	return newRecordIter(files, a, mem...)
+	return newRecordIter(files, a, mem)
 }
 
-// newRecordIter merges the given runs and sorted parts of an arena (a
-// sorted one: see sortRefs).
-func newRecordIter(files []*runReader, a *arena, mem ...[]recRef) (*recordIter, error) {
+// newRecordIter merges the given runs and the references mem of arena a,
+// sorted by sortRefs (none if mem is empty).
+func newRecordIter(files []*runReader, a *arena, mem []recRef) (*recordIter, error) {
 	it := &recordIter{runs: files}
-	for _, m := range mem {
-		if len(m) > 0 {
-			it.runs = append(it.runs, &runReader{a: a, mem: m, prefix: a.prefix})
-		}
+	if len(mem) > 0 {
+		it.runs = append(it.runs, &runReader{a: a, mem: mem, prefix: a.prefix})
 	}
 	// The sort keys of all runs share it.prefix: comparisons start after
 	// it.
@@ -664,7 +661,7 @@ const (
 	prefetchBlocks = 8
 )
 
-// prefetch starts merging it's runs ahead; the caller closes the result,
+// prefetch starts merging its runs ahead; the caller closes the result,
 // not it.
 func prefetch(it *recordIter) *prefetchIter {
 	p := &prefetchIter{

@@ -51,9 +51,10 @@ func orderRow(op string, pos, id int64, name string) fakeingest.Row {
 
 // TestCarriesUntouchedFilesAndRowGroups: a file no change falls in is
 // carried (a hard link on local disk); in a touched file, row groups no
-// change falls in are copied without decoding; DuckDB reads the result.
-// So it does when day 2 writes its integers in another encoding than day
-// 1's files have (merge.integer_encoding changed in between).
+// change falls in are copied (without decoding when the encodings agree)
+// and DuckDB reads the result. So it does when day 2 writes its integers
+// in another encoding than day 1's files have (merge.integer_encoding
+// changed in between): parquet-go then re-encodes the copied row groups.
 func TestCarriesUntouchedFilesAndRowGroups(t *testing.T) {
 	for _, enc := range []config.IntegerEncoding{config.IntegerPlain, config.IntegerDelta} {
 		t.Run("day2-"+string(enc), func(t *testing.T) { testCarries(t, enc) })

@@ -90,9 +90,10 @@
 // # Cost
 //
 // Memory is bounded whatever the table size: the base is streamed file by
-// file, and the changes are sorted in runs of MemoryBudget/32 spilled (in
-// the background) to a directory of the run's own in SpillDir, then
-// merged. The key space is
+// file, and the changes are sorted in runs of MemoryBudget/24 (an eighth
+// of the budget in three arenas, two of which can be spilling at once)
+// spilled in the background to a directory of the run's own in SpillDir,
+// then merged. The key space is
 // tiled by the base files' key ranges: a base file no change falls in is
 // carried — copied server-side, a hard link on local disk — without being
 // read; in a file that must be opened, a row group no change falls in is

@@ -29,7 +29,8 @@ type Options struct {
 	// MemoryBudget bounds the memory of the run (default 1 GiB). An
 	// eighth of it holds change records, in three arenas: when one is
 	// full it is sorted and spilled to SpillDir in the background while
-	// another fills. The rest is for Parquet pages, the rows being
+	// another fills (sorting one takes up to 48 more bytes a record).
+	// The rest is for Parquet pages, the rows being
 	// written and the Go runtime's headroom (binlake merge also sets the
 	// runtime's soft memory limit to it). Measured peak RSS with the
 	// default is about 200–250 MiB, whatever the table size.
@@ -54,8 +55,10 @@ type Options struct {
 	// columns of the files written ("" is config.IntegerPlain). Carried
 	// files keep theirs, so a table's files may differ after a change.
 	IntegerEncoding config.IntegerEncoding
-	// Parallelism bounds the goroutines that decode and encode columns
-	// (default GOMAXPROCS).
+	// Parallelism bounds the goroutines that decode change files and
+	// encode columns (default GOMAXPROCS). Besides them run the merge's
+	// producer, up to two background spills and the read-ahead of the
+	// spilled runs.
 	Parallelism int
 	// LeaseTTL is how long the run's lock on the table-day stays valid
 	// without renewal (default 2 minutes); it is renewed every third of

@@ -210,7 +210,9 @@ func benchShape(ctx context.Context, o options, bin, shape string) (shapeResult,
 	} else if shape != "uniform" {
 		return r, fmt.Errorf("unknown shape %q", shape)
 	}
-	dir := filepath.Join(o.dir, fmt.Sprintf("%s-%d-%d", shape, o.rows, o.changes))
+	// The base day is written in the encoding being measured, so each
+	// encoding has a warehouse of its own.
+	dir := filepath.Join(o.dir, fmt.Sprintf("%s-%d-%d-%s", shape, o.rows, o.changes, o.intEncoding))
 	wh := filepath.Join(dir, "wh")
 	cfg := filepath.Join(dir, "binlake.yaml")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

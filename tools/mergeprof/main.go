@@ -1,12 +1,13 @@
 // Command mergeprof runs one merge in process, wired as binlake merge
-// wires it (memory limit at the budget, GOGC=25), over a warehouse that the
+// wires it (memory limit at the budget, GOGC=25, unless the environment
+// sets GOMEMLIMIT or GOGC), over a warehouse that the
 // merge benchmark generated (go run ./merge/bench keeps them in its -dir),
 // and prints the run's CPU seconds, allocations and output bytes; with
 // -cpuprofile or -memprofile it writes the profiles too. The day is removed
 // first, so runs can be repeated and alternated between builds:
 //
 //	go run ./merge/bench -dir /tmp/mb -rows 4000000 -changes 400000 -runs 1 -shapes uniform
-//	go run ./tools/mergeprof -config /tmp/mb/uniform-4000000-400000/binlake.yaml -cpuprofile /tmp/merge.prof
+//	go run ./tools/mergeprof -config /tmp/mb/uniform-4000000-400000-plain/binlake.yaml -cpuprofile /tmp/merge.prof
 //	go tool pprof -top -cum /tmp/merge.prof
 package main
 
@@ -52,6 +53,9 @@ func run(cfgPath, date, cpuProfile, memProfile string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Warehouse.Scheme != "file" {
+		return fmt.Errorf("%s: a %s warehouse: want a local one, as the merge benchmark writes", cfgPath, cfg.Warehouse.Scheme)
+	}
 	st, err := local.New(cfg.Warehouse.Path)
 	if err != nil {
 		return err
@@ -60,8 +64,13 @@ func run(cfgPath, date, cpuProfile, memProfile string) error {
 	if err := os.RemoveAll(filepath.Join(cfg.Warehouse.Path, warehouse.SnapshotDir(t.Name, d))); err != nil {
 		return fmt.Errorf("remove the day: %w", err)
 	}
-	debug.SetMemoryLimit(cfg.Merge.MemoryBudget)
-	debug.SetGCPercent(25)
+	// As binlake merge: the environment overrides both.
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
+		debug.SetMemoryLimit(cfg.Merge.MemoryBudget)
+	}
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		debug.SetGCPercent(25)
+	}
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {

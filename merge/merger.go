@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/parquet-go/parquet-go"
@@ -367,8 +368,15 @@ func (m *merger) stage(rec record) record {
 // addChangeRow adds a winning change, the one staged last, to the chunk.
 func (m *merger) addChangeRow(ch *chunk, rec record) error {
 	n := len(ch.arena)
-	a := ch.arena[n-1]
+	var a []byte
+	if n > 0 {
+		a = ch.arena[n-1]
+	}
 	start := len(a)
+	// rec must be what stage copied to the free end of the arena.
+	if len(rec) == 0 || cap(a) < start+len(rec) || &a[start : start+1][0] != &rec[0] {
+		return errors.New("internal error: a change row that was not staged in its chunk")
+	}
 	a = a[:start+len(rec)]
 	ch.arena[n-1] = a
 	rec = record(a[start:len(a):len(a)])

@@ -17,6 +17,7 @@ import (
 
 	"github.com/binlake/binlake/cdc"
 	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/internal/pagezstd"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/warehouse"
@@ -39,7 +40,7 @@ type run struct {
 	encodeCtx context.Context
 	// zstd compresses every file: one codec, so its encoders are kept
 	// across files.
-	zstd *zstdCodec
+	zstd *pagezstd.Codec
 	// chunks are chunks the encoders are done with, for reuse.
 	chunks chan *chunk
 
@@ -114,7 +115,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.flusher, r.encodeCtx = newFlusher(runtime.GOMAXPROCS(0), r.encode), fctx
-	r.zstd = newZstdCodec(runtime.GOMAXPROCS(0))
+	r.zstd = pagezstd.New(runtime.GOMAXPROCS(0))
 	r.chunks = make(chan *chunk, 8)
 	defer r.flusher.stop()
 	sum, err := r.execute(ctx)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/internal/pagezstd"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -205,10 +206,13 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 
 	// Merge.
 	meta := [][2]string{{warehouse.MetaTable, o.Table.Name}, {warehouse.MetaSchemaVersion, strconv.Itoa(version)}}
-	dataSink := newFileSink(ctx, o.Store, r.dir, func(n int) string { return warehouse.SnapshotDataName(r.gen, n) }, r.out.schema, meta, o.FileSize)
+	// One codec for both sinks: its encoders are kept for the pages the
+	// column goroutines and the tombstone writer compress at once.
+	zstd := pagezstd.New(o.Parallelism + 1)
+	dataSink := newFileSink(ctx, o.Store, r.dir, func(n int) string { return warehouse.SnapshotDataName(r.gen, n) }, r.out.schema, meta, o.FileSize, zstd)
 	tombSchema := warehouse.FileSchema(r.out.tombstoneFields())
 	tombSink := newFileSink(ctx, o.Store, r.dir, func(n int) string { return warehouse.TombstoneName(o.Date, r.gen, n) }, tombSchema,
-		append(slices.Clone(meta), [2]string{warehouse.MetaDeletedOn, o.Date.String()}), o.FileSize)
+		append(slices.Clone(meta), [2]string{warehouse.MetaDeletedOn, o.Date.String()}), o.FileSize, zstd)
 	defer func() {
 		for _, k := range slices.Concat(dataSink.keys, tombSink.keys) {
 			r.track(k)
@@ -261,7 +265,7 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 
 	// Tombstones and TRUNCATEs: today's, and the base's that are kept.
 	var tombOut []warehouse.ManifestFile
-	carrySink := newFileSink(ctx, o.Store, r.dir, nil, nil, nil, 0)
+	carrySink := newFileSink(ctx, o.Store, r.dir, nil, nil, nil, 0, nil)
 	for _, f := range slices.Concat(tombFiles, truncFiles) {
 		n, _ := warehouse.ParseSnapshotName(path.Base(f.Key))
 		name := warehouse.TombstoneName(n.Deleted, r.gen, n.N)

@@ -9,9 +9,9 @@ import (
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/binlake/binlake/internal/pagezstd"
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/warehouse"
 )
@@ -28,6 +28,7 @@ type fileSink struct {
 	schema   *parquet.Schema
 	meta     [][2]string
 	fileSize int64
+	zstd     *pagezstd.Codec
 
 	n     int
 	cur   *sinkFile
@@ -66,8 +67,10 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func newFileSink(ctx context.Context, st storage.Store, dir string, name func(int) string, sch *parquet.Schema, meta [][2]string, fileSize int64) *fileSink {
-	s := &fileSink{ctx: ctx, st: st, dir: dir, name: name, schema: sch, meta: meta, fileSize: fileSize}
+// newFileSink returns a sink of files dir+name(n) of schema sch,
+// compressed by zstd (nil for a sink that only carries files).
+func newFileSink(ctx context.Context, st storage.Store, dir string, name func(int) string, sch *parquet.Schema, meta [][2]string, fileSize int64, zstd *pagezstd.Codec) *fileSink {
+	s := &fileSink{ctx: ctx, st: st, dir: dir, name: name, schema: sch, meta: meta, fileSize: fileSize, zstd: zstd}
 	s.copies.SetLimit(8)
 	return s
 }
@@ -97,7 +100,7 @@ func (s *fileSink) writer() *parquet.Writer {
 	}()
 	opts := []parquet.WriterOption{
 		s.schema,
-		parquet.Compression(zstdCodec),
+		parquet.Compression(s.zstd),
 		parquet.DictionaryMaxBytes(maxDictionary),
 		// Pages of 1 MiB compress better than the 256 KiB default, and
 		// cost less per value.
@@ -230,7 +233,3 @@ func (s *fileSink) abort() {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// zstdCodec compresses every file merge writes; one codec shares its pool
-// of encoders between files and goroutines.
-var zstdCodec = &zstd.Codec{Level: zstd.SpeedFastest}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/internal/pagezstd"
 	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/storage"
@@ -94,7 +96,7 @@ func Import(ctx context.Context, o ImportOptions) (*Summary, error) {
 		src = srcTable{db, table}
 	}
 	start := time.Now()
-	r := &runner{o: so, rule: rule, dbs: map[string]*sql.DB{}}
+	r := &runner{o: so, rule: rule, dbs: map[string]*sql.DB{}, zstd: pagezstd.New(runtime.GOMAXPROCS(0))}
 	defer r.close()
 	cols, err := r.importSchema(ctx)
 	if err != nil {
@@ -104,7 +106,7 @@ func Import(ctx context.Context, o ImportOptions) (*Summary, error) {
 	prefix := fmt.Sprintf("%s_import-%s/", warehouse.SnapshotTableDir(o.Table), runID)
 	sum := &Summary{Table: o.Table, Date: so.Date.String(), RunID: runID, Position: o.Position, ZeroDates: map[string]int64{}}
 	im := &importer{o: &o, rule: rule, cols: cols, src: src, sum: sum, prefix: prefix,
-		w: &stager{table: o.Table, cols: cols.cols, version: cols.version, stamp: stamp}}
+		w: &stager{table: o.Table, cols: cols.cols, version: cols.version, stamp: stamp, zstd: r.zstd}}
 	defer func() {
 		_ = removePrefix(context.WithoutCancel(ctx), o.Store, prefix)
 	}()

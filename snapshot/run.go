@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -15,11 +16,11 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	pqzstd "github.com/parquet-go/parquet-go/compress/zstd"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/binlake/binlake/config"
+	"github.com/binlake/binlake/internal/pagezstd"
 	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/storage"
@@ -80,7 +81,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	start := time.Now()
-	r := &runner{o: o, rule: rule, dbs: map[string]*sql.DB{}}
+	r := &runner{o: o, rule: rule, dbs: map[string]*sql.DB{}, zstd: pagezstd.New(runtime.GOMAXPROCS(0))}
 	defer r.close()
 	sum, err := r.run(ctx)
 	if sum != nil {
@@ -103,6 +104,9 @@ type runner struct {
 	st   *state
 	cols []column      // the schema version's columns
 	lim  *rate.Limiter // nil: no limit
+	// zstd compresses the files the run stages, with encoders kept
+	// across them.
+	zstd *pagezstd.Codec
 
 	mu       sync.Mutex
 	sum      *Summary
@@ -440,7 +444,7 @@ func (r *runner) copyShard(ctx context.Context, i int) ([]merge.StagedFile, erro
 		return nil, err
 	}
 	defer rd.close()
-	w := &stager{table: o.Table, cols: r.cols, version: r.st.SchemaVersion, db: s.DB, tbl: s.Table, stamp: r.st.Stamps[s.Source]}
+	w := &stager{table: o.Table, cols: r.cols, version: r.st.SchemaVersion, db: s.DB, tbl: s.Table, stamp: r.st.Stamps[s.Source], zstd: r.zstd}
 	for n := len(done); ; n++ {
 		if r.lim != nil {
 			if err := r.lim.WaitN(ctx, o.ChunkRows); err != nil {
@@ -526,6 +530,7 @@ type stager struct {
 	version int
 	db, tbl string
 	stamp   warehouse.Pos
+	zstd    *pagezstd.Codec
 }
 
 func (w *stager) fields() []warehouse.Field {
@@ -547,7 +552,7 @@ func (w *stager) fields() []warehouse.Field {
 func (w *stager) write(rows [][]schema.Value, srcs []srcTable) ([]byte, error) {
 	var buf bytes.Buffer
 	pw := parquet.NewWriter(&buf, warehouse.FileSchema(w.fields()),
-		parquet.Compression(&pqzstd.Codec{Level: pqzstd.SpeedFastest}),
+		parquet.Compression(w.zstd),
 		parquet.KeyValueMetadata(warehouse.MetaSchemaVersion, fmt.Sprint(w.version)),
 		parquet.KeyValueMetadata(warehouse.MetaTable, w.table))
 	pos := w.stamp.Decimal()

@@ -26,11 +26,14 @@
 // Within a file rows are in Kafka offset order, which for one key is
 // binlog order when the producer partitions by key or table.
 //
-// Work is spread over goroutines (read.go, writer.go): a reader polls
-// Kafka and cuts each poll into jobs, one decode worker per core decodes
-// them, the run's goroutine takes them in the reader's order and routes,
-// types and buffers rows in offset order, and every large file has an encoder goroutine that
-// compresses its rows while they arrive. Only the run's goroutine touches
+// Work is spread over goroutines (read.go, writer.go): one Kafka client
+// per GOMAXPROCS (at most one per partition), each over its own share of
+// the partitions, has a reader goroutine that polls it and cuts each poll
+// into jobs; one decode worker per GOMAXPROCS decodes them; the run's
+// goroutine takes the jobs in the order the readers queued them, so each
+// partition's records in offset order, and routes, types and buffers
+// rows; and every large file has an encoder goroutine that compresses its
+// rows while they arrive. Only the run's goroutine touches
 // the run's state; memory stays within Options.MemoryBudget however many
 // table-hours are open.
 //

@@ -17,9 +17,9 @@ import (
 // Reading is a pipeline: reader goroutines, one per Kafka client, each
 // client consuming its own share of the partitions so that several
 // fetches are in flight, poll Kafka and cut each poll into jobs of at most
-// jobRecords records; a pool of decode workers (one per core, each with a
-// decoder of its own) decodes the jobs in parallel, JSON parsing being the
-// larger part of ingest's work; and the run's goroutine takes the jobs in
+// jobRecords records; a pool of decode workers (one per GOMAXPROCS, each
+// with a decoder of its own) decodes the jobs in parallel, JSON parsing
+// being the larger part of ingest's work; and the run's goroutine takes the jobs in
 // the order the readers queued them, waiting for each to be decoded, so it
 // routes, types and buffers each partition's records in offset order
 // exactly as if one goroutine had decoded them. Jobs go back to the
@@ -154,8 +154,10 @@ func (w *decodeWorker) run(ctx context.Context, rd *reader) {
 				w.decode(rd, b, kr)
 			}
 		}
-		// The decoded records hold copies of what they need: the
-		// records' slices go back to franz-go for the next fetches.
+		// Only the kgo.Record structs go back (to recordPool, for the
+		// next fetches). The decoded records still point into the
+		// fetched bytes (Key, Value, header values), which stay alive
+		// as long as the job refers to them: no pool reuses those bytes.
 		for _, kr := range b.raw {
 			kr.Recycle()
 		}
@@ -241,7 +243,7 @@ func splitPartitions(consume map[string]map[int32]kgo.Offset, n int) []map[strin
 
 // consume reads the partitions up to their end offsets.
 func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]map[int32]kgo.Offset) error {
-	// One client per group of partitions, as many as there are cores: a
+	// One client per group of partitions, GOMAXPROCS groups at most: a
 	// client has one fetch in flight per broker, and with several the next
 	// fetch of one group arrives while another's is decoded.
 	var clients []*kgo.Client
@@ -265,7 +267,7 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		clients = append(clients, cl)
 	}
 	var err error
-	// One decode worker per core; the run's decoder is the first one's.
+	// One decode worker per GOMAXPROCS; the run's decoder is the first one's.
 	workers := make([]*decodeWorker, runtime.GOMAXPROCS(0))
 	for i := range workers {
 		dec := r.dec

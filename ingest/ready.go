@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/warehouse"
@@ -93,48 +94,53 @@ const readyWriters = 8
 // writeMarkers writes the ready markers of spans, several at a time: each
 // is a create-if-absent of its own and says nothing about the others, so
 // their order does not matter (the next run creates any that a failing
-// run left out).
+// run left out). Each marker is marshalled by the goroutine that writes
+// it. Afterwards r.ready holds every marker this run wrote and none that
+// another run wrote first, even when writeMarkers returns an error.
 func (r *run) writeMarkers(ctx context.Context, spans []warehouse.Span, states []warehouse.ReadyPartition) error {
-	markers := make([]*warehouse.Ready, len(spans))
-	texts := make([][]byte, len(spans))
+	// written[i] is the marker of spans[i] once this run wrote it; exists[i]
+	// is set when another run's marker was there first.
+	written := make([]*warehouse.Ready, len(spans))
+	exists := make([]bool, len(spans))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readyWriters)
 	for i, span := range spans {
-		markers[i] = &warehouse.Ready{
-			FormatVersion: warehouse.FormatVersion,
-			Hour:          span.Hour.Path(),
-			Start:         span.Start.UTC(),
-			End:           span.End.UTC(),
-			Grace:         r.opts.Grace.String(),
-			WrittenAt:     r.opts.Now().UTC(),
-			RunID:         r.id,
-			Partitions:    states,
-		}
-		var err error
-		if texts[i], err = warehouse.Marshal(markers[i]); err != nil {
-			return err
-		}
-	}
-	errs := make([]error, len(spans))
-	slots := make(chan struct{}, readyWriters)
-	var wg sync.WaitGroup
-	for i, span := range spans {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			errs[i] = r.st.PutIfAbsent(ctx, warehouse.ReadyKey(span.Hour), texts[i])
+		g.Go(func() error {
+			m := &warehouse.Ready{
+				FormatVersion: warehouse.FormatVersion,
+				Hour:          span.Hour.Path(),
+				Start:         span.Start.UTC(),
+				End:           span.End.UTC(),
+				Grace:         r.opts.Grace.String(),
+				WrittenAt:     r.opts.Now().UTC(),
+				RunID:         r.id,
+				Partitions:    states,
+			}
+			b, err := warehouse.Marshal(m)
+			if err != nil {
+				return fmt.Errorf("marshal ready marker %s: %w", span.Hour, err)
+			}
+			switch err := r.st.PutIfAbsent(gctx, warehouse.ReadyKey(span.Hour), b); {
+			case errors.Is(err, storage.ErrExists):
+				exists[i] = true
+			case err != nil:
+				return fmt.Errorf("write ready marker %s: %w", span.Hour, err)
+			default:
+				written[i] = m
+			}
+			return nil
 		})
 	}
-	wg.Wait()
+	err := g.Wait()
 	for i, span := range spans {
-		switch err := errs[i]; {
-		case errors.Is(err, storage.ErrExists):
+		switch {
+		case exists[i]:
 			delete(r.ready, span.Hour) // another run's marker: read it when needed
-		case err != nil:
-			return fmt.Errorf("write ready marker %s: %w", span.Hour, err)
-		default:
-			r.ready[span.Hour] = markers[i]
+		case written[i] != nil:
+			r.ready[span.Hour] = written[i]
 		}
 	}
-	return nil
+	return err
 }
 
 func (r *run) finishReady(ctx context.Context, last warehouse.Hour, marked int) error {

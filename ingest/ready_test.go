@@ -3,9 +3,11 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/binlake/binlake/ingest"
 	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/storage/fault"
 	"github.com/binlake/binlake/storage/mem"
 	"github.com/binlake/binlake/warehouse"
 )
@@ -232,4 +235,78 @@ func runFiles(t *testing.T, st storage.Store, run int) []string {
 		}
 	}
 	return keys
+}
+
+// readyFaults sends the PutIfAbsent calls of ready markers through a fault
+// store, so its rules count and fail marker writes only; every other call
+// goes straight to the store underneath.
+type readyFaults struct {
+	storage.Store
+	faults *fault.Store
+}
+
+func (s readyFaults) PutIfAbsent(ctx context.Context, key string, data []byte) error {
+	if strings.HasPrefix(key, warehouse.ReadyPrefix) {
+		return s.faults.PutIfAbsent(ctx, key, data)
+	}
+	return s.Store.PutIfAbsent(ctx, key, data)
+}
+
+// TestReadyMarkersLeftOutAreWrittenNextRun fails some ready marker writes
+// of a run (one of them after the marker was stored, as when the answer is
+// lost) and checks that the next run, without faults, leaves exactly the
+// markers a run that never failed writes (DESIGN §3.3).
+func TestReadyMarkersLeftOutAreWrittenNextRun(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 1)
+	day := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	for h := range 10 {
+		ev := day.Add(time.Duration(h)*time.Hour + 5*time.Minute)
+		recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", ev,
+			[]orderRow{{ID: h, Customer: 1, Cents: 1, Status: 1, Created: ev}}, nil)))
+	}
+	produce(t, kc, recs...)
+	clock := day.Add(12 * time.Hour)
+	opts := func(st storage.Store) ingest.Options {
+		o := options(t, kc, st, clock)
+		o.Grace = 15 * time.Minute
+		o.Zone = warehouse.NewZone(nil)
+		return o
+	}
+
+	clean := mem.New()
+	if _, err := ingest.Run(ctx, opts(clean)); err != nil {
+		t.Fatalf("run without faults: %v", err)
+	}
+	want := markers(t, clean)
+	if len(want) < 6 {
+		t.Fatalf("a run without faults marked %d hours ready (%v), want at least 6: the test tests nothing", len(want), want)
+	}
+
+	st := mem.New()
+	fs := fault.New(st)
+	fs.Add(fault.Rule{Op: fault.PutIfAbsent, Nth: 2})
+	fs.Add(fault.Rule{Op: fault.PutIfAbsent, Nth: 4, After: true})
+	fs.Add(fault.Rule{Op: fault.PutIfAbsent, Nth: 6})
+	_, err := ingest.Run(ctx, opts(readyFaults{Store: st, faults: fs}))
+	if !errors.Is(err, fault.ErrInjected) {
+		t.Fatalf("run with failing marker writes: err = %v, want one matching fault.ErrInjected", err)
+	}
+	left := markers(t, st)
+	if len(left) >= len(want) {
+		t.Fatalf("the failing run left %d markers (%v), want fewer than %d", len(left), left, len(want))
+	}
+	for _, h := range left {
+		if !slices.Contains(want, h) {
+			t.Errorf("the failing run marked %s ready, which a run without faults does not", h)
+		}
+	}
+
+	if _, err := ingest.Run(ctx, opts(st)); err != nil {
+		t.Fatalf("run after the failing one: %v", err)
+	}
+	if got := markers(t, st); !slices.Equal(got, want) {
+		t.Errorf("after the failing run and one more, markers %v, want %v", got, want)
+	}
 }

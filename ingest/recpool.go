@@ -11,6 +11,11 @@ import (
 // allocating a slice of records per batch: a decode job recycles its
 // records once they are decoded, and a batch's slice comes back to the
 // pool when the last of its records is recycled. Safe for concurrent use.
+//
+// It must not implement kgo.PoolDecompressBytes (or pool any other bytes
+// the records point into) unless decode first copies Key, Value and the
+// header values: decoded records point into those bytes, and the run reads
+// them after the job recycled its kgo.Records.
 type recordPool struct {
 	mu   sync.Mutex
 	free [][]kgo.Record

@@ -291,21 +291,21 @@ func (r *run) finishTable(ctx context.Context, t *tableState) error {
 			open = append(open, b)
 		}
 	}
-	// In offset order, so the files are finished in a reproducible order.
-	slices.SortFunc(open, func(a, b *buffer) int { return int(a.first - b.first) })
-	for _, b := range open {
-		if err := r.flush(ctx, b); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.finishFiles(ctx, open)
 }
 
-// flushAll finishes every file and waits until all are written. Each
-// partition's pending record lists all of its files in one write, not one
-// write a file, so that the encoders get their last rows sooner.
+// flushAll finishes every file and waits until all are written.
 func (r *run) flushAll(ctx context.Context) error {
-	open := slices.Collect(maps.Values(r.bufs))
+	if err := r.finishFiles(ctx, slices.Collect(maps.Values(r.bufs))); err != nil {
+		return err
+	}
+	return r.flusher.wait(r)
+}
+
+// finishFiles finishes the open files of open. Each partition's pending
+// record lists all of its files in one write, not one write a file, so
+// that the encoders get their last rows sooner.
+func (r *run) finishFiles(ctx context.Context, open []*buffer) error {
 	// By partition, then in offset order: the pending records list the
 	// files in a reproducible order.
 	slices.SortFunc(open, func(a, b *buffer) int {
@@ -328,7 +328,7 @@ func (r *run) flushAll(ctx context.Context) error {
 			return err
 		}
 	}
-	return r.flusher.wait(r)
+	return nil
 }
 
 // fileKey is where a buffer's file goes.

@@ -195,9 +195,21 @@ func bench(ctx context.Context, o options) (err error) {
 	}
 	var base *binlakeSide
 	if o.baseline != "" {
-		b := *bl
-		b.name, b.bin = "baseline", o.baseline
-		base = &b
+		// Its own warehouse, config and summary: a baseline run removes
+		// its warehouse, which must not be the one binlake's last run
+		// keeps for the check below.
+		base = &binlakeSide{
+			name:       "baseline",
+			bin:        o.baseline,
+			config:     filepath.Join(dir, "baseline.yaml"),
+			warehouse:  filepath.Join(dir, "baseline-warehouse"),
+			summary:    filepath.Join(dir, "baseline-summary.json"),
+			gomaxprocs: o.procs,
+			n:          o.n,
+		}
+		if err := writeConfig(base.config, base.warehouse, kc.ListenAddrs()); err != nil {
+			return err
+		}
 	}
 	dd := &duckdbSide{
 		script: script,
@@ -231,7 +243,7 @@ func bench(ctx context.Context, o options) (err error) {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  %-7s run %d: %6.2fs wall, %6.2fs CPU, %5.0f MiB peak RSS, %d minor page faults\n", m.side, m.run, m.wall.Seconds(), m.cpu.Seconds(), mib(m.maxRSS), m.faults)
+			fmt.Printf("  %-8s run %d: %6.2fs wall, %6.2fs CPU, %5.0f MiB peak RSS, %d minor page faults\n", m.side, m.run, m.wall.Seconds(), m.cpu.Seconds(), mib(m.maxRSS), m.faults)
 			ms = append(ms, m)
 		}
 	}

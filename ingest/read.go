@@ -241,6 +241,10 @@ func splitPartitions(consume map[string]map[int32]kgo.Offset, n int) []map[strin
 	return groups
 }
 
+// fetchMaxBytes bounds the fetch responses from one broker to all of a
+// run's Kafka clients together (at least 1 MiB a client).
+const fetchMaxBytes = 50 << 20
+
 // consume reads the partitions up to their end offsets.
 func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]map[int32]kgo.Offset) error {
 	// One client per group of partitions, GOMAXPROCS groups at most: a
@@ -253,9 +257,15 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 			cl.Close()
 		}
 	}()
-	for _, g := range splitPartitions(consume, runtime.GOMAXPROCS(0)) {
+	groups := splitPartitions(consume, runtime.GOMAXPROCS(0))
+	for _, g := range groups {
 		opts := append(slices.Clone(kopts),
 			kgo.ConsumePartitions(g),
+			// The clients share what one would fetch at once (franz-go's
+			// default, 50 MiB a fetch, one fetch a broker), so reading
+			// takes no more memory outside the budget however many there
+			// are.
+			kgo.FetchMaxBytes(int32(max(1<<20, fetchMaxBytes/len(groups)))),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 			kgo.FetchMaxWait(500*time.Millisecond),
 			kgo.WithPools(pool),

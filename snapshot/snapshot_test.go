@@ -7,6 +7,7 @@ import (
 
 	"github.com/binlake/binlake/internal/duckdbtest"
 	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/storage/fault"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -67,12 +68,17 @@ func TestSnapshotMatchesSource(t *testing.T) {
 	}
 	// verify finds every type equal (values compared after the same
 	// coercion, not as text).
-	rep, err := Verify(ctx, VerifyOptions{Store: o.Store, Config: cfg, Table: "orders", ChunkRows: 4})
+	// It reads each data file once, not once per physical table.
+	counted := fault.New(o.Store)
+	rep, err := Verify(ctx, VerifyOptions{Store: counted, Config: cfg, Table: "orders", ChunkRows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.Equal() || rep.SourceRows != s.Rows || rep.SnapshotRows != s.Rows || len(rep.Shards) != s.Shards {
 		t.Errorf("verify: %s %v", rep.Line(), rep.Keys)
+	}
+	if got, want := counted.Calls(fault.Get), len(m.Files)+1; got != want {
+		t.Errorf("verify made %d reads, want %d (the manifest and each of its %d files once)", got, want, len(m.Files))
 	}
 
 	// A second run refuses to overwrite the published day.

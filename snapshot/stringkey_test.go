@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,5 +55,24 @@ func TestSnapshotCompositeStringKey(t *testing.T) {
 	}
 	if !rep.Equal() {
 		t.Fatalf("verify: %s %v", rep.Line(), rep.Keys)
+	}
+
+	// Keys compared by the snapshot side held in memory find each kind
+	// of difference.
+	srv.Exec(t, "UPDATE str_0.kv SET note = 'x' WHERE region = 'Zebra' AND seq = 3",
+		"DELETE FROM str_1.kv WHERE region = 'ß' AND seq = 7",
+		"INSERT INTO str_1.kv VALUES ('new', 1, 'n')")
+	rep, err = Verify(context.Background(), VerifyOptions{Store: o.Store, Config: cfg, Table: "orders", ChunkRows: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range rep.Keys {
+		got = append(got, fmt.Sprintf("%s %s %v", d.Kind, d.Shard, d.Key))
+	}
+	slices.Sort(got)
+	wantKeys := []string{`changed str_0.kv ["Zebra" 3]`, `only_in_snapshot str_1.kv ["ß" 7]`, `only_in_source str_1.kv ["new" 1]`}
+	if rep.Differences != 3 || !slices.Equal(got, wantKeys) {
+		t.Errorf("verify found %d differences %q, want %q", rep.Differences, got, wantKeys)
 	}
 }

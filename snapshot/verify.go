@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -116,8 +118,13 @@ func (r *VerifyReport) Line() string {
 // typed values, so the comparison is exact for every type. It is exact on
 // a quiet source; see UpdatedColumn for a live one.
 //
-// The snapshot side of one physical table is held in memory while it is
-// compared (about 60 bytes and the key's text per row).
+// When the key starts with the source columns (key_includes_source), the
+// snapshot is read once, table after table in its key order; otherwise
+// once per physical table. A table whose key columns are all integers is
+// compared as both sides stream in (MySQL's order is the snapshot's),
+// holding a chunk of rows; for other keys the snapshot side of one
+// physical table is held in memory while it is compared (about 60 bytes
+// and the key's text per row).
 func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	if o.ChunkRows <= 0 {
 		o.ChunkRows = DefaultChunkRows
@@ -224,17 +231,35 @@ func (v *verifier) run(ctx context.Context) (*VerifyReport, error) {
 		}
 		shards = append(shards, s...)
 	}
-	snapCounts, err := v.snapshotCounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range shards {
-		if err := v.shard(ctx, s, snapCounts[srcTable{s.DB, s.Table}]); err != nil {
-			return v.rep, fmt.Errorf("%s: %w", s, err)
+	var orphans map[srcTable]int64
+	if v.bySource() {
+		if orphans, err = v.onePass(ctx, shards); err != nil {
+			return v.rep, err
 		}
-		delete(snapCounts, srcTable{s.DB, s.Table})
+	} else {
+		// Each table's rows are spread over the files: a pass per table.
+		if orphans, err = v.snapshotCounts(ctx); err != nil {
+			return v.rep, err
+		}
+		for _, s := range shards {
+			t := srcTable{s.DB, s.Table}
+			rd := v.newSnapReader(&t)
+			err := v.shard(ctx, s, func() ([]parquet.Value, bool, error) {
+				_, vals, ok, err := rd.next(ctx)
+				return vals, ok, err
+			})
+			rd.close()
+			if err != nil {
+				return v.rep, fmt.Errorf("%s: %w", s, err)
+			}
+			delete(orphans, t)
+		}
 	}
-	for t, n := range snapCounts {
+	tables := slices.SortedFunc(maps.Keys(orphans), func(a, b srcTable) int {
+		return cmp.Or(strings.Compare(a.db, b.db), strings.Compare(a.table, b.table))
+	})
+	for _, t := range tables {
+		n := orphans[t]
 		v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s.%s has %d rows in the snapshot but is not on the sources", t.db, t.table, n))
 		v.rep.Differences += n
 		v.rep.SnapshotRows += n
@@ -285,18 +310,40 @@ type snapshotRow struct {
 // snapshotCounts counts the snapshot's rows per physical table.
 func (v *verifier) snapshotCounts(ctx context.Context) (map[srcTable]int64, error) {
 	counts := map[srcTable]int64{}
-	err := v.scan(ctx, nil, func(t srcTable, _ []parquet.Value) error {
+	rd := v.newSnapReader(nil)
+	defer rd.close()
+	for {
+		t, _, ok, err := rd.next(ctx)
+		if err != nil || !ok {
+			return counts, err
+		}
 		counts[t]++
-		return nil
-	})
-	return counts, err
+	}
 }
 
-// scan calls fn for every row of the snapshot's data files (of physical
-// table only, when set and the key starts with it), with the values of
-// v.cols.
-func (v *verifier) scan(ctx context.Context, only *srcTable, fn func(srcTable, []parquet.Value) error) error {
-	bySource := len(v.m.Key) >= 2 && v.m.Key[0] == warehouse.ColSourceDB && v.m.Key[1] == warehouse.ColSourceTable
+// snapReader reads the rows of the snapshot's data files in key order
+// (the manifest lists them so), with the values of v.cols: the rows of
+// one physical table only when only is set.
+type snapReader struct {
+	v     *verifier
+	files []warehouse.ManifestFile
+	only  *srcTable
+
+	key  string // the file being read
+	rgs  []parquet.RowGroup
+	rows parquet.Rows
+	want []int // file columns of _source_db, _source_table and v.cols; -1: absent
+	buf  []parquet.Row
+	n, i int
+	vals []parquet.Value
+}
+
+// newSnapReader reads the snapshot's rows (of physical table only, when
+// set). When the key starts with the source columns, files whose key
+// range cannot hold only's rows are skipped.
+func (v *verifier) newSnapReader(only *srcTable) *snapReader {
+	bySource := v.bySource()
+	r := &snapReader{v: v, only: only, buf: make([]parquet.Row, 256), vals: make([]parquet.Value, len(v.cols))}
 	for _, f := range v.m.Files {
 		if only != nil && bySource {
 			// Key texts are schema.Value.String: quoted strings.
@@ -306,11 +353,114 @@ func (v *verifier) scan(ctx context.Context, only *srcTable, fn func(srcTable, [
 				continue
 			}
 		}
-		if err := v.scanFile(ctx, f.Key, only, fn); err != nil {
-			return fmt.Errorf("read %s: %w", f.Key, err)
+		r.files = append(r.files, f)
+	}
+	return r
+}
+
+// bySource reports whether the snapshot's key starts with _source_db and
+// _source_table, so that each physical table's rows are contiguous.
+func (v *verifier) bySource() bool {
+	return len(v.m.Key) >= 2 && v.m.Key[0] == warehouse.ColSourceDB && v.m.Key[1] == warehouse.ColSourceTable
+}
+
+// next returns the next row's physical table and values (valid until the
+// next call); ok is false after the last row.
+func (r *snapReader) next(ctx context.Context) (t srcTable, vals []parquet.Value, ok bool, err error) {
+	for {
+		for r.i < r.n {
+			row := r.buf[r.i]
+			r.i++
+			t = srcTable{string(row[r.want[0]].ByteArray()), string(row[r.want[1]].ByteArray())}
+			if r.only != nil && t != *r.only {
+				continue
+			}
+			for i, j := range r.want[2:] {
+				if j < 0 {
+					r.vals[i] = parquet.NullValue()
+				} else {
+					r.vals[i] = row[j]
+				}
+			}
+			return t, r.vals, true, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return t, nil, false, err
+		}
+		if err := r.fill(ctx); err != nil {
+			return t, nil, false, fmt.Errorf("read %s: %w", r.key, err)
+		}
+		if r.n == 0 {
+			return t, nil, false, nil
 		}
 	}
+}
+
+// fill reads the next batch of rows into buf, opening the next row group
+// or file as needed; n is 0 after the last file.
+func (r *snapReader) fill(ctx context.Context) error {
+	r.i, r.n = 0, 0
+	for {
+		if r.rows != nil {
+			n, err := r.rows.ReadRows(r.buf)
+			r.n = n
+			if errors.Is(err, io.EOF) {
+				r.rows.Close()
+				r.rows = nil
+			} else if err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			continue
+		}
+		if len(r.rgs) > 0 {
+			r.rows, r.rgs = r.rgs[0].Rows(), r.rgs[1:]
+			continue
+		}
+		if len(r.files) == 0 {
+			return nil
+		}
+		r.key = r.files[0].Key
+		r.files = r.files[1:]
+		if err := r.open(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// open reads the file r.key.
+func (r *snapReader) open(ctx context.Context) error {
+	b, err := storage.ReadAll(ctx, r.v.o.Store, r.key)
+	if err != nil {
+		return err
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return err
+	}
+	index := map[string]int{}
+	for i, p := range f.Schema().Columns() {
+		index[strings.Join(p, ".")] = i
+	}
+	r.want = append(r.want[:0], index[warehouse.ColSourceDB], index[warehouse.ColSourceTable])
+	for _, c := range r.v.cols {
+		i, ok := index[c.Name]
+		if !ok {
+			i = -1
+		}
+		r.want = append(r.want, i)
+	}
+	r.rgs = f.RowGroups()
 	return nil
+}
+
+func (r *snapReader) close() {
+	if r.rows != nil {
+		r.rows.Close()
+		r.rows = nil
+	}
 }
 
 // unquoteTable reads the physical table of a file's key range.
@@ -330,72 +480,81 @@ func lessTable(a, b srcTable) bool {
 	return a.table < b.table
 }
 
-func (v *verifier) scanFile(ctx context.Context, key string, only *srcTable, fn func(srcTable, []parquet.Value) error) error {
-	b, err := storage.ReadAll(ctx, v.o.Store, key)
-	if err != nil {
-		return err
+// onePass compares the shards in the snapshot's order of physical tables,
+// reading the snapshot once: each table's rows are contiguous when the
+// key starts with the source columns. It returns the snapshot's rows of
+// tables that are not among shards, per table.
+func (v *verifier) onePass(ctx context.Context, shards []shard) (map[srcTable]int64, error) {
+	shards = slices.Clone(shards)
+	slices.SortStableFunc(shards, func(a, b shard) int {
+		return cmp.Or(strings.Compare(a.DB, b.DB), strings.Compare(a.Table, b.Table))
+	})
+	rd := v.newSnapReader(nil)
+	defer rd.close()
+	orphans := map[srcTable]int64{}
+	// The row read ahead: the first of a table not compared yet.
+	var (
+		pt    srcTable
+		pvals []parquet.Value
+		pok   bool
+		err   error
+	)
+	if pt, pvals, pok, err = rd.next(ctx); err != nil {
+		return nil, err
 	}
-	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return err
-	}
-	index := map[string]int{}
-	for i, p := range f.Schema().Columns() {
-		index[strings.Join(p, ".")] = i
-	}
-	want := []int{index[warehouse.ColSourceDB], index[warehouse.ColSourceTable]}
-	for _, c := range v.cols {
-		i, ok := index[c.Name]
-		if !ok {
-			i = -1
-		}
-		want = append(want, i)
-	}
-	vals := make([]parquet.Value, len(v.cols))
-	buf := make([]parquet.Row, 256)
-	for _, rg := range f.RowGroups() {
-		rows := rg.Rows()
-		for {
-			n, err := rows.ReadRows(buf)
-			for _, row := range buf[:n] {
-				t := srcTable{string(row[want[0]].ByteArray()), string(row[want[1]].ByteArray())}
-				if only != nil && t != *only {
-					continue
-				}
-				for i, j := range want[2:] {
-					if j < 0 {
-						vals[i] = parquet.NullValue()
-					} else {
-						vals[i] = row[j]
-					}
-				}
-				if err := fn(t, vals); err != nil {
-					rows.Close()
-					return err
-				}
-			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				rows.Close()
-				return err
+	for _, s := range shards {
+		t := srcTable{s.DB, s.Table}
+		for pok && lessTable(pt, t) {
+			orphans[pt]++
+			if pt, pvals, pok, err = rd.next(ctx); err != nil {
+				return nil, err
 			}
 		}
-		rows.Close()
+		// The rows of t, starting with the one read ahead.
+		ahead := pok && pt == t
+		rows := func() ([]parquet.Value, bool, error) {
+			if ahead {
+				ahead = false
+				return pvals, true, nil
+			}
+			if !pok || pt != t {
+				return nil, false, nil
+			}
+			if pt, pvals, pok, err = rd.next(ctx); err != nil || !pok || pt != t {
+				return nil, false, err
+			}
+			return pvals, true, nil
+		}
+		if err := v.shard(ctx, s, rows); err != nil {
+			return nil, fmt.Errorf("%s: %w", s, err)
+		}
+		// Rows of t the comparison left unread (it stops early only on
+		// an error) would be taken for another table's.
+		for pok && pt == t {
+			if pt, pvals, pok, err = rd.next(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return nil
+	for pok {
+		orphans[pt]++
+		if pt, pvals, pok, err = rd.next(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return orphans, nil
 }
 
-// shard compares one physical table.
-func (v *verifier) shard(ctx context.Context, s shard, snapRows int64) error {
+// shard compares one physical table with its rows of the snapshot, which
+// snap returns in key order (its values are valid until the next call).
+// When the key's columns are integers on both sides, the source's order
+// (MySQL's) is the snapshot's, and the two are joined as they stream in,
+// holding a chunk of rows; otherwise the snapshot side is held in memory
+// by key (a hash and the key's text per row) and the source is compared
+// chunk by chunk.
+func (v *verifier) shard(ctx context.Context, s shard, snap func() ([]parquet.Value, bool, error)) error {
 	o := &v.o
-	t := srcTable{s.DB, s.Table}
-	sr := ShardReport{Shard: s.String(), SnapshotRows: snapRows}
+	sr := ShardReport{Shard: s.String()}
 	db, err := v.r.db(s.Source)
 	if err != nil {
 		return err
@@ -403,24 +562,6 @@ func (v *verifier) shard(ctx context.Context, s shard, snapRows int64) error {
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(s.DB)+"."+quoteIdent(s.Table)).Scan(&sr.SourceRows); err != nil {
 		return fmt.Errorf("count rows: %w", err)
 	}
-	// The snapshot side: key → row hash.
-	snap := map[string]*snapshotRow{}
-	vals := make([]schema.Value, len(v.cols))
-	err = v.scan(ctx, &t, func(_ srcTable, pvs []parquet.Value) error {
-		for i, pv := range pvs {
-			x, err := schema.FromParquet(pv, v.cols[i].Type)
-			if err != nil {
-				return fmt.Errorf("column %s: %w", v.cols[i].Name, err)
-			}
-			vals[i] = x
-		}
-		snap[v.keyText(vals)] = &snapshotRow{hash: v.hash(vals)}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	// The source side, chunk by chunk.
 	rd, err := newChunkReader(ctx, db, s, v.rule, nil, v.cols, o.ChunkRows)
 	if err != nil {
 		return err
@@ -430,23 +571,249 @@ func (v *verifier) shard(ctx context.Context, s shard, snapRows int64) error {
 		sort.Strings(rd.extra)
 		v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s has columns the snapshot does not: %v (not compared)", s, rd.extra))
 	}
-	var last []keyValue
+	src := &sourceChunks{v: v, rd: rd, sr: &sr}
+	vals := make([]schema.Value, len(v.cols))
+	// decode reads the snapshot's next row into vals.
+	decode := func() (bool, error) {
+		pvs, ok, err := snap()
+		if err != nil || !ok {
+			return false, err
+		}
+		sr.SnapshotRows++
+		for i, pv := range pvs {
+			x, err := schema.FromParquet(pv, v.cols[i].Type)
+			if err != nil {
+				return false, fmt.Errorf("column %s: %w", v.cols[i].Name, err)
+			}
+			vals[i] = x
+		}
+		return true, nil
+	}
+	if v.integerKey(rd) {
+		err = v.join(ctx, s, src, decode, vals)
+	} else {
+		err = v.hashed(ctx, s, src, decode, vals)
+	}
+	if err != nil {
+		return err
+	}
+	v.rep.SourceRows += sr.SourceRows
+	v.rep.SnapshotRows += sr.SnapshotRows
+	v.rep.Shards = append(v.rep.Shards, sr)
+	o.Log.Info("verified", "shard", s.String(), "source_rows", sr.SourceRows, "snapshot_rows", sr.SnapshotRows, "chunks_differed", sr.ChunksDiffered)
+	return nil
+}
+
+// integerKey reports whether every key column is a signed or unsigned
+// integer both in the snapshot and in the source's declaration: then
+// MySQL's key order is the snapshot's (warehouse.KeyOrder).
+func (v *verifier) integerKey(rd *chunkReader) bool {
+	if len(v.keys) == 0 || len(v.keys) != len(rd.keyIdx) {
+		return false
+	}
+	isInt := func(k schema.Kind) bool { return k >= schema.TinyInt && k <= schema.BigInt }
+	for j, i := range v.keys {
+		if !isInt(v.cols[i].Type.Kind) || !isInt(rd.types[rd.keyIdx[j]].Kind) {
+			return false
+		}
+	}
+	return true
+}
+
+// sourceChunks reads a shard's source rows chunk by chunk, counting
+// chunks (and those marked differing) in its report.
+type sourceChunks struct {
+	v        *verifier
+	rd       *chunkReader
+	sr       *ShardReport
+	last     []keyValue
+	done     bool
+	differed bool // the current chunk has a differing key
+}
+
+// next reads the next chunk; nil after the last.
+func (c *sourceChunks) next(ctx context.Context) ([][]schema.Value, error) {
+	c.endChunk()
+	if c.done {
+		return nil, nil
+	}
+	if c.v.lim != nil {
+		if err := c.v.lim.WaitN(ctx, c.v.o.ChunkRows); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := c.rd.read(ctx, c.last)
+	if err != nil {
+		return nil, fmt.Errorf("chunk %d: %w", c.sr.Chunks, err)
+	}
+	if len(rows) < c.v.o.ChunkRows {
+		c.done = true
+	} else {
+		c.last = c.rd.lastKey()
+	}
+	if len(rows) > 0 {
+		c.sr.Chunks++
+	}
+	return rows, nil
+}
+
+// endChunk counts the current chunk as differing if it was marked so.
+func (c *sourceChunks) endChunk() {
+	if c.differed {
+		c.sr.ChunksDiffered++
+		c.differed = false
+	}
+}
+
+// join compares a shard whose key is integers on both sides by a merge
+// join in key order. A snapshot or source row out of key order is an
+// error (the snapshot's files are not what the manifest says).
+func (v *verifier) join(ctx context.Context, s shard, src *sourceChunks, decode func() (bool, error), vals []schema.Value) error {
+	var (
+		chunk         [][]schema.Value
+		srow          []schema.Value // the current source row; nil after the last
+		skey, prevSrc []schema.Value
+		key, prevSnap []schema.Value
+	)
+	advance := func() error {
+		for len(chunk) == 0 {
+			var err error
+			if chunk, err = src.next(ctx); err != nil {
+				return err
+			}
+			if chunk == nil {
+				srow = nil
+				return nil
+			}
+		}
+		srow, chunk = chunk[0], chunk[1:]
+		prevSrc = append(prevSrc[:0], skey...)
+		skey = v.keyValues(srow, skey[:0])
+		if len(prevSrc) > 0 && compareIntKeys(prevSrc, skey) >= 0 {
+			return fmt.Errorf("source rows out of key order: %s after %s", formatKey(skey), formatKey(prevSrc))
+		}
+		return nil
+	}
+	if err := advance(); err != nil {
+		return err
+	}
 	for {
-		if v.lim != nil {
-			if err := v.lim.WaitN(ctx, o.ChunkRows); err != nil {
+		ok, err := decode()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		prevSnap = append(prevSnap[:0], key...)
+		key = v.keyValues(vals, key[:0])
+		if len(prevSnap) > 0 && compareIntKeys(prevSnap, key) >= 0 {
+			return fmt.Errorf("snapshot rows out of key order: %s after %s", formatKey(key), formatKey(prevSnap))
+		}
+		for srow != nil && compareIntKeys(skey, key) < 0 {
+			v.differ(s, srow, v.keyText(srow), "only_in_source")
+			src.differed = true
+			if err := advance(); err != nil {
 				return err
 			}
 		}
-		rows, err := rd.read(ctx, last)
-		if err != nil {
-			return fmt.Errorf("chunk %d: %w", sr.Chunks, err)
+		if srow == nil || compareIntKeys(skey, key) > 0 {
+			v.onlyInSnapshot(s, v.keyText(vals))
+			if srow != nil {
+				src.differed = true
+			}
+			continue
 		}
-		if len(rows) == 0 {
+		if v.hash(srow) != v.hash(vals) {
+			v.differ(s, srow, v.keyText(srow), "changed")
+			src.differed = true
+		}
+		if err := advance(); err != nil {
+			return err
+		}
+	}
+	for srow != nil {
+		v.differ(s, srow, v.keyText(srow), "only_in_source")
+		src.differed = true
+		if err := advance(); err != nil {
+			return err
+		}
+	}
+	src.endChunk()
+	return nil
+}
+
+// keyValues appends the key columns' values of row to dst.
+func (v *verifier) keyValues(row []schema.Value, dst []schema.Value) []schema.Value {
+	for _, i := range v.keys {
+		dst = append(dst, row[i])
+	}
+	return dst
+}
+
+// compareIntKeys compares keys of integer values (IntV, or UintV above
+// the int64 range; NULL first), as MySQL and warehouse.KeyOrder order them.
+func compareIntKeys(a, b []schema.Value) int {
+	for i := range a {
+		if c := compareInt(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func compareInt(a, b schema.Value) int {
+	rank := func(x schema.Value) int {
+		switch x.Kind {
+		case schema.Null:
+			return 0
+		case schema.UintV:
+			return 2
+		}
+		return 1
+	}
+	if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+		return c
+	}
+	if a.Kind == schema.UintV {
+		return cmp.Compare(a.U, b.U)
+	}
+	return cmp.Compare(a.I, b.I)
+}
+
+// formatKey is a key's text for messages.
+func formatKey(key []schema.Value) string {
+	parts := make([]string, len(key))
+	for i, x := range key {
+		parts[i] = x.String()
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// hashed compares a shard by holding the snapshot side in memory by key
+// and checking the source chunk by chunk: the sum of a chunk's row
+// hashes on both sides, each side's own; the keys of a chunk whose sums
+// differ are compared one by one.
+func (v *verifier) hashed(ctx context.Context, s shard, src *sourceChunks, decode func() (bool, error), vals []schema.Value) error {
+	snap := map[string]*snapshotRow{}
+	for {
+		ok, err := decode()
+		if err != nil {
+			return err
+		}
+		if !ok {
 			break
 		}
-		sr.Chunks++
-		// Checksums of the chunk on both sides: the sum of its rows'
-		// hashes, each side's own.
+		snap[v.keyText(vals)] = &snapshotRow{hash: v.hash(vals)}
+	}
+	for {
+		rows, err := src.next(ctx)
+		if err != nil {
+			return err
+		}
+		if rows == nil {
+			break
+		}
 		var srcSum, snapSum uint64
 		keys := make([]string, len(rows))
 		hashes := make([]uint64, len(rows))
@@ -461,7 +828,7 @@ func (v *verifier) shard(ctx context.Context, s shard, snapRows int64) error {
 			}
 		}
 		if srcSum != snapSum {
-			sr.ChunksDiffered++
+			src.differed = true
 			for i, row := range rows {
 				r, ok := snap[keys[i]]
 				switch {
@@ -472,24 +839,27 @@ func (v *verifier) shard(ctx context.Context, s shard, snapRows int64) error {
 				}
 			}
 		}
-		if len(rows) < o.ChunkRows {
-			break
-		}
-		last = rd.lastKey()
 	}
+	src.endChunk()
+	keys := make([]string, 0)
 	for k, r := range snap {
 		if !r.seen {
-			v.rep.Differences++
-			if len(v.rep.Keys) < o.MaxKeys {
-				v.rep.Keys = append(v.rep.Keys, Difference{Shard: s.String(), Key: strings.Split(k, "\x00"), Kind: "only_in_snapshot"})
-			}
+			keys = append(keys, k)
 		}
 	}
-	v.rep.SourceRows += sr.SourceRows
-	v.rep.SnapshotRows += sr.SnapshotRows
-	v.rep.Shards = append(v.rep.Shards, sr)
-	o.Log.Info("verified", "shard", s.String(), "source_rows", sr.SourceRows, "snapshot_rows", sr.SnapshotRows, "chunks_differed", sr.ChunksDiffered)
+	sort.Strings(keys)
+	for _, k := range keys {
+		v.onlyInSnapshot(s, k)
+	}
 	return nil
+}
+
+// onlyInSnapshot records a key the source lacks.
+func (v *verifier) onlyInSnapshot(s shard, key string) {
+	v.rep.Differences++
+	if len(v.rep.Keys) < v.o.MaxKeys {
+		v.rep.Keys = append(v.rep.Keys, Difference{Shard: s.String(), Key: strings.Split(key, "\x00"), Kind: "only_in_snapshot"})
+	}
 }
 
 // differ records a differing key of a source row.

@@ -255,9 +255,7 @@ func (v *verifier) run(ctx context.Context) (*VerifyReport, error) {
 			delete(orphans, t)
 		}
 	}
-	tables := slices.SortedFunc(maps.Keys(orphans), func(a, b srcTable) int {
-		return cmp.Or(strings.Compare(a.db, b.db), strings.Compare(a.table, b.table))
-	})
+	tables := slices.SortedFunc(maps.Keys(orphans), compareTables)
 	for _, t := range tables {
 		n := orphans[t]
 		v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s.%s has %d rows in the snapshot but is not on the sources", t.db, t.table, n))
@@ -349,7 +347,7 @@ func (v *verifier) newSnapReader(only *srcTable) *snapReader {
 			// Key texts are schema.Value.String: quoted strings.
 			lo, ok1 := unquoteTable(f.MinKey)
 			hi, ok2 := unquoteTable(f.MaxKey)
-			if ok1 && ok2 && (lessTable(*only, lo) || lessTable(hi, *only)) {
+			if ok1 && ok2 && (compareTables(*only, lo) < 0 || compareTables(hi, *only) < 0) {
 				continue
 			}
 		}
@@ -473,11 +471,9 @@ func unquoteTable(key []string) (srcTable, bool) {
 	return srcTable{db, table}, err1 == nil && err2 == nil
 }
 
-func lessTable(a, b srcTable) bool {
-	if a.db != b.db {
-		return a.db < b.db
-	}
-	return a.table < b.table
+// compareTables orders physical tables as warehouse.KeyOrder does.
+func compareTables(a, b srcTable) int {
+	return cmp.Or(strings.Compare(a.db, b.db), strings.Compare(a.table, b.table))
 }
 
 // onePass compares the shards in the snapshot's order of physical tables,
@@ -487,7 +483,7 @@ func lessTable(a, b srcTable) bool {
 func (v *verifier) onePass(ctx context.Context, shards []shard) (map[srcTable]int64, error) {
 	shards = slices.Clone(shards)
 	slices.SortStableFunc(shards, func(a, b shard) int {
-		return cmp.Or(strings.Compare(a.DB, b.DB), strings.Compare(a.Table, b.Table))
+		return compareTables(srcTable{a.DB, a.Table}, srcTable{b.DB, b.Table})
 	})
 	rd := v.newSnapReader(nil)
 	defer rd.close()
@@ -504,7 +500,7 @@ func (v *verifier) onePass(ctx context.Context, shards []shard) (map[srcTable]in
 	}
 	for _, s := range shards {
 		t := srcTable{s.DB, s.Table}
-		for pok && lessTable(pt, t) {
+		for pok && compareTables(pt, t) < 0 {
 			orphans[pt]++
 			if pt, pvals, pok, err = rd.next(ctx); err != nil {
 				return nil, err

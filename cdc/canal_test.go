@@ -334,3 +334,29 @@ func TestCanalTypesFollowTheMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestCanalTemporalRepeat checks that a date or time text repeated from
+// the previous message (which the decoder remembers) gives the same value,
+// also when the message buffer is reused with another text of the same
+// length.
+func TestCanalTemporalRepeat(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal", SourceLocation: mustLoc(t, "Asia/Shanghai")})
+	cols := func(ts, d string) []canalCol {
+		return []canalCol{{"id", "int(11)", "1"}, {"ts", "timestamp(3)", ts}, {"d", "date", d}}
+	}
+	msg := []byte(canalMessage("INSERT", cols("2024-05-01 18:30:05.123", "0000-00-00"), nil))
+	rec := &Record{Topic: "t", Value: msg, Timestamp: testTimestamp}
+	for i := range 2 {
+		c := decode(t, dec, rec)[0].Columns
+		wantValue(t, column(t, c, "ts"), schema.TimestampMicros(time.Date(2024, 5, 1, 10, 30, 5, 123e6, time.UTC).UnixMicro()))
+		if d := column(t, c, "d"); d.Value.Kind != schema.Null || !d.ZeroDate {
+			t.Errorf("message %d: date = %v (zero %v), want NULL and a zero date", i, d.Value, d.ZeroDate)
+		}
+	}
+	copy(msg, canalMessage("INSERT", cols("2024-05-01 18:30:06.000", "2024-05-02"), nil))
+	c := decode(t, dec, rec)[0].Columns
+	wantValue(t, column(t, c, "ts"), schema.TimestampMicros(time.Date(2024, 5, 1, 10, 30, 6, 0, time.UTC).UnixMicro()))
+	if d := column(t, c, "d"); !d.Value.Equal(schema.DateDays(time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC).Unix()/86400)) || d.ZeroDate {
+		t.Errorf("reused message: date = %v (zero %v), want 2024-05-02", d.Value, d.ZeroDate)
+	}
+}

@@ -80,16 +80,23 @@ type base struct {
 // valid until the next Decode). The capacity is exactly n, so appending to
 // one row's slice never reaches another's.
 func (b *base) columns(n int) []Column {
+	cols := b.carve(n)
+	clear(cols[:n])
+	return cols
+}
+
+// carve is columns without the zeroing: the caller sets every column it
+// appends whole.
+func (b *base) carve(n int) []Column {
 	if b.used+n > len(b.arena) {
 		// Slices carved from the old arena stay valid; the next message
 		// starts in the new one.
 		b.arena = make([]Column, max(64, 2*len(b.arena), n))
 		b.used = 0
 	}
-	cols := b.arena[b.used : b.used+n : b.used+n]
-	clear(cols)
+	cols := b.arena[b.used : b.used : b.used+n]
 	b.used += n
-	return cols[:0]
+	return cols
 }
 
 // settle returns a decode's result, or dst as it came if the decode

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -416,8 +417,14 @@ var stringStop = func() (t [256]bool) {
 func scanString(s string, p int) (end int, esc bool, err error) {
 	i := p + 1
 	for {
-		// Skip eight plain bytes at a time, then single ones.
-		for i+8 <= len(s) && !hasStringStop(load64(s, i)) {
+		// Skip eight plain bytes at a time up to the word that holds a
+		// stop byte, and within it straight to the first one; near the
+		// end of s, single bytes.
+		for i+8 <= len(s) {
+			if m := stringStops(load64(s, i)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			i += 8
 		}
 		for i < len(s) && !stringStop[s[i]] {
@@ -463,16 +470,19 @@ const (
 	msb = 0x8080808080808080
 )
 
-// hasStringStop reports whether any byte of x is a quote, a backslash or
-// a control character (the classic "has byte less than n" and "has zero
-// byte" word tricks; bytes ≥ 0x80 never match).
-func hasStringStop(x uint64) bool {
+// stringStops marks the bytes of x that are a quote, a backslash or a
+// control character with their top bit (the classic "has byte less than
+// n" and "has zero byte" word tricks; bytes ≥ 0x80 never match). A byte
+// above a marked one may be marked falsely (a borrow), but the lowest
+// mark is always right, so the first stop byte is at
+// bits.TrailingZeros64/8.
+func stringStops(x uint64) uint64 {
 	less := (x - lsb*0x20) &^ x
 	q := x ^ (lsb * '"')
 	quote := (q - lsb) &^ q
 	b := x ^ (lsb * '\\')
 	bslash := (b - lsb) &^ b
-	return (less|quote|bslash)&msb != 0
+	return (less | quote | bslash) & msb
 }
 
 func isHex4(s string) bool {
@@ -492,37 +502,46 @@ func scanNumber(s string, p int) (int, error) {
 	if s[i] == '-' {
 		i++
 	}
-	digits := func() int {
-		j := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i - j
-	}
-	bad := func() (int, error) {
-		return 0, fmt.Errorf("invalid number %s at byte %d", quoteValue(s[p:min(i+1, len(s))]), p)
-	}
 	if i < len(s) && s[i] == '0' {
 		i++
-	} else if digits() == 0 {
-		return bad()
+	} else if j := skipDigits(s, i); j == i {
+		return badNumber(s, p, i)
+	} else {
+		i = j
 	}
 	if i < len(s) && s[i] == '.' {
 		i++
-		if digits() == 0 {
-			return bad()
+		j := skipDigits(s, i)
+		if j == i {
+			return badNumber(s, p, i)
 		}
+		i = j
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		i++
 		if i < len(s) && (s[i] == '+' || s[i] == '-') {
 			i++
 		}
-		if digits() == 0 {
-			return bad()
+		j := skipDigits(s, i)
+		if j == i {
+			return badNumber(s, p, i)
 		}
+		i = j
 	}
 	return i, nil
+}
+
+// skipDigits returns the offset after the digits at s[i:].
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// badNumber is the error of the number at s[p:] that is invalid at s[i].
+func badNumber(s string, p, i int) (int, error) {
+	return 0, fmt.Errorf("invalid number %s at byte %d", quoteValue(s[p:min(i+1, len(s))]), p)
 }
 
 // unescape decodes the escapes of a string's raw content, which scanString

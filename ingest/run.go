@@ -54,7 +54,14 @@ type run struct {
 	buffered     int64
 	peakBuffered int64
 	// ready caches the ready markers of hours met so far (nil: none).
-	ready     map[warehouse.Hour]*warehouse.Ready
+	ready map[warehouse.Hour]*warehouse.Ready
+	// lastReady is the entry of ready met last: records come in runs of
+	// one hour.
+	lastReady struct {
+		hour warehouse.Hour
+		m    *warehouse.Ready
+		ok   bool
+	}
 	replayDay *warehouse.Date
 
 	rows         []pendingRow
@@ -521,7 +528,13 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 // was written. The rule needs no clock, so a replay flags exactly the
 // rows the first ingest flagged.
 func (r *run) lateAt(ctx context.Context, h warehouse.Hour, id partitionID, offset int64) (bool, error) {
-	m, ok := r.ready[h]
+	var m *warehouse.Ready
+	var ok bool
+	if r.lastReady.ok && r.lastReady.hour == h {
+		m, ok = r.lastReady.m, true
+	} else {
+		m, ok = r.ready[h]
+	}
 	if !ok {
 		b, err := storage.ReadAll(ctx, r.st, warehouse.ReadyKey(h))
 		switch {
@@ -536,6 +549,7 @@ func (r *run) lateAt(ctx context.Context, h warehouse.Hour, id partitionID, offs
 		}
 		r.ready[h] = m
 	}
+	r.lastReady.hour, r.lastReady.m, r.lastReady.ok = h, m, true
 	if m == nil {
 		return false, nil
 	}

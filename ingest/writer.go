@@ -535,6 +535,9 @@ func (f *flusher) stop() { close(f.jobs) }
 
 // collect takes in the encoders that are done without waiting.
 func (f *flusher) collect(r *run) error {
+	if len(f.done) == 0 {
+		return nil // the common case, without a select
+	}
 	for {
 		select {
 		case e := <-f.done:

@@ -141,13 +141,9 @@ func invalidUTF8At(s string) int {
 }
 
 func skipSpace(s string, p int) int {
-	for p < len(s) {
-		switch s[p] {
-		case ' ', '\t', '\n', '\r':
-			p++
-		default:
-			return p
-		}
+	// One comparison for the usual byte, which is no space.
+	for p < len(s) && s[p] <= ' ' && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' || s[p] == '\r') {
+		p++
 	}
 	return p
 }

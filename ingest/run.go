@@ -499,7 +499,12 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 				t.widen(i, wider)
 			}
 		}
-		v, zero, err := schema.Coerce(c.Value, t.types[i], r.coerce)
+		v, ok := schema.Typed(&c.Value, &t.types[i])
+		var zero bool
+		var err error
+		if !ok {
+			v, zero, err = schema.Coerce(c.Value, t.types[i], r.coerce)
+		}
 		if err != nil && declared.Kind == schema.Unknown {
 			// A value the learned type cannot hold: learn a wider type
 			// where one exists (bigint that meets 1.5 becomes double).

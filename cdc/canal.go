@@ -82,6 +82,9 @@ type canalDecoder struct {
 	typeDoc jdoc
 	keyBuf  []string
 	lastKey []string
+	// lastKeyText is the pkNames text lastKey came from, if lastKey is
+	// not nil: a message repeating it has the same key.
+	lastKeyText string
 }
 
 // Decode implements Decoder.
@@ -302,6 +305,9 @@ func (c *canalDecoder) key(pkNames int32) ([]string, error) {
 	default:
 		return nil, c.fail("pkNames", "want an array of column names, got %s", d.nodes[pkNames].kind)
 	}
+	if raw := d.text(pkNames); c.lastKey != nil && raw == c.lastKeyText {
+		return c.lastKey, nil
+	}
 	c.keyBuf = c.keyBuf[:0]
 	for m := d.nodes[pkNames].first; m >= 0; m = d.nodes[m].next {
 		if d.nodes[m].kind != jString {
@@ -309,7 +315,11 @@ func (c *canalDecoder) key(pkNames int32) ([]string, error) {
 		}
 		c.keyBuf = append(c.keyBuf, d.str(m))
 	}
-	return internKey(&c.lastKey, c.keyBuf), nil
+	key := internKey(&c.lastKey, c.keyBuf)
+	if key != nil { // then it is c.lastKey
+		c.lastKeyText = strings.Clone(d.text(pkNames))
+	}
+	return key, nil
 }
 
 // row converts row image r, the row-th of field (data or old).

@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +359,26 @@ func TestCanalTemporalRepeat(t *testing.T) {
 	wantValue(t, column(t, c, "ts"), schema.TimestampMicros(time.Date(2024, 5, 1, 10, 30, 6, 0, time.UTC).UnixMicro()))
 	if d := column(t, c, "d"); !d.Value.Equal(schema.DateDays(time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC).Unix()/86400)) || d.ZeroDate {
 		t.Errorf("reused message: date = %v (zero %v), want 2024-05-02", d.Value, d.ZeroDate)
+	}
+}
+
+// TestCanalKeyRepeat checks the keys of messages whose pkNames repeat,
+// change and are empty in turn (the decoder remembers the last one).
+func TestCanalKeyRepeat(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal"})
+	msg := canalMessage("INSERT", []canalCol{{"id", "int(11)", "1"}, {"k", "int(11)", "2"}}, nil)
+	for _, pk := range []string{`["id"]`, `["id"]`, `[]`, `[]`, `["id","k"]`, `["id"]`, `null`, `["id"]`} {
+		m := strings.Replace(msg, `"pkNames":["id"]`, `"pkNames":`+pk, 1)
+		got := decode(t, dec, record(m))[0].Key
+		var want []string
+		if err := json.Unmarshal([]byte(pk), &want); err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 {
+			want = nil
+		}
+		if !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Errorf("pkNames %s: key %q, want %q", pk, got, want)
+		}
 	}
 }

@@ -416,18 +416,20 @@ func scanString(s string, p int) (end int, esc bool, err error) {
 		// Skip eight plain bytes at a time up to the word that holds a
 		// stop byte, and within it straight to the first one; near the
 		// end of s, single bytes.
-		for i+8 <= len(s) {
-			if m := stringStops(load64(s, i)); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
+		if i+8 <= len(s) {
+			m := stringStops(load64(s, i))
+			if m == 0 {
+				i += 8
+				continue
 			}
-			i += 8
-		}
-		for i < len(s) && !stringStop[s[i]] {
-			i++
-		}
-		if i >= len(s) {
-			return 0, false, errors.New("unexpected end of JSON input in a string")
+			i += bits.TrailingZeros64(m) >> 3
+		} else {
+			for i < len(s) && !stringStop[s[i]] {
+				i++
+			}
+			if i >= len(s) {
+				return 0, false, errors.New("unexpected end of JSON input in a string")
+			}
 		}
 		switch c := s[i]; c {
 		case '"':

@@ -73,12 +73,19 @@ type base struct {
 	// is free. Each Decode starts it over.
 	arena []Column
 	used  int
+	// into is the caller's arena, set by CarveColumnsFrom: row images are
+	// appended to it instead of carved from arena.
+	into *[]Column
 }
+
+// CarveColumnsFrom implements Decoder.
+func (b *base) CarveColumnsFrom(arena *[]Column) { b.into = arena }
 
 // columns returns an empty slice with room for n zeroed columns, carved
 // from the arena, which every Decode reuses (see Decoder: a Change is
-// valid until the next Decode). The capacity is exactly n, so appending to
-// one row's slice never reaches another's.
+// valid until the next Decode), or from the caller's (CarveColumnsFrom).
+// The capacity is exactly n, so appending to one row's slice never
+// reaches another's.
 func (b *base) columns(n int) []Column {
 	cols := b.carve(n)
 	clear(cols[:n])
@@ -88,6 +95,15 @@ func (b *base) columns(n int) []Column {
 // carve is columns without the zeroing: the caller sets every column it
 // appends whole.
 func (b *base) carve(n int) []Column {
+	if b.into != nil {
+		a := *b.into
+		if len(a)+n > cap(a) {
+			a = make([]Column, 0, max(4096, 2*cap(a), n))
+		}
+		start := len(a)
+		*b.into = a[:start+n]
+		return a[start : start : start+n]
+	}
 	if b.used+n > len(b.arena) {
 		// Slices carved from the old arena stay valid; the next message
 		// starts in the new one.

@@ -104,9 +104,10 @@ func (b *base) carve(n int) []Column {
 		*b.into = a[:start+n]
 		return a[start : start : start+n]
 	}
-	if b.used+n > len(b.arena) {
+	if b.used+n > len(b.arena) || b.arena == nil {
 		// Slices carved from the old arena stay valid; the next message
-		// starts in the new one.
+		// starts in the new one. (Never from a nil arena: an image of no
+		// columns is empty, not nil, whatever the decoder met before.)
 		b.arena = make([]Column, max(64, 2*len(b.arena), n))
 		b.used = 0
 	}

@@ -57,6 +57,12 @@ type run struct {
 	ready map[warehouse.Hour]*warehouse.Ready
 	// lastReady is the entry of ready met last: records come in runs of
 	// one hour.
+	// lastHour is the hour of the second (Unix time) met last.
+	lastHour struct {
+		sec  int64
+		hour warehouse.Hour
+		ok   bool
+	}
 	lastReady struct {
 		hour warehouse.Hour
 		m    *warehouse.Ready
@@ -370,7 +376,7 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 			ps.ddl = append(ps.ddl, warehouse.DDLEvent{Offset: rec.Offset, Database: strings.Clone(c.Database), Table: strings.Clone(c.Table), SQL: strings.Clone(c.SQL), EventTime: c.EventTime.UTC()})
 			continue
 		}
-		hour := r.opts.Zone.HourOf(c.EventTime)
+		hour := r.hourOf(c.EventTime)
 		if r.replayDay != nil && hour.Date != *r.replayDay {
 			continue // a replay rewrites one day only
 		}
@@ -453,7 +459,8 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 	start := len(r.vals)
 	r.vals = slices.Grow(r.vals, len(t.cols)+2)[:start+len(t.cols)]
 	clear(r.vals[start:])
-	for j, c := range cols {
+	for j := range cols {
+		c := &cols[j]
 		m := t.planFor(j, c.Name)
 		if !m.keep {
 			continue
@@ -525,6 +532,17 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 		r.vals[start+i] = v
 	}
 	return r.vals[start:len(r.vals):len(r.vals)], nil
+}
+
+// hourOf returns the hour of an event at t. Instants of one second are in
+// one hour (a zone's hours start at whole seconds), and changes come in
+// runs of one second.
+func (r *run) hourOf(t time.Time) warehouse.Hour {
+	sec := t.Unix()
+	if !r.lastHour.ok || r.lastHour.sec != sec {
+		r.lastHour.sec, r.lastHour.hour, r.lastHour.ok = sec, r.opts.Zone.HourOf(t), true
+	}
+	return r.lastHour.hour
 }
 
 // lateAt reports whether a record of an hour is late: the hour was marked

@@ -150,8 +150,8 @@ type buffer struct {
 // and the text and bytes they own.
 func rowSize(row *bufRow) int64 {
 	n := int64(unsafe.Sizeof(*row)) + int64(unsafe.Sizeof(schema.Value{}))*int64(len(row.values))
-	for _, v := range row.values {
-		n += int64(len(v.S) + len(v.B))
+	for i := range row.values {
+		n += int64(len(row.values[i].S) + len(row.values[i].B))
 	}
 	return n
 }

@@ -70,9 +70,6 @@ type reader struct {
 // decodeWorker decodes jobs with a decoder of its own.
 type decodeWorker struct {
 	dec cdc.Decoder
-	// scratch receives each Decode before its changes are copied into the
-	// batch.
-	scratch []cdc.Change
 	// last is the partition of the previous record and its range:
 	// records come in runs of one partition.
 	last      partitionID
@@ -191,14 +188,18 @@ func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
 	// The row images go straight into the batch's column arena, where
 	// they stay while the batch is not reused.
 	w.dec.CarveColumnsFrom(&b.cols)
-	changes, skip, err := w.dec.Decode(w.scratch[:0], &d.rec)
-	w.scratch = changes[:0]
-	d.skip, d.err = skip, err
-	if err == nil {
-		start := len(b.changes)
-		b.changes = append(b.changes, changes...)
-		d.changes = b.changes[start:len(b.changes):len(b.changes)]
+	// The changes are appended to the batch's; a record that fails adds
+	// none.
+	start := len(b.changes)
+	changes, skip, err := w.dec.Decode(b.changes, &d.rec)
+	b.changes = changes
+	if err != nil {
+		// The decode may have written changes past the end before it
+		// failed: they must not keep the message alive.
+		clear(b.changes[start:cap(b.changes)])
 	}
+	d.skip, d.err = skip, err
+	d.changes = b.changes[start:len(b.changes):len(b.changes)]
 }
 
 // splitPartitions deals the partitions to consume, in partition order,

@@ -18,6 +18,38 @@ type canalType struct {
 	// Canal sends as ISO-8859-1 text of bytes (spatial types, vector):
 	// such columns become BytesV with Type Kind Unknown.
 	binary bool
+	// last is the previous date or time value of the column, which the
+	// next value often repeats (rows changed in the same second).
+	last temporalMemo
+}
+
+// temporalMemo remembers the text of a date or time value and what it
+// became, so that the same text is not parsed again. The text is copied:
+// messages may be reused.
+type temporalMemo struct {
+	text  [32]byte
+	n     int // length of text; 0: nothing remembered
+	value schema.Value
+	zero  bool
+}
+
+// get returns what text became, if it is the remembered text.
+func (m *temporalMemo) get(text string) (schema.Value, bool, bool) {
+	if m.n == 0 || len(text) != m.n || string(m.text[:m.n]) != text {
+		return schema.Value{}, false, false
+	}
+	return m.value, m.zero, true
+}
+
+// put remembers what text became; text longer than the memo's room is
+// not remembered. value holds no pointers (a temporal value).
+func (m *temporalMemo) put(text string, value schema.Value, zero bool) {
+	if len(text) > len(m.text) {
+		m.n = 0
+		return
+	}
+	m.n = copy(m.text[:], text)
+	m.value, m.zero = value, zero
 }
 
 // binaryTypeNames are MySQL types outside schema.Type that hold bytes.
@@ -50,6 +82,9 @@ type canalDecoder struct {
 	typeDoc jdoc
 	keyBuf  []string
 	lastKey []string
+	// lastKeyText is the pkNames text lastKey came from, if lastKey is
+	// not nil: a message repeating it has the same key.
+	lastKeyText string
 }
 
 // Decode implements Decoder.
@@ -104,7 +139,7 @@ func (c *canalDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, error)
 	}
 	ch.EventTime = rec.Timestamp.UTC()
 	if d.kind(es) != jNull {
-		ms, err := strconv.ParseInt(d.text(es), 10, 64)
+		ms, err := parseInt64(d.text(es))
 		if d.nodes[es].kind != jNumber || err != nil {
 			return dst, NotSkipped, c.fail("es", "want epoch milliseconds, got %s", quoteValue(d.text(es)))
 		}
@@ -270,6 +305,9 @@ func (c *canalDecoder) key(pkNames int32) ([]string, error) {
 	default:
 		return nil, c.fail("pkNames", "want an array of column names, got %s", d.nodes[pkNames].kind)
 	}
+	if raw := d.text(pkNames); c.lastKey != nil && raw == c.lastKeyText {
+		return c.lastKey, nil
+	}
 	c.keyBuf = c.keyBuf[:0]
 	for m := d.nodes[pkNames].first; m >= 0; m = d.nodes[m].next {
 		if d.nodes[m].kind != jString {
@@ -277,7 +315,11 @@ func (c *canalDecoder) key(pkNames int32) ([]string, error) {
 		}
 		c.keyBuf = append(c.keyBuf, d.str(m))
 	}
-	return internKey(&c.lastKey, c.keyBuf), nil
+	key := internKey(&c.lastKey, c.keyBuf)
+	if key != nil { // then it is c.lastKey
+		c.lastKeyText = strings.Clone(d.text(pkNames))
+	}
+	return key, nil
 }
 
 // row converts row image r, the row-th of field (data or old).
@@ -286,14 +328,14 @@ func (c *canalDecoder) row(r int32, field string, row int) ([]Column, error) {
 	if d.nodes[r].kind != jObject {
 		return nil, c.fail(fmt.Sprintf("%s[%d]", field, row), "want an object, got %s", d.nodes[r].kind)
 	}
-	cols := c.columns(int(d.nodes[r].n))
+	cols := c.carve(int(d.nodes[r].n))
 	j := 0
 	for m := d.nodes[r].first; m >= 0; m = d.nodes[m].next {
 		cols = cols[:j+1]
 		col := &cols[j]
-		col.Name = d.key(m)
-		t := c.typeOf(col.Name, j)
-		col.Type = t.typ
+		name := d.key(m)
+		t := c.typeOf(name, j)
+		*col = Column{Name: name, Type: t.typ}
 		if err := c.value(t, m, col); err != nil {
 			return nil, c.fail(fmt.Sprintf("%s[%d].%s", field, row, col.Name), "%v", err)
 		}
@@ -378,9 +420,14 @@ func canalValue(t *canalType, s string, loc *time.Location, col *Column) error {
 	case schema.Date, schema.DateTime, schema.Timestamp, schema.Time:
 		// MySQL's text; TIMESTAMP in Canal's zone. Full precision: the
 		// column's own scale applies when the row is typed.
+		var ok bool
+		if col.Value, col.ZeroDate, ok = t.last.get(s); ok {
+			return nil
+		}
 		if col.Value, col.ZeroDate, err = schema.Coerce(schema.StringValue(s), schema.Type{Kind: t.typ.Kind, Scale: 6}, schema.CoerceOptions{Zone: loc}); err != nil {
 			return bad(t.typ.Kind.String())
 		}
+		t.last.put(s, col.Value, col.ZeroDate)
 	case schema.Enum:
 		col.Value, err = enumValue(t.typ, s)
 	case schema.Set:

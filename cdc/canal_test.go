@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -331,6 +332,53 @@ func TestCanalTypesFollowTheMessage(t *testing.T) {
 		}
 		if got := column(t, decode(t, dec, record(msg))[0].Columns, "c"); got.Type.Kind != step.want {
 			t.Errorf("message %d (mysqlType %q): column typed %s, want %s", i, step.mysqlType, got.Type.Kind, step.want)
+		}
+	}
+}
+
+// TestCanalTemporalRepeat checks that a date or time text repeated from
+// the previous message (which the decoder remembers) gives the same value,
+// also when the message buffer is reused with another text of the same
+// length.
+func TestCanalTemporalRepeat(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal", SourceLocation: mustLoc(t, "Asia/Shanghai")})
+	cols := func(ts, d string) []canalCol {
+		return []canalCol{{"id", "int(11)", "1"}, {"ts", "timestamp(3)", ts}, {"d", "date", d}}
+	}
+	msg := []byte(canalMessage("INSERT", cols("2024-05-01 18:30:05.123", "0000-00-00"), nil))
+	rec := &Record{Topic: "t", Value: msg, Timestamp: testTimestamp}
+	for i := range 2 {
+		c := decode(t, dec, rec)[0].Columns
+		wantValue(t, column(t, c, "ts"), schema.TimestampMicros(time.Date(2024, 5, 1, 10, 30, 5, 123e6, time.UTC).UnixMicro()))
+		if d := column(t, c, "d"); d.Value.Kind != schema.Null || !d.ZeroDate {
+			t.Errorf("message %d: date = %v (zero %v), want NULL and a zero date", i, d.Value, d.ZeroDate)
+		}
+	}
+	copy(msg, canalMessage("INSERT", cols("2024-05-01 18:30:06.000", "2024-05-02"), nil))
+	c := decode(t, dec, rec)[0].Columns
+	wantValue(t, column(t, c, "ts"), schema.TimestampMicros(time.Date(2024, 5, 1, 10, 30, 6, 0, time.UTC).UnixMicro()))
+	if d := column(t, c, "d"); !d.Value.Equal(schema.DateDays(time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC).Unix()/86400)) || d.ZeroDate {
+		t.Errorf("reused message: date = %v (zero %v), want 2024-05-02", d.Value, d.ZeroDate)
+	}
+}
+
+// TestCanalKeyRepeat checks the keys of messages whose pkNames repeat,
+// change and are empty in turn (the decoder remembers the last one).
+func TestCanalKeyRepeat(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal"})
+	msg := canalMessage("INSERT", []canalCol{{"id", "int(11)", "1"}, {"k", "int(11)", "2"}}, nil)
+	for _, pk := range []string{`["id"]`, `["id"]`, `[]`, `[]`, `["id","k"]`, `["id"]`, `null`, `["id"]`} {
+		m := strings.Replace(msg, `"pkNames":["id"]`, `"pkNames":`+pk, 1)
+		got := decode(t, dec, record(m))[0].Key
+		var want []string
+		if err := json.Unmarshal([]byte(pk), &want); err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 {
+			want = nil
+		}
+		if !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Errorf("pkNames %s: key %q, want %q", pk, got, want)
 		}
 	}
 }

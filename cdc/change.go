@@ -125,4 +125,12 @@ type Decoder interface {
 	// record that cannot be decoded returns an error that says what is
 	// wrong with it (field, value); the caller adds the coordinates.
 	Decode(dst []Change, rec *Record) ([]Change, Skip, error)
+	// CarveColumnsFrom has the row images of the following Decodes
+	// appended to *arena, which the decoder replaces with a new one when
+	// it is full (the images carved from the old one stay valid), instead
+	// of kept in memory the decoder reuses: they then stay valid after
+	// the next Decode, as long as the caller keeps them (a decoder may
+	// also allocate an image for its change alone). The caller saves
+	// copying images it keeps. nil returns to the decoder's own memory.
+	CarveColumnsFrom(arena *[]Column)
 }

@@ -73,23 +73,47 @@ type base struct {
 	// is free. Each Decode starts it over.
 	arena []Column
 	used  int
+	// into is the caller's arena, set by CarveColumnsFrom: row images are
+	// appended to it instead of carved from arena.
+	into *[]Column
 }
+
+// CarveColumnsFrom implements Decoder.
+func (b *base) CarveColumnsFrom(arena *[]Column) { b.into = arena }
 
 // columns returns an empty slice with room for n zeroed columns, carved
 // from the arena, which every Decode reuses (see Decoder: a Change is
-// valid until the next Decode). The capacity is exactly n, so appending to
-// one row's slice never reaches another's.
+// valid until the next Decode), or from the caller's (CarveColumnsFrom).
+// The capacity is exactly n, so appending to one row's slice never
+// reaches another's.
 func (b *base) columns(n int) []Column {
-	if b.used+n > len(b.arena) {
+	cols := b.carve(n)
+	clear(cols[:n])
+	return cols
+}
+
+// carve is columns without the zeroing: the caller sets every column it
+// appends whole.
+func (b *base) carve(n int) []Column {
+	if b.into != nil {
+		a := *b.into
+		if len(a)+n > cap(a) {
+			a = make([]Column, 0, max(4096, 2*cap(a), n))
+		}
+		start := len(a)
+		*b.into = a[:start+n]
+		return a[start : start : start+n]
+	}
+	if b.used+n > len(b.arena) || b.arena == nil {
 		// Slices carved from the old arena stay valid; the next message
-		// starts in the new one.
+		// starts in the new one. (Never from a nil arena: an image of no
+		// columns is empty, not nil, whatever the decoder met before.)
 		b.arena = make([]Column, max(64, 2*len(b.arena), n))
 		b.used = 0
 	}
-	cols := b.arena[b.used : b.used+n : b.used+n]
-	clear(cols)
+	cols := b.arena[b.used : b.used : b.used+n]
 	b.used += n
-	return cols[:0]
+	return cols
 }
 
 // settle returns a decode's result, or dst as it came if the decode

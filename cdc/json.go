@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -114,7 +115,7 @@ func (d *jdoc) parse(src string) error {
 	if len(src) > math.MaxInt32 {
 		return fmt.Errorf("message of %d bytes is too large", len(src))
 	}
-	if !utf8.ValidString(src) {
+	if !validUTF8(src) {
 		return fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8At(src))
 	}
 	p := skipSpace(src, 0)
@@ -126,6 +127,19 @@ func (d *jdoc) parse(src string) error {
 		return fmt.Errorf("unexpected %s after the JSON value at byte %d", quoteValue(src[p:]), p)
 	}
 	return nil
+}
+
+// validUTF8 is utf8.ValidString, which it calls only from the first
+// 32-byte block that holds a byte other than ASCII: messages are mostly
+// ASCII, and four words are checked as fast as one.
+func validUTF8(s string) bool {
+	i := 0
+	for ; i+32 <= len(s); i += 32 {
+		if (load64(s, i)|load64(s, i+8)|load64(s, i+16)|load64(s, i+24))&msb != 0 {
+			break
+		}
+	}
+	return utf8.ValidString(s[i:])
 }
 
 func invalidUTF8At(s string) int {
@@ -140,13 +154,9 @@ func invalidUTF8At(s string) int {
 }
 
 func skipSpace(s string, p int) int {
-	for p < len(s) {
-		switch s[p] {
-		case ' ', '\t', '\n', '\r':
-			p++
-		default:
-			return p
-		}
+	// One comparison for the usual byte, which is no space.
+	for p < len(s) && s[p] <= ' ' && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' || s[p] == '\r') {
+		p++
 	}
 	return p
 }
@@ -416,15 +426,23 @@ var stringStop = func() (t [256]bool) {
 func scanString(s string, p int) (end int, esc bool, err error) {
 	i := p + 1
 	for {
-		// Skip eight plain bytes at a time, then single ones.
-		for i+8 <= len(s) && !hasStringStop(load64(s, i)) {
-			i += 8
-		}
-		for i < len(s) && !stringStop[s[i]] {
-			i++
-		}
-		if i >= len(s) {
-			return 0, false, errors.New("unexpected end of JSON input in a string")
+		// Skip eight plain bytes at a time up to the word that holds a
+		// stop byte, and within it straight to the first one; near the
+		// end of s, single bytes.
+		if i+8 <= len(s) {
+			m := stringStops(load64(s, i))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else {
+			for i < len(s) && !stringStop[s[i]] {
+				i++
+			}
+			if i >= len(s) {
+				return 0, false, errors.New("unexpected end of JSON input in a string")
+			}
 		}
 		switch c := s[i]; c {
 		case '"':
@@ -463,16 +481,19 @@ const (
 	msb = 0x8080808080808080
 )
 
-// hasStringStop reports whether any byte of x is a quote, a backslash or
-// a control character (the classic "has byte less than n" and "has zero
-// byte" word tricks; bytes ≥ 0x80 never match).
-func hasStringStop(x uint64) bool {
+// stringStops marks the bytes of x that are a quote, a backslash or a
+// control character with their top bit (the classic "has byte less than
+// n" and "has zero byte" word tricks; bytes ≥ 0x80 never match). A byte
+// above a marked one may be marked falsely (a borrow), but the lowest
+// mark is always right, so the first stop byte is at
+// bits.TrailingZeros64/8.
+func stringStops(x uint64) uint64 {
 	less := (x - lsb*0x20) &^ x
 	q := x ^ (lsb * '"')
 	quote := (q - lsb) &^ q
 	b := x ^ (lsb * '\\')
 	bslash := (b - lsb) &^ b
-	return (less|quote|bslash)&msb != 0
+	return (less | quote | bslash) & msb
 }
 
 func isHex4(s string) bool {
@@ -492,37 +513,46 @@ func scanNumber(s string, p int) (int, error) {
 	if s[i] == '-' {
 		i++
 	}
-	digits := func() int {
-		j := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i - j
-	}
-	bad := func() (int, error) {
-		return 0, fmt.Errorf("invalid number %s at byte %d", quoteValue(s[p:min(i+1, len(s))]), p)
-	}
 	if i < len(s) && s[i] == '0' {
 		i++
-	} else if digits() == 0 {
-		return bad()
+	} else if j := skipDigits(s, i); j == i {
+		return badNumber(s, p, i)
+	} else {
+		i = j
 	}
 	if i < len(s) && s[i] == '.' {
 		i++
-		if digits() == 0 {
-			return bad()
+		j := skipDigits(s, i)
+		if j == i {
+			return badNumber(s, p, i)
 		}
+		i = j
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		i++
 		if i < len(s) && (s[i] == '+' || s[i] == '-') {
 			i++
 		}
-		if digits() == 0 {
-			return bad()
+		j := skipDigits(s, i)
+		if j == i {
+			return badNumber(s, p, i)
 		}
+		i = j
 	}
 	return i, nil
+}
+
+// skipDigits returns the offset after the digits at s[i:].
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// badNumber is the error of the number at s[p:] that is invalid at s[i].
+func badNumber(s string, p, i int) (int, error) {
+	return 0, fmt.Errorf("invalid number %s at byte %d", quoteValue(s[p:min(i+1, len(s))]), p)
 }
 
 // unescape decodes the escapes of a string's raw content, which scanString

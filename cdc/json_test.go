@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"encoding/json"
+	"math/bits"
 	"strings"
 	"testing"
 	"time"
@@ -177,16 +178,38 @@ func TestEpochAuto(t *testing.T) {
 	}
 }
 
-func TestHasStringStop(t *testing.T) {
-	// Every byte value in every position of a word.
+func TestStringStops(t *testing.T) {
+	// Every byte value in every position of a word, and the first stop
+	// found with stops in the bytes above it too.
 	for pos := 0; pos < 8; pos++ {
 		for c := 0; c < 256; c++ {
-			b := []byte("abcdefgh")
-			b[pos] = byte(c)
-			want := c < 0x20 || c == '"' || c == '\\'
-			if got := hasStringStop(load64(string(b), 0)); got != want {
-				t.Fatalf("byte %#x at %d: got %v, want %v", c, pos, got, want)
+			for _, fill := range []byte{'a', '"', 0x01, 0xff} {
+				b := []byte("abcdefgh")
+				b[pos] = byte(c)
+				for k := pos + 1; k < 8; k++ {
+					b[k] = fill
+				}
+				stop := c < 0x20 || c == '"' || c == '\\'
+				m := stringStops(load64(string(b), 0))
+				first := bits.TrailingZeros64(m) >> 3
+				switch {
+				case stop && first != pos:
+					t.Fatalf("%q: first stop at %d, want %d", b, first, pos)
+				case !stop && fill == 'a' && m != 0:
+					t.Fatalf("%q: stop at %d, want none", b, first)
+				case !stop && fill != 'a' && fill != 0xff && first != pos+1 && pos < 7:
+					t.Fatalf("%q: first stop at %d, want %d", b, first, pos+1)
+				}
 			}
+		}
+	}
+}
+
+func TestValidUTF8(t *testing.T) {
+	ascii := strings.Repeat("abcdefgh", 9)
+	for _, s := range []string{"", "a", ascii, ascii + "é", "é" + ascii, ascii[:40] + "\xff" + ascii, ascii[:31] + "\xe2\x82\xac" + ascii, ascii[:30] + "\xe2\x82" + ascii, ascii + "\xc3"} {
+		if got, want := validUTF8(s), utf8.ValidString(s); got != want {
+			t.Errorf("validUTF8(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

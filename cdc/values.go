@@ -107,6 +107,9 @@ func allDigits(s string) bool {
 
 // intValue parses decimal integer text to IntV, or UintV above MaxInt64.
 func intValue(s string) (schema.Value, bool) {
+	if n, ok := shortInt(s); ok {
+		return schema.IntValue(n), true
+	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return schema.IntValue(n), true
 	}
@@ -114,6 +117,40 @@ func intValue(s string) (schema.Value, bool) {
 		return schema.UintValue(u), true
 	}
 	return schema.Value{}, false
+}
+
+// shortInt parses the commonest integer text, an optional "-" and one to
+// eighteen digits (which cannot overflow), faster than strconv; ok is
+// false for anything else, which strconv then decides.
+func shortInt(s string) (n int64, ok bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	d := s
+	if neg {
+		d = s[1:]
+	}
+	if len(d) == 0 || len(d) > 18 {
+		return 0, false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(c)
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// parseInt64 is strconv.ParseInt(s, 10, 64), faster on short digit
+// strings.
+func parseInt64(s string) (int64, error) {
+	if n, ok := shortInt(s); ok {
+		return n, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
 }
 
 // numberValue converts the text of a JSON number with no declared type:

@@ -70,9 +70,6 @@ type reader struct {
 // decodeWorker decodes jobs with a decoder of its own.
 type decodeWorker struct {
 	dec cdc.Decoder
-	// scratch receives each Decode before its changes are copied into the
-	// batch.
-	scratch []cdc.Change
 	// last is the partition of the previous record and its range:
 	// records come in runs of one partition.
 	last      partitionID
@@ -163,6 +160,7 @@ func (w *decodeWorker) run(ctx context.Context, rd *reader) {
 		}
 		b.done <- struct{}{}
 	}
+	w.dec.CarveColumnsFrom(nil) // the batches are the reader's
 }
 
 // decode appends a record and its changes to the batch. Records outside
@@ -187,34 +185,21 @@ func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
 	for _, h := range kr.Headers {
 		d.rec.Headers = append(d.rec.Headers, cdc.Header{Key: h.Key, Value: h.Value})
 	}
-	changes, skip, err := w.dec.Decode(w.scratch[:0], &d.rec)
-	w.scratch = changes[:0]
+	// The row images go straight into the batch's column arena, where
+	// they stay while the batch is not reused.
+	w.dec.CarveColumnsFrom(&b.cols)
+	// The changes are appended to the batch's; a record that fails adds
+	// none.
+	start := len(b.changes)
+	changes, skip, err := w.dec.Decode(b.changes, &d.rec)
+	b.changes = changes
+	if err != nil {
+		// The decode may have written changes past the end before it
+		// failed: they must not keep the message alive.
+		clear(b.changes[start:cap(b.changes)])
+	}
 	d.skip, d.err = skip, err
-	if err == nil {
-		// The decoder reuses its row images at the next Decode: copy them
-		// into the batch, with exact capacities as the decoder gives them.
-		start := len(b.changes)
-		for _, c := range changes {
-			c.Columns = b.keep(c.Columns)
-			c.Before = b.keep(c.Before)
-			b.changes = append(b.changes, c)
-		}
-		d.changes = b.changes[start:len(b.changes):len(b.changes)]
-	}
-}
-
-// keep copies a row image into the batch's column arena. A full arena is
-// left to the images that point into it and a new one started.
-func (b *readBatch) keep(cols []cdc.Column) []cdc.Column {
-	if cols == nil {
-		return nil
-	}
-	if len(b.cols)+len(cols) > cap(b.cols) {
-		b.cols = make([]cdc.Column, 0, max(4096, 2*cap(b.cols), len(cols)))
-	}
-	start := len(b.cols)
-	b.cols = append(b.cols, cols...)
-	return b.cols[start:len(b.cols):len(b.cols)]
+	d.changes = b.changes[start:len(b.changes):len(b.changes)]
 }
 
 // splitPartitions deals the partitions to consume, in partition order,

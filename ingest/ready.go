@@ -140,6 +140,7 @@ func (r *run) writeMarkers(ctx context.Context, spans []warehouse.Span, states [
 			r.ready[span.Hour] = written[i]
 		}
 	}
+	r.lastReady.ok = false // it may be an entry changed above
 	return err
 }
 

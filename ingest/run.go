@@ -54,7 +54,20 @@ type run struct {
 	buffered     int64
 	peakBuffered int64
 	// ready caches the ready markers of hours met so far (nil: none).
-	ready     map[warehouse.Hour]*warehouse.Ready
+	ready map[warehouse.Hour]*warehouse.Ready
+	// lastReady is the entry of ready met last: records come in runs of
+	// one hour.
+	// lastHour is the hour of the second (Unix time) met last.
+	lastHour struct {
+		sec  int64
+		hour warehouse.Hour
+		ok   bool
+	}
+	lastReady struct {
+		hour warehouse.Hour
+		m    *warehouse.Ready
+		ok   bool
+	}
 	replayDay *warehouse.Date
 
 	rows         []pendingRow
@@ -363,7 +376,7 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 			ps.ddl = append(ps.ddl, warehouse.DDLEvent{Offset: rec.Offset, Database: strings.Clone(c.Database), Table: strings.Clone(c.Table), SQL: strings.Clone(c.SQL), EventTime: c.EventTime.UTC()})
 			continue
 		}
-		hour := r.opts.Zone.HourOf(c.EventTime)
+		hour := r.hourOf(c.EventTime)
 		if r.replayDay != nil && hour.Date != *r.replayDay {
 			continue // a replay rewrites one day only
 		}
@@ -446,7 +459,8 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 	start := len(r.vals)
 	r.vals = slices.Grow(r.vals, len(t.cols)+2)[:start+len(t.cols)]
 	clear(r.vals[start:])
-	for j, c := range cols {
+	for j := range cols {
+		c := &cols[j]
 		m := t.planFor(j, c.Name)
 		if !m.keep {
 			continue
@@ -492,7 +506,12 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 				t.widen(i, wider)
 			}
 		}
-		v, zero, err := schema.Coerce(c.Value, t.types[i], r.coerce)
+		v, ok := schema.Typed(&c.Value, &t.types[i])
+		var zero bool
+		var err error
+		if !ok {
+			v, zero, err = schema.Coerce(c.Value, t.types[i], r.coerce)
+		}
 		if err != nil && declared.Kind == schema.Unknown {
 			// A value the learned type cannot hold: learn a wider type
 			// where one exists (bigint that meets 1.5 becomes double).
@@ -515,13 +534,30 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 	return r.vals[start:len(r.vals):len(r.vals)], nil
 }
 
+// hourOf returns the hour of an event at t. Instants of one second are in
+// one hour (a zone's hours start at whole seconds), and changes come in
+// runs of one second.
+func (r *run) hourOf(t time.Time) warehouse.Hour {
+	sec := t.Unix()
+	if !r.lastHour.ok || r.lastHour.sec != sec {
+		r.lastHour.sec, r.lastHour.hour, r.lastHour.ok = sec, r.opts.Zone.HourOf(t), true
+	}
+	return r.lastHour.hour
+}
+
 // lateAt reports whether a record of an hour is late: the hour was marked
 // ready before the record was committed, which is when the record's
 // offset is at or past the end offset its partition had when the marker
 // was written. The rule needs no clock, so a replay flags exactly the
 // rows the first ingest flagged.
 func (r *run) lateAt(ctx context.Context, h warehouse.Hour, id partitionID, offset int64) (bool, error) {
-	m, ok := r.ready[h]
+	var m *warehouse.Ready
+	var ok bool
+	if r.lastReady.ok && r.lastReady.hour == h {
+		m, ok = r.lastReady.m, true
+	} else {
+		m, ok = r.ready[h]
+	}
 	if !ok {
 		b, err := storage.ReadAll(ctx, r.st, warehouse.ReadyKey(h))
 		switch {
@@ -536,6 +572,7 @@ func (r *run) lateAt(ctx context.Context, h warehouse.Hour, id partitionID, offs
 		}
 		r.ready[h] = m
 	}
+	r.lastReady.hour, r.lastReady.m, r.lastReady.ok = h, m, true
 	if m == nil {
 		return false, nil
 	}

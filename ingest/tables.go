@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +31,21 @@ type router struct {
 	// records of thousands of interleaved shards need neither the joined
 	// name nor the LRU's lock.
 	recent [1024]routed
-	seed   maphash.Seed
+}
+
+// namesHash hashes a physical table's names for router.recent (FNV-1a:
+// the names are short, and a collision costs only a look-up in the LRU).
+func namesHash(db, table string) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(db); i++ {
+		h = (h ^ uint64(db[i])) * prime
+	}
+	h = (h ^ '.') * prime
+	for i := 0; i < len(table); i++ {
+		h = (h ^ uint64(table[i])) * prime
+	}
+	return h
 }
 
 // routed is a routing decision with the physical names, kept so buffered
@@ -48,7 +61,7 @@ func newRouter(rules []config.Table) (*router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &router{rules: rules, tables: map[string]*tableState{}, cache: cache, seed: maphash.MakeSeed()}
+	r := &router{rules: rules, tables: map[string]*tableState{}, cache: cache}
 	for i := range rules {
 		r.tables[rules[i].Name] = &tableState{rule: &rules[i], names: map[string]mappedName{}}
 	}
@@ -68,7 +81,7 @@ func (r *router) route(db, table string) (*tableState, error) {
 	if r.last.ok && r.last.db == db && r.last.table == table {
 		return r.last.t, nil
 	}
-	slot := &r.recent[(maphash.String(r.seed, db)*31^maphash.String(r.seed, table))%uint64(len(r.recent))]
+	slot := &r.recent[namesHash(db, table)%uint64(len(r.recent))]
 	if slot.ok && slot.db == db && slot.table == table {
 		r.last = *slot
 		return slot.t, nil

@@ -150,8 +150,8 @@ type buffer struct {
 // and the text and bytes they own.
 func rowSize(row *bufRow) int64 {
 	n := int64(unsafe.Sizeof(*row)) + int64(unsafe.Sizeof(schema.Value{}))*int64(len(row.values))
-	for _, v := range row.values {
-		n += int64(len(v.S) + len(v.B))
+	for i := range row.values {
+		n += int64(len(row.values[i].S) + len(row.values[i].B))
 	}
 	return n
 }
@@ -535,6 +535,9 @@ func (f *flusher) stop() { close(f.jobs) }
 
 // collect takes in the encoders that are done without waiting.
 func (f *flusher) collect(r *run) error {
+	if len(f.done) == 0 {
+		return nil // the common case, without a select
+	}
 	for {
 		select {
 		case e := <-f.done:

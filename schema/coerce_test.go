@@ -574,3 +574,40 @@ func BenchmarkCoerce(b *testing.B) {
 		})
 	}
 }
+
+func TestTyped(t *testing.T) {
+	tiny := Type{Kind: TinyInt}
+	ubig := Type{Kind: BigInt, Unsigned: true}
+	dec := Type{Kind: Decimal, Precision: 10, Scale: 2}
+	for _, c := range []struct {
+		v  Value
+		t  Type
+		ok bool
+	}{
+		{Value{}, tiny, true},
+		{IntValue(127), tiny, true},
+		{IntValue(128), tiny, false},
+		{IntValue(-1), ubig, false}, // Debezium's wrapped long: Coerce's
+		{StringValue("1"), tiny, false},
+		{DecimalValue("12.30"), dec, true},
+		{DecimalValue("12.3"), dec, false},
+		{DecimalValue("-0.00"), dec, false},
+		{TimestampMicros(0), Type{Kind: Timestamp}, true},
+		{TimestampMicros(0), Type{Kind: DateTime}, false},
+		{DateTimeMicros(1 << 62), Type{Kind: DateTime}, false},
+		{DateDays(19000), Type{Kind: Date}, true},
+		{StringValue("x"), Type{Kind: VarChar}, false},
+	} {
+		got, ok := Typed(&c.v, &c.t)
+		if ok != c.ok {
+			t.Errorf("Typed(%s %v, %s): ok %v, want %v", c.v.Kind, c.v, c.t, ok, c.ok)
+			continue
+		}
+		if ok {
+			want, zero, err := Coerce(c.v, c.t, CoerceOptions{})
+			if err != nil || zero || !want.Equal(got) || want.S != got.S {
+				t.Errorf("Typed(%s %v, %s) = %v, Coerce gives %v, %v, %v", c.v.Kind, c.v, c.t, got, want, zero, err)
+			}
+		}
+	}
+}

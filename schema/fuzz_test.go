@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if opt&8 != 0 {
 			o.Zone = time.FixedZone("X", -int(opt%24)*1800)
 		}
+		checkTyped(t, v, ty, o)
 		cv, zero, err := Coerce(v, ty, o)
 		if err != nil {
 			var ce *CoerceError
@@ -100,6 +102,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if zero && cv.Kind != Null {
 			t.Fatalf("Coerce(%v, %s): zeroDate with value %v", v, ty, cv)
 		}
+		checkTyped(t, cv, ty, o)
 		again, zero2, err := Coerce(cv, ty, o)
 		if err != nil || zero2 || !again.Equal(cv) || (cv.Kind == DecimalV && again.S != cv.S) {
 			t.Fatalf("Coerce(%v, %s) = %v, which coerces again to %v, %v, %v", v, ty, cv, again, zero2, err)
@@ -119,6 +122,19 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatalf("%s: %s %v → %v → %s %v", ty, cv.Kind, cv, pv, back.Kind, back)
 		}
 	})
+}
+
+// checkTyped checks that Typed, where it answers, answers as Coerce does.
+func checkTyped(t *testing.T, v Value, ty Type, o CoerceOptions) {
+	t.Helper()
+	tv, ok := Typed(&v, &ty)
+	if !ok {
+		return
+	}
+	cv, zero, err := Coerce(v, ty, o)
+	if err != nil || zero || !reflect.DeepEqual(tv, cv) {
+		t.Fatalf("Typed(%s %v, %s) = %#v, but Coerce gives %#v, %v, %v", v.Kind, v, ty, tv, cv, zero, err)
+	}
 }
 
 // FuzzDecimal checks Coerce's decimal rescaling and rounding against

@@ -73,6 +73,7 @@ type options struct {
 	trace       string
 	columns     string
 	baseline    string
+	binary      string
 }
 
 func main() {
@@ -98,6 +99,7 @@ func main() {
 	flag.StringVar(&o.memProfile, "memprofile", "", "with -profile: also write the allocation profile here")
 	flag.StringVar(&o.trace, "trace", "", "with -profile: also write an execution trace of the profiled run here (go tool trace FILE)")
 	flag.StringVar(&o.baseline, "baseline", "", "also time this binlake binary (built from another commit) as the side baseline, alternating with binlake, to compare two versions under the same load")
+	flag.StringVar(&o.binary, "binary", "", "time this binlake binary as the side binlake instead of building ./cmd/binlake (with -baseline: compare two prebuilt versions)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -157,7 +159,9 @@ func bench(ctx context.Context, o options) (err error) {
 
 	// The binary first: the build should not overlap the produce.
 	var bin string
-	if doBinlake {
+	if doBinlake && o.binary != "" {
+		bin = o.binary
+	} else if doBinlake {
 		bin = filepath.Join(dir, "binlake")
 		t := time.Now()
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/binlake")

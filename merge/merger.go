@@ -93,8 +93,17 @@ type merger struct {
 	// start the stamp is 0, the position of a partition's first record).
 	stampBase bool
 
-	ctx     context.Context
+	ctx context.Context
+	// tasks go to the consumer (unbuffered); the producer sends them
+	// through queue, which relay empties into tasks. So the producer
+	// runs ahead across tasks that take the consumer time but hold no
+	// rows (copied row groups, carried files), while a slot in slots is
+	// taken by each chunk from its send until the consumer receives it:
+	// chunks alive are still the one written, one waiting and the one
+	// being built.
 	tasks   chan task
+	queue   chan task
+	slots   chan struct{}
 	chunk   *chunk
 	ord     int64 // next base ordinal of the current run
 	inRun   bool
@@ -126,11 +135,36 @@ func (m *merger) deltaBefore(upper []byte) bool {
 }
 
 func (m *merger) send(t task) error {
+	if t.chunk != nil {
+		select {
+		case m.slots <- struct{}{}:
+		case <-m.ctx.Done():
+			return context.Cause(m.ctx)
+		}
+	}
 	select {
-	case m.tasks <- t:
+	case m.queue <- t:
 		return nil
 	case <-m.ctx.Done():
 		return context.Cause(m.ctx)
+	}
+}
+
+// queuedTasks is how many tasks the producer may be ahead of the
+// consumer.
+const queuedTasks = 64
+
+// relay hands the tasks of queue to the consumer, in order, until queue
+// is closed, then closes tasks. The consumer takes every task, also
+// after failing (to close files), so handing one over never blocks for
+// good.
+func (m *merger) relay() {
+	defer close(m.tasks)
+	for t := range m.queue {
+		m.tasks <- t
+		if t.chunk != nil {
+			<-m.slots
+		}
 	}
 }
 

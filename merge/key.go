@@ -126,6 +126,54 @@ func appendKeyValue(dst []byte, enc keyEnc, pv parquet.Value) []byte {
 	return appendEscaped(dst, pv.ByteArray())
 }
 
+// keyBytes returns the escaped bytes of the byte string key column that
+// key starts with (see appendEscaped; nil for NULL) and the length of its
+// encoding.
+func keyBytes(key []byte) (escaped []byte, n int, ok bool) {
+	if len(key) == 0 {
+		return nil, 0, false
+	}
+	if key[0] == 0 {
+		return nil, 1, true
+	}
+	for i := 1; ; {
+		j := indexZero(key[i:])
+		if j < 0 || i+j+1 >= len(key) {
+			return nil, 0, false
+		}
+		if key[i+j+1] == 1 {
+			return key[1 : i+j], i + j + 2, true
+		}
+		i += j + 2
+	}
+}
+
+// unescapedLen is the length of the bytes escaped holds (see
+// appendEscaped, without the terminator).
+func unescapedLen(escaped []byte) int {
+	n := len(escaped)
+	for b := escaped; ; {
+		j := indexZero(b)
+		if j < 0 {
+			return n
+		}
+		n--
+		b = b[j+2:]
+	}
+}
+
+// appendUnescaped appends the bytes escaped holds.
+func appendUnescaped(dst, escaped []byte) []byte {
+	for {
+		j := indexZero(escaped)
+		if j < 0 {
+			return append(dst, escaped...)
+		}
+		dst = append(dst, escaped[:j+1]...)
+		escaped = escaped[j+2:]
+	}
+}
+
 // appendEscaped appends b with 0x00 escaped and a terminator, so that
 // prefixes sort first.
 func appendEscaped(dst, b []byte) []byte {

@@ -114,7 +114,8 @@ type merger struct {
 	// maxRecs is the most change rows a chunk sent had.
 	maxRecs int
 
-	keyBuf []byte
+	keyBuf  []byte
+	sources sourceCache // of stage
 }
 
 // advance moves to the next change record.
@@ -396,7 +397,7 @@ func (m *merger) stage(rec record) (record, error) {
 		n++
 	}
 	a := ch.arena[n-1]
-	return m.codec.appendFull(a[len(a):len(a)], rec)
+	return m.codec.appendFull(a[len(a):len(a)], rec, &m.sources)
 }
 
 // addChangeRow adds a winning change, the one staged last, to the chunk.

@@ -189,11 +189,18 @@ var errCorrupt = fmt.Errorf("corrupt change record")
 // klen.
 func fullGrowth(klen int) int { return klen + 2*binary.MaxVarintLen64 }
 
+// sourceCache holds the source columns of the last record appendFull
+// completed, which the next ones mostly share.
+type sourceCache struct {
+	key  []byte // their key encoding
+	vals []byte // their values, as a full payload holds them
+}
+
 // appendFull appends rec with a full payload: if c.srcInKey, the values
 // of _source_db and _source_table that appendRow left out are put back
 // from the key. It appends at most fullGrowth(len(rec.key())) bytes more
 // than len(rec).
-func (c rowCodec) appendFull(dst []byte, rec record) ([]byte, error) {
+func (c rowCodec) appendFull(dst []byte, rec record, cache *sourceCache) ([]byte, error) {
 	if !c.srcInKey {
 		return append(dst, rec...), nil
 	}
@@ -203,20 +210,27 @@ func (c rowCodec) appendFull(dst []byte, rec record) ([]byte, error) {
 	if len(rec) < hdr+nb {
 		return dst, errCorrupt
 	}
-	dst = append(dst, rec[:hdr+nb]...)
-	key := rec.key()
-	for i := range colTable {
-		v, n, ok := keyBytes(key)
-		if !ok {
-			return dst, errCorrupt
+	// Key encodings are prefix-free: a key that starts with the cached
+	// encoding has the cached values.
+	if key := rec.key(); len(cache.key) == 0 || !bytes.HasPrefix(key, cache.key) {
+		cache.key, cache.vals = cache.key[:0], cache.vals[:0]
+		rest := key
+		for range colTable {
+			v, n, ok := keyBytes(rest)
+			if !ok {
+				cache.key = cache.key[:0]
+				return dst, errCorrupt
+			}
+			rest = rest[n:]
+			if v != nil { // not NULL (then the payload's bit says NULL too)
+				cache.vals = binary.AppendUvarint(cache.vals, uint64(unescapedLen(v)))
+				cache.vals = appendUnescaped(cache.vals, v)
+			}
 		}
-		key = key[n:]
-		if rec[hdr+i/8]&(1<<(i%8)) != 0 {
-			continue // NULL (then so is the key's value)
-		}
-		dst = binary.AppendUvarint(dst, uint64(unescapedLen(v)))
-		dst = appendUnescaped(dst, v)
+		cache.key = append(cache.key, key[:len(key)-len(rest)]...)
 	}
+	dst = append(dst, rec[:hdr+nb]...)
+	dst = append(dst, cache.vals...)
 	return append(dst, rec[hdr+nb:]...), nil
 }
 

@@ -23,11 +23,14 @@ func TestCompactRecords(t *testing.T) {
 		return parquet.ByteArrayValue([]byte(*s))
 	}
 	str := func(s string) *string { return &s }
+	var cache sourceCache // shared, as by the records of a merge
 	for _, c := range []struct{ db, table *string }{
 		{str("shop"), str("orders")},
 		{str("a\x00b\x00"), str("\x00")},
 		{str(""), str("t")},
 		{str("db"), nil},
+		{str("shop"), str("orders")},
+		{str("shop"), str("orders2")},
 	} {
 		cols := [][]parquet.Value{{bytesOrNull(c.db)}, {bytesOrNull(c.table)}, {parquet.Int64Value(42)}, {parquet.ByteArrayValue([]byte("note\x00x"))}}
 		key := appendKeyValue(nil, encBytes, cols[0][0])
@@ -45,7 +48,7 @@ func TestCompactRecords(t *testing.T) {
 		if c.db != nil && c.table != nil && len(rec) >= len(want) {
 			t.Errorf("%q/%q: compact record of %d bytes, full one of %d", *c.db, *c.table, len(rec), len(want))
 		}
-		got, err := compact.appendFull([]byte("x"), rec)
+		got, err := compact.appendFull([]byte("x"), rec, &cache)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +58,7 @@ func TestCompactRecords(t *testing.T) {
 		if grown := len(got) - 1 - len(rec); grown > fullGrowth(len(key)) {
 			t.Errorf("appendFull adds %d bytes, more than fullGrowth's %d", grown, fullGrowth(len(key)))
 		}
-		if same, err := full.appendFull(nil, want); err != nil || !bytes.Equal(same, want) {
+		if same, err := full.appendFull(nil, want, &cache); err != nil || !bytes.Equal(same, want) {
 			t.Errorf("appendFull of a codec without srcInKey changes the record: %q, %v", same, err)
 		}
 		if c.table == nil {

@@ -570,18 +570,26 @@ func (r *runReader) read() (bool, error) {
 		}
 		r.peeked = 0
 	}
-	n, err := binary.ReadUvarint(r.r)
-	if errors.Is(err, io.EOF) {
-		r.cur = nil
-		return false, nil
-	}
-	if err != nil {
+	// The length and the record are read in place, in r's buffer, if
+	// they fit.
+	b, err := r.r.Peek(binary.MaxVarintLen64)
+	if len(b) == 0 {
+		if errors.Is(err, io.EOF) {
+			r.cur = nil
+			return false, nil
+		}
 		return false, fmt.Errorf("read spill run: %w", err)
 	}
-	// The record is read in place, in r's buffer, if it fits.
-	if b, err := r.r.Peek(int(min(n, math.MaxInt32))); err == nil && uint64(len(b)) == n {
-		r.cur, r.peeked = record(b[:n:n]), int(n)
+	n, w := binary.Uvarint(b)
+	if w <= 0 {
+		return false, fmt.Errorf("read spill run: %w", errCorrupt)
+	}
+	if b, err := r.r.Peek(int(min(uint64(w)+n, math.MaxInt32))); err == nil && uint64(len(b)) == uint64(w)+n {
+		r.cur, r.peeked = record(b[w:len(b):len(b)]), len(b)
 		return true, nil
+	}
+	if _, err := r.r.Discard(w); err != nil {
+		return false, fmt.Errorf("read spill run: %w", err)
 	}
 	if uint64(cap(r.buf)) < n {
 		r.buf = make([]byte, n, max(n, 4096))

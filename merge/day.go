@@ -261,7 +261,11 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 		}
 		return nil, perr
 	}
-	if err := errors.Join(dataSink.close(), tombSink.close()); err != nil {
+	// The sinks finish at once: the store syncs their last files
+	// together.
+	tombDone := make(chan error, 1)
+	go func() { tombDone <- tombSink.close() }()
+	if err := errors.Join(dataSink.close(), <-tombDone); err != nil {
 		return nil, err
 	}
 

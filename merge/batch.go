@@ -95,12 +95,18 @@ type batcher struct {
 	rs   []*columnReader
 	bufs [][]parquet.Value
 	left int64
+	rows int // per batch
 }
 
 const batchRows = 1024
 
 func newBatcher(rg parquet.RowGroup, cols []int) *batcher {
-	b := &batcher{left: rg.NumRows()}
+	return newBatcherOf(rg, cols, batchRows)
+}
+
+// newBatcherOf returns a batcher of batches of rows rows.
+func newBatcherOf(rg parquet.RowGroup, cols []int, rows int) *batcher {
+	b := &batcher{left: rg.NumRows(), rows: rows}
 	chunks := rg.ColumnChunks()
 	for _, c := range cols {
 		var r *columnReader
@@ -108,14 +114,14 @@ func newBatcher(rg parquet.RowGroup, cols []int) *batcher {
 			r = newColumnReader(chunks[c])
 		}
 		b.rs = append(b.rs, r)
-		b.bufs = append(b.bufs, make([]parquet.Value, batchRows))
+		b.bufs = append(b.bufs, make([]parquet.Value, rows))
 	}
 	return b
 }
 
 // next reads the next batch and returns its number of rows, 0 at the end.
 func (b *batcher) next() (int, error) {
-	want := int(min(b.left, batchRows))
+	want := int(min(b.left, int64(b.rows)))
 	if want == 0 {
 		return 0, nil
 	}

@@ -64,6 +64,11 @@ func (r *run) readChanges(ctx context.Context, files []binlogFile, srt *sorter) 
 	return truncs, st, nil
 }
 
+// changeBatchRows is the batch of rows a change file is decoded in: small
+// enough that a batch's values (about 24 bytes per column and row) are
+// still in the core's cache when the rows are encoded across columns.
+const changeBatchRows = 256
+
 // readChangeFile adds one file's records to srt (locking mu around adds).
 func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, srt *sorter, mu *sync.Mutex) ([]warehouse.Truncate, int64, error) {
 	pf, err := openParquetCached(ctx, r.o.Store, f.key, r.tmp, &r.dl, false)
@@ -125,7 +130,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	conv := make([][]parquet.Value, len(convs))
 	for c := range convs {
 		if cols[4+c] >= 0 && !convs[c].same {
-			conv[c] = make([]parquet.Value, batchRows)
+			conv[c] = make([]parquet.Value, changeBatchRows)
 		}
 	}
 	// The source columns lead the key when it includes them. They repeat
@@ -163,7 +168,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	batch = srt.buffer()
 	mu.Unlock()
 	for _, rg := range pf.file.RowGroups() {
-		b := newBatcher(rg, cols)
+		b := newBatcherOf(rg, cols, changeBatchRows)
 		for {
 			n, err := b.next()
 			if err != nil {

@@ -222,7 +222,8 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	defer mcancel(nil)
 	mg := &merger{
 		r: r, out: r.out, codec: newRowCodec(r.out), sum: r.sum, delta: iter, tombs: tombs,
-		truncs: all, newTruncs: fresh, ctx: mctx, tasks: make(chan task, 1),
+		truncs: all, newTruncs: fresh, ctx: mctx,
+		tasks: make(chan task), queue: make(chan task, queuedTasks), slots: make(chan struct{}, 1),
 		tw:        &tombWriter{sink: tombSink, out: r.out, day: int32(daysSinceEpoch(o.Date)), max: o.RowGroupRows},
 		stampBase: base != nil && (base.Kind == KindBootstrap || base.Kind == KindImport),
 	}
@@ -242,8 +243,9 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 			}
 		}
 	}()
+	go mg.relay()
 	perr := mg.mergeFiles(files, reencodeAll)
-	close(mg.tasks)
+	close(mg.queue)
 	<-done
 	for _, pf := range mg.toClose {
 		pf.close()
@@ -259,7 +261,11 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 		}
 		return nil, perr
 	}
-	if err := errors.Join(dataSink.close(), tombSink.close()); err != nil {
+	// The sinks finish at once: the store syncs their last files
+	// together.
+	tombDone := make(chan error, 1)
+	go func() { tombDone <- tombSink.close() }()
+	if err := errors.Join(dataSink.close(), <-tombDone); err != nil {
 		return nil, err
 	}
 

@@ -3,8 +3,10 @@ package merge
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -122,6 +124,54 @@ func appendKeyValue(dst []byte, enc keyEnc, pv parquet.Value) []byte {
 		return binary.BigEndian.AppendUint64(dst, uint64(us)^(1<<63))
 	}
 	return appendEscaped(dst, pv.ByteArray())
+}
+
+// keyBytes returns the escaped bytes of the byte string key column that
+// key starts with (see appendEscaped; nil for NULL) and the length of its
+// encoding.
+func keyBytes(key []byte) (escaped []byte, n int, ok bool) {
+	if len(key) == 0 {
+		return nil, 0, false
+	}
+	if key[0] == 0 {
+		return nil, 1, true
+	}
+	for i := 1; ; {
+		j := indexZero(key[i:])
+		if j < 0 || i+j+1 >= len(key) {
+			return nil, 0, false
+		}
+		if key[i+j+1] == 1 {
+			return key[1 : i+j], i + j + 2, true
+		}
+		i += j + 2
+	}
+}
+
+// unescapedLen is the length of the bytes escaped holds (see
+// appendEscaped, without the terminator).
+func unescapedLen(escaped []byte) int {
+	n := len(escaped)
+	for b := escaped; ; {
+		j := indexZero(b)
+		if j < 0 {
+			return n
+		}
+		n--
+		b = b[j+2:]
+	}
+}
+
+// appendUnescaped appends the bytes escaped holds.
+func appendUnescaped(dst, escaped []byte) []byte {
+	for {
+		j := indexZero(escaped)
+		if j < 0 {
+			return append(dst, escaped...)
+		}
+		dst = append(dst, escaped[:j+1]...)
+		escaped = escaped[j+2:]
+	}
 }
 
 // appendEscaped appends b with 0x00 escaped and a terminator, so that
@@ -251,14 +301,37 @@ func parseKeyText(scratch *[]byte, s string, k keyCol) (parquet.Value, bool) {
 	return pv, true
 }
 
+// errCorruptKey reports a key encoding that does not decode.
+var errCorruptKey = errors.New("corrupt key encoding")
+
 // decodeKey decodes a key encoding back into the values of the key
 // columns (byte arrays refer to new memory).
 func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, error) {
-	vals := make([]parquet.Value, len(keys))
-	bad := fmt.Errorf("corrupt key encoding")
+	return appendDecodedKey(nil, nil, b, keys, kinds)
+}
+
+// appendDecodedKey appends the values of the key columns that the key
+// encoding b holds to dst. Byte arrays and strings are appended to
+// *scratch (nil: they refer to new memory); values decoded before keep
+// referring to what they did when it grows.
+func appendDecodedKey(dst []parquet.Value, scratch *[]byte, b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, error) {
+	start := len(dst)
+	dst = slices.Grow(dst, len(keys))[:start+len(keys)]
+	vals := dst[start:]
+	clear(vals)
+	bad := errCorruptKey
+	// bytesOf returns a copy of c, in *scratch if there is one.
+	bytesOf := func(c []byte) []byte {
+		if scratch == nil {
+			return append([]byte{}, c...)
+		}
+		n := len(*scratch)
+		*scratch = append(*scratch, c...)
+		return (*scratch)[n:len(*scratch):len(*scratch)]
+	}
 	for i, k := range keys {
 		if len(b) == 0 {
-			return nil, bad
+			return dst[:start], bad
 		}
 		if b[0] == 0 {
 			b = b[1:]
@@ -269,12 +342,12 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 		switch k.enc {
 		case encInt32:
 			if !need(4) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			vals[i], b = parquet.Int32Value(int32(binary.BigEndian.Uint32(b)^(1<<31))), b[4:]
 		case encInt64, encUint64:
 			if !need(8) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			u := binary.BigEndian.Uint64(b)
 			if k.enc == encInt64 {
@@ -283,7 +356,7 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 			vals[i], b = parquet.Int64Value(int64(u)), b[8:]
 		case encFloat:
 			if !need(4) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			u := binary.BigEndian.Uint32(b)
 			if u>>31 != 0 {
@@ -294,7 +367,7 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 			vals[i], b = parquet.FloatValue(math.Float32frombits(u)), b[4:]
 		case encDouble:
 			if !need(8) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			u := binary.BigEndian.Uint64(b)
 			if u>>63 != 0 {
@@ -305,20 +378,20 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 			vals[i], b = parquet.DoubleValue(math.Float64frombits(u)), b[8:]
 		case encBool:
 			if !need(1) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			vals[i], b = parquet.BooleanValue(b[0] != 0), b[1:]
 		case encFixed:
 			n := kinds[k.col].size
 			if !need(n) || n == 0 {
-				return nil, bad
+				return dst[:start], bad
 			}
-			v := append([]byte(nil), b[:n]...)
+			v := bytesOf(b[:n])
 			v[0] ^= 0x80
 			vals[i], b = parquet.FixedLenByteArrayValue(v), b[n:]
 		case encDecText:
 			if !need(2) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			neg := b[0] == 1
 			term := byte(0)
@@ -330,7 +403,7 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 				end++
 			}
 			if end == len(b) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			body := append([]byte(nil), b[1:end]...)
 			b = b[end+1:]
@@ -342,7 +415,7 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 			n := int(body[0]) - 1
 			digits := string(body[1:])
 			if n < 0 || n > len(digits) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			intPart, frac := digits[:n], digits[n:]
 			if intPart == "" {
@@ -358,13 +431,13 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 			vals[i] = parquet.ByteArrayValue([]byte(s))
 		case encTime:
 			if !need(8) {
-				return nil, bad
+				return dst[:start], bad
 			}
 			us := int64(binary.BigEndian.Uint64(b) ^ (1 << 63))
 			b = b[8:]
 			pv, err := schema.ParquetValue(schema.TimeMicros(us), k.typ, 0)
 			if err != nil {
-				return nil, err
+				return dst[:start], err
 			}
 			vals[i] = pv
 		default:
@@ -372,7 +445,13 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 			for {
 				j := indexZero(b)
 				if j < 0 || j+1 >= len(b) {
-					return nil, bad
+					return dst[:start], bad
+				}
+				if out == nil && b[j+1] == 1 {
+					// No escaped 0x00: the bytes as they are.
+					out = bytesOf(b[:j])
+					b = b[j+2:]
+					break
 				}
 				out = append(out, b[:j]...)
 				if b[j+1] == 1 {
@@ -389,9 +468,9 @@ func decodeKey(b []byte, keys []keyCol, kinds []physKind) ([]parquet.Value, erro
 		}
 	}
 	if len(b) != 0 {
-		return nil, bad
+		return dst[:start], bad
 	}
-	return vals, nil
+	return dst, nil
 }
 
 // keyTexts renders a key encoding as ManifestFile.MinKey does.

@@ -3,7 +3,6 @@ package merge
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -93,8 +92,17 @@ type merger struct {
 	// start the stamp is 0, the position of a partition's first record).
 	stampBase bool
 
-	ctx     context.Context
+	ctx context.Context
+	// tasks go to the consumer (unbuffered); the producer sends them
+	// through queue, which relay empties into tasks. So the producer
+	// runs ahead across tasks that take the consumer time but hold no
+	// rows (copied row groups, carried files), while a slot in slots is
+	// taken by each chunk from its send until the consumer receives it:
+	// chunks alive are still the one written, one waiting and the one
+	// being built.
 	tasks   chan task
+	queue   chan task
+	slots   chan struct{}
 	chunk   *chunk
 	ord     int64 // next base ordinal of the current run
 	inRun   bool
@@ -106,7 +114,8 @@ type merger struct {
 	// maxRecs is the most change rows a chunk sent had.
 	maxRecs int
 
-	keyBuf []byte
+	keyBuf  []byte
+	sources sourceCache // of stage
 }
 
 // advance moves to the next change record.
@@ -126,11 +135,36 @@ func (m *merger) deltaBefore(upper []byte) bool {
 }
 
 func (m *merger) send(t task) error {
+	if t.chunk != nil {
+		select {
+		case m.slots <- struct{}{}:
+		case <-m.ctx.Done():
+			return context.Cause(m.ctx)
+		}
+	}
 	select {
-	case m.tasks <- t:
+	case m.queue <- t:
 		return nil
 	case <-m.ctx.Done():
 		return context.Cause(m.ctx)
+	}
+}
+
+// queuedTasks is how many tasks the producer may be ahead of the
+// consumer.
+const queuedTasks = 64
+
+// relay hands the tasks of queue to the consumer, in order, until queue
+// is closed, then closes tasks. The consumer takes every task, also
+// after failing (to close files), so handing one over never blocks for
+// good.
+func (m *merger) relay() {
+	defer close(m.tasks)
+	for t := range m.queue {
+		m.tasks <- t
+		if t.chunk != nil {
+			<-m.slots
+		}
 	}
 }
 
@@ -351,18 +385,19 @@ func (m *merger) emit(ord int64, key []byte, rec record) error {
 	return nil
 }
 
-// stage copies a change that may win its key to the free end of the
-// current chunk's arena, where addChangeRow takes it without another
-// copy. The next stage overwrites it.
-func (m *merger) stage(rec record) record {
+// stage copies a change that may win its key, with its full payload, to
+// the free end of the current chunk's arena, where addChangeRow takes it
+// without another copy. The next stage overwrites it.
+func (m *merger) stage(rec record) (record, error) {
 	ch := m.chunkOf()
+	need := len(rec) + fullGrowth(len(rec.key()))
 	n := len(ch.arena)
-	if n == 0 || len(ch.arena[n-1])+len(rec) > cap(ch.arena[n-1]) {
-		ch.arena = append(ch.arena, make([]byte, 0, max(len(rec), 256<<10)))
+	if n == 0 || len(ch.arena[n-1])+need > cap(ch.arena[n-1]) {
+		ch.arena = append(ch.arena, make([]byte, 0, max(need, 256<<10)))
 		n++
 	}
 	a := ch.arena[n-1]
-	return append(a[len(a):len(a)], rec...)
+	return m.codec.appendFull(a[len(a):len(a)], rec, &m.sources)
 }
 
 // addChangeRow adds a winning change, the one staged last, to the chunk.
@@ -419,7 +454,10 @@ func (m *merger) resolve(b *baseRow) error {
 			block != nil && !stamp && bytes.Equal(c.pos(), block):
 			m.sum.Stale++
 		default:
-			winner = m.stage(c)
+			var err error
+			if winner, err = m.stage(c); err != nil {
+				return err
+			}
 			if c.flags()&flagEarlier != 0 {
 				m.sum.LateApplied++
 			}
@@ -460,28 +498,8 @@ func (m *merger) truncatedChange(c record) bool {
 	if len(m.truncs) == 0 {
 		return false
 	}
-	db, table := sourceOf(m.codec, c)
+	db, table := m.codec.sourceOf(c)
 	return truncated(m.truncs, db, table, c.pos())
-}
-
-// sourceOf returns a change's _source_db and _source_table: the first two
-// values of its payload, never NULL.
-func sourceOf(codec rowCodec, rec record) (db, table []byte) {
-	p := rec.payload()
-	nb := (len(codec.kinds) + 7) / 8
-	if len(p) < nb {
-		return nil, nil
-	}
-	p = p[nb:]
-	var out [2][]byte
-	for i := range out {
-		n, w := binary.Uvarint(p)
-		if w <= 0 || uint64(len(p)-w) < n {
-			return nil, nil
-		}
-		out[i], p = p[w:w+int(n)], p[w+int(n):]
-	}
-	return out[0], out[1]
 }
 
 // sendChunk hands the current chunk to the consumer.

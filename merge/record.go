@@ -22,6 +22,10 @@ import (
 //	payload  the row's values of columns 1…n-1 (see rowCodec)
 //
 // Because key encodings are prefix-free, key‖pos‖seq compares as the tuple.
+//
+// When the key leads with _source_db and _source_table, records being
+// sorted leave their values out of the payload (the key has them); such
+// a record is compact, and rowCodec.appendFull puts them back.
 type record []byte
 
 // Change operations in records.
@@ -100,13 +104,17 @@ func appendRecordHeader(dst, key, pos []byte, seq uint64, op, flags byte) []byte
 type rowCodec struct {
 	kinds  []physKind // of columns 1…n-1
 	widths []int      // their encoded widths, varWidth for byte arrays
+	// srcInKey says the key leads with _source_db and _source_table:
+	// appendRow then leaves their non-NULL values out (compact records).
+	srcInKey bool
 }
 
 // varWidth is the width of a value with a uvarint length.
 const varWidth = -1
 
 func newRowCodec(l *layout) rowCodec {
-	c := rowCodec{kinds: l.kinds[1:], widths: make([]int, len(l.kinds)-1)}
+	c := rowCodec{kinds: l.kinds[1:], widths: make([]int, len(l.kinds)-1),
+		srcInKey: len(l.keys) >= 2 && l.keys[0].col == colDB && l.keys[1].col == colTable}
 	for i, k := range c.kinds {
 		switch k.kind {
 		case parquet.Boolean:
@@ -125,7 +133,7 @@ func newRowCodec(l *layout) rowCodec {
 }
 
 // appendRow encodes row r of cols, the values of columns 1…n-1 (one
-// slice per column).
+// slice per column): a compact payload if c.srcInKey.
 func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, error) {
 	nb := (len(c.kinds) + 7) / 8
 	start := len(dst)
@@ -137,6 +145,9 @@ func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, 
 		if v.IsNull() {
 			dst[start+i/8] |= 1 << (i % 8)
 			continue
+		}
+		if c.srcInKey && i < colTable {
+			continue // columns colDB and colTable: the key has them
 		}
 		k := c.kinds[i]
 		if v.Kind() != k.kind {
@@ -173,6 +184,90 @@ func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, 
 }
 
 var errCorrupt = fmt.Errorf("corrupt change record")
+
+// fullGrowth is the most bytes appendFull adds to a record of key length
+// klen.
+func fullGrowth(klen int) int { return klen + 2*binary.MaxVarintLen64 }
+
+// sourceCache holds the source columns of the last record appendFull
+// completed, which the next ones mostly share.
+type sourceCache struct {
+	key  []byte // their key encoding
+	vals []byte // their values, as a full payload holds them
+}
+
+// appendFull appends rec with a full payload: if c.srcInKey, the values
+// of _source_db and _source_table that appendRow left out are put back
+// from the key. It appends at most fullGrowth(len(rec.key())) bytes more
+// than len(rec).
+func (c rowCodec) appendFull(dst []byte, rec record, cache *sourceCache) ([]byte, error) {
+	if !c.srcInKey {
+		return append(dst, rec...), nil
+	}
+	w, k := rec.keyLen()
+	hdr := w + k + posLen + seqLen + 2
+	nb := (len(c.kinds) + 7) / 8
+	if len(rec) < hdr+nb {
+		return dst, errCorrupt
+	}
+	// Key encodings are prefix-free: a key that starts with the cached
+	// encoding has the cached values.
+	if key := rec.key(); len(cache.key) == 0 || !bytes.HasPrefix(key, cache.key) {
+		cache.key, cache.vals = cache.key[:0], cache.vals[:0]
+		rest := key
+		for range colTable {
+			v, n, ok := keyBytes(rest)
+			if !ok {
+				cache.key = cache.key[:0]
+				return dst, errCorrupt
+			}
+			rest = rest[n:]
+			if v != nil { // not NULL (then the payload's bit says NULL too)
+				cache.vals = binary.AppendUvarint(cache.vals, uint64(unescapedLen(v)))
+				cache.vals = appendUnescaped(cache.vals, v)
+			}
+		}
+		cache.key = append(cache.key, key[:len(key)-len(rest)]...)
+	}
+	dst = append(dst, rec[:hdr+nb]...)
+	dst = append(dst, cache.vals...)
+	return append(dst, rec[hdr+nb:]...), nil
+}
+
+// sourceOf returns a change's _source_db and _source_table, never NULL:
+// from its key if c.srcInKey (rec may be compact or full), else the first
+// two values of its payload.
+func (c rowCodec) sourceOf(rec record) (db, table []byte) {
+	var out [2][]byte
+	if c.srcInKey {
+		key := rec.key()
+		for i := range out {
+			v, n, ok := keyBytes(key)
+			if !ok {
+				return nil, nil
+			}
+			out[i], key = v, key[n:]
+			if indexZero(v) >= 0 {
+				out[i] = appendUnescaped(nil, v)
+			}
+		}
+		return out[0], out[1]
+	}
+	p := rec.payload()
+	nb := (len(c.kinds) + 7) / 8
+	if len(p) < nb {
+		return nil, nil
+	}
+	p = p[nb:]
+	for i := range out {
+		n, w := binary.Uvarint(p)
+		if w <= 0 || uint64(len(p)-w) < n {
+			return nil, nil
+		}
+		out[i], p = p[w:w+int(n)], p[w+int(n):]
+	}
+	return out[0], out[1]
+}
 
 // nullOffset marks a NULL value in appendOffsets.
 const nullOffset = ^uint32(0)

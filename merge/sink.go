@@ -34,7 +34,7 @@ type fileSink struct {
 	cur   *sinkFile
 	files []warehouse.ManifestFile
 
-	copies errgroup.Group
+	copies errgroup.Group // carries, and stores finishing written files
 	mu     sync.Mutex
 	// keys are every object this sink created or began to, for removal
 	// when the run fails.
@@ -163,7 +163,10 @@ func (s *fileSink) fail(err error) error {
 	return err
 }
 
-// closeFile finishes the current file and waits for the store to have it.
+// closeFile finishes the current file. The store has all its bytes then
+// (the pipe hands them over as they are written); what it still does with
+// them (a local store syncs the file) runs on, and close waits for it, as
+// for carried files.
 func (s *fileSink) closeFile() error {
 	f := s.cur
 	if f == nil {
@@ -178,10 +181,12 @@ func (s *fileSink) closeFile() error {
 		return s.fail(fmt.Errorf("write %s: %w", f.key, err))
 	}
 	f.pw.Close()
-	if err := <-f.done; err != nil {
-		s.cur = nil
-		return fmt.Errorf("write %s: %w", f.key, err)
-	}
+	s.copies.Go(func() error {
+		if err := <-f.done; err != nil {
+			return fmt.Errorf("write %s: %w", f.key, err)
+		}
+		return nil
+	})
 	s.cur = nil
 	mf := warehouse.ManifestFile{Key: f.key, Rows: f.rows, Bytes: f.cw.n}
 	if len(f.rgKeys) > 0 {
@@ -217,7 +222,8 @@ func (s *fileSink) carry(src warehouse.ManifestFile) error {
 	return nil
 }
 
-// close finishes the last file and waits for the copies.
+// close finishes the last file and waits for the store to have every
+// file.
 func (s *fileSink) close() error {
 	err := s.closeFile()
 	if cerr := s.copies.Wait(); err == nil {

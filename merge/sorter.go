@@ -289,7 +289,10 @@ func (s *sorter) spill() error {
 	go func() {
 		d := spillDone{a: full}
 		s.sortBufs <- full.sortRefs(full.refs, s.sortBuf())
-		d.run, d.bytes, d.err = s.writeRun(newRecordIter(nil, full, full.refs))
+		d.run, d.bytes, d.err = s.writeRun(full.prefix, func(w *runWriter) error {
+			full.writeRefs(w, full.refs)
+			return nil
+		})
 		s.bg <- d
 	}()
 	return nil
@@ -328,44 +331,86 @@ func (s *sorter) wait() error {
 	return s.err
 }
 
-// writeRun writes the records of it as a new run file, whose prefix is
-// the one the iterator's runs share.
-func (s *sorter) writeRun(it *recordIter, err error) (spillRun, int64, error) {
-	if err != nil {
-		return spillRun{}, 0, err
+// writeRefs adds the records of refs to w, in order.
+func (a *arena) writeRefs(w *runWriter, refs []recRef) {
+	var touched byte
+	for i, ref := range refs {
+		// The records lie anywhere in the arena: a burst of loads ahead
+		// waits for memory once instead of once per record (see
+		// touchAhead).
+		if i%touchAhead == 0 && i+touchAhead+touchAhead/2 <= len(refs) {
+			for _, t := range refs[i+touchAhead/2 : i+touchAhead+touchAhead/2] {
+				touched += a.chunks[t>>32][uint32(t)+4]
+			}
+		}
+		w.add(a.rec(ref))
 	}
-	defer it.close()
+	w.touched = touched
+}
+
+// runWriter writes a run file: each record after its uvarint length,
+// gathered in a buffer that is written when full.
+type runWriter struct {
+	f       *os.File
+	buf     []byte
+	n       int64 // bytes written
+	err     error
+	touched byte // see arena.writeRefs
+}
+
+// runBuffer is the size of a run writer's buffer.
+const runBuffer = 1 << 20
+
+func (w *runWriter) add(r record) {
+	if len(w.buf)+binary.MaxVarintLen64+len(r) > cap(w.buf) {
+		w.flush()
+		if binary.MaxVarintLen64+len(r) > cap(w.buf) {
+			w.write(binary.AppendUvarint(w.buf, uint64(len(r))))
+			w.write(r)
+			return
+		}
+	}
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(r)))
+	w.buf = append(w.buf, r...)
+}
+
+func (w *runWriter) flush() {
+	w.write(w.buf)
+	w.buf = w.buf[:0]
+}
+
+func (w *runWriter) write(b []byte) {
+	if w.err != nil || len(b) == 0 {
+		return
+	}
+	n, err := w.f.Write(b)
+	w.n += int64(n)
+	w.err = err
+}
+
+// writeRun writes a new run file, whose records' sort keys share prefix,
+// with the records write adds, and returns it and its size.
+func (s *sorter) writeRun(prefix []byte, write func(w *runWriter) error) (spillRun, int64, error) {
 	f, err := os.CreateTemp(s.dir, "run-*.bin")
 	if err != nil {
 		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var hdr [binary.MaxVarintLen64]byte
-	for {
-		r, err := it.next()
-		if err != nil {
-			f.Close()
-			return spillRun{}, 0, err
+	w := &runWriter{f: f, buf: make([]byte, 0, runBuffer)}
+	err = write(w)
+	if err == nil {
+		w.flush()
+		if err = w.err; err != nil {
+			err = fmt.Errorf("spill: %w", err)
 		}
-		if r == nil {
-			break
-		}
-		n := binary.PutUvarint(hdr[:], uint64(len(r)))
-		w.Write(hdr[:n])
-		w.Write(r)
 	}
-	err = w.Flush()
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("spill: %w", cerr)
 	}
 	if err != nil {
-		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
+		os.Remove(f.Name())
+		return spillRun{}, 0, err
 	}
-	fi, err := os.Stat(f.Name())
-	if err != nil {
-		return spillRun{}, 0, fmt.Errorf("spill: %w", err)
-	}
-	return spillRun{name: f.Name(), prefix: it.prefix}, fi.Size(), nil
+	return spillRun{name: f.Name(), prefix: prefix}, w.n, nil
 }
 
 // maxFanIn is the most runs merged at once; beyond it runs are first
@@ -375,15 +420,28 @@ const maxFanIn = 128
 // iterate returns the records in order. The sorter must not be added to
 // afterwards.
 func (s *sorter) iterate() (*recordIter, error) {
+	// The last arena is sorted while the spills in flight finish.
+	s.a.sortRefs(s.a.refs, s.sortBuf())
 	if err := s.wait(); err != nil {
 		return nil, err
 	}
-	s.spares, s.free = nil, nil
-	s.a.sortRefs(s.a.refs, s.sortBuf())
-	s.sortBufs = nil
+	s.spares, s.free, s.sortBufs = nil, nil, nil
 	for len(s.runs) > maxFanIn {
 		rest := slices.Clone(s.runs[maxFanIn:])
-		run, n, err := s.writeRun(s.openRuns(s.runs[:maxFanIn], nil, nil))
+		it, err := s.openRuns(s.runs[:maxFanIn], nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		run, n, err := s.writeRun(it.prefix, func(w *runWriter) error {
+			for {
+				r, err := it.next()
+				if r == nil || err != nil {
+					return err
+				}
+				w.add(r)
+			}
+		})
+		it.close()
 		if err != nil {
 			return nil, err
 		}
@@ -512,18 +570,26 @@ func (r *runReader) read() (bool, error) {
 		}
 		r.peeked = 0
 	}
-	n, err := binary.ReadUvarint(r.r)
-	if errors.Is(err, io.EOF) {
-		r.cur = nil
-		return false, nil
-	}
-	if err != nil {
+	// The length and the record are read in place, in r's buffer, if
+	// they fit.
+	b, err := r.r.Peek(binary.MaxVarintLen64)
+	if len(b) == 0 {
+		if errors.Is(err, io.EOF) {
+			r.cur = nil
+			return false, nil
+		}
 		return false, fmt.Errorf("read spill run: %w", err)
 	}
-	// The record is read in place, in r's buffer, if it fits.
-	if b, err := r.r.Peek(int(min(n, math.MaxInt32))); err == nil && uint64(len(b)) == n {
-		r.cur, r.peeked = record(b[:n:n]), int(n)
+	n, w := binary.Uvarint(b)
+	if w <= 0 {
+		return false, fmt.Errorf("read spill run: %w", errCorrupt)
+	}
+	if b, err := r.r.Peek(int(min(uint64(w)+n, math.MaxInt32))); err == nil && uint64(len(b)) == uint64(w)+n {
+		r.cur, r.peeked = record(b[w:len(b):len(b)]), len(b)
 		return true, nil
+	}
+	if _, err := r.r.Discard(w); err != nil {
+		return false, fmt.Errorf("read spill run: %w", err)
 	}
 	if uint64(cap(r.buf)) < n {
 		r.buf = make([]byte, n, max(n, 4096))

@@ -200,6 +200,8 @@ type tombWriter struct {
 	day     int32 // days since the epoch
 	max     int
 	rows    []parquet.Row
+	vals    []parquet.Value // of rows
+	bytes   []byte          // of vals
 	rgRows  int64
 	first   []byte
 	last    []byte
@@ -207,26 +209,32 @@ type tombWriter struct {
 	scratch []parquet.Value
 }
 
+// add adds the tombstone of a key. Rows are built in w.vals and w.bytes,
+// reused once the rows are written (the writer copies what it keeps).
 func (w *tombWriter) add(key, pos []byte) error {
-	vals, err := decodeKey(key, w.out.keys, w.out.kinds)
+	start := len(w.vals)
+	vals, err := appendDecodedKey(w.vals, &w.bytes, key, w.out.keys, w.out.kinds)
 	if err != nil {
 		return err
 	}
-	row := make(parquet.Row, 0, len(vals)+2)
-	for i, v := range vals {
+	for i, v := range vals[start:] {
 		def := 1
 		if w.out.keys[i].col < nMeta {
 			def = 0
 		}
 		if v.IsNull() {
-			row = append(row, parquet.Value{}.Level(0, 0, i))
+			vals[start+i] = parquet.Value{}.Level(0, 0, i)
 		} else {
-			row = append(row, v.Level(0, def, i))
+			vals[start+i] = v.Level(0, def, i)
 		}
 	}
-	p := bytes.Clone(pos)
-	row = append(row, parquet.FixedLenByteArrayValue(p).Level(0, 0, len(vals)))
-	row = append(row, parquet.Int32Value(w.day).Level(0, 0, len(vals)+1))
+	nk := len(vals) - start
+	n := len(w.bytes)
+	w.bytes = append(w.bytes, pos...)
+	p := w.bytes[n:len(w.bytes):len(w.bytes)]
+	vals = append(vals, parquet.FixedLenByteArrayValue(p).Level(0, 0, nk), parquet.Int32Value(w.day).Level(0, 0, nk+1))
+	w.vals = vals
+	row := parquet.Row(vals[start:len(vals):len(vals)])
 	if w.rgRows == 0 {
 		w.first = append(w.first[:0], key...)
 	}
@@ -235,10 +243,9 @@ func (w *tombWriter) add(key, pos []byte) error {
 	w.rgRows++
 	w.count++
 	if len(w.rows) >= 1024 {
-		if err := w.sink.writeRows(w.rows); err != nil {
+		if err := w.writeRows(); err != nil {
 			return err
 		}
-		w.rows = w.rows[:0]
 	}
 	if w.rgRows >= int64(w.max) {
 		return w.endRowGroup()
@@ -246,12 +253,21 @@ func (w *tombWriter) add(key, pos []byte) error {
 	return nil
 }
 
+// writeRows writes the rows added, and reuses their memory.
+func (w *tombWriter) writeRows() error {
+	if err := w.sink.writeRows(w.rows); err != nil {
+		return err
+	}
+	clear(w.rows) // no references to the old values
+	w.rows, w.vals, w.bytes = w.rows[:0], w.vals[:0], w.bytes[:0]
+	return nil
+}
+
 func (w *tombWriter) endRowGroup() error {
 	if len(w.rows) > 0 {
-		if err := w.sink.writeRows(w.rows); err != nil {
+		if err := w.writeRows(); err != nil {
 			return err
 		}
-		w.rows = w.rows[:0]
 	}
 	if w.rgRows == 0 {
 		return nil

@@ -50,8 +50,11 @@ type Summary struct {
 	// BaseFilesCarried were copied whole (server-side, or a hard link).
 	BaseFilesTouched int `json:"base_files_touched"`
 	BaseFilesCarried int `json:"base_files_carried"`
-	// RowGroupsCopied were copied from touched files without decoding;
-	// RowGroupsRewritten were decoded and merged.
+	// RowGroupsCopied were copied from touched files without merging:
+	// byte for byte, except where the file's encodings are not the
+	// output's (after an upgrade or a change of merge.integer_encoding),
+	// which re-encodes them once; RowGroupsRewritten were decoded and
+	// merged.
 	RowGroupsCopied    int `json:"row_groups_copied"`
 	RowGroupsRewritten int `json:"row_groups_rewritten"`
 	FilesWritten       int `json:"files_written"`

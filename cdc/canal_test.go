@@ -382,3 +382,20 @@ func TestCanalKeyRepeat(t *testing.T) {
 		}
 	}
 }
+
+// TestCanalKeyOutlivesItsMessage: the Key a decoder shares between the
+// records of a table does not point into the message it was first read
+// from, which the caller may reuse once that record is done.
+func TestCanalKeyOutlivesItsMessage(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "canal"})
+	msg := canalMessage("INSERT", []canalCol{{"id", "int(11)", "1"}}, nil)
+	a := []byte(msg)
+	decode(t, dec, &Record{Topic: "t", Value: a, Timestamp: testTimestamp})
+	b := decode(t, dec, &Record{Topic: "t", Value: []byte(msg), Timestamp: testTimestamp})
+	for i := range a {
+		a[i] = 'x'
+	}
+	if !slices.Equal(b[0].Key, []string{"id"}) {
+		t.Errorf("key %q after the first message was overwritten, want [id]", b[0].Key)
+	}
+}

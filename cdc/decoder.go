@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -97,7 +98,7 @@ func (b *base) columns(n int) []Column {
 func (b *base) carve(n int) []Column {
 	if b.into != nil {
 		a := *b.into
-		if len(a)+n > cap(a) {
+		if len(a)+n > cap(a) || a == nil {
 			a = make([]Column, 0, max(4096, 2*cap(a), n))
 		}
 		start := len(a)
@@ -262,7 +263,8 @@ func (b *base) mergeBefore(after, old []Column) []Column {
 }
 
 // internKey returns names as a slice, reusing last when it holds the same
-// names, so that the records of one table share one Key slice.
+// names, so that the records of one table share one Key slice. The names
+// are copied: the slice outlives the message they may point into.
 func internKey(last *[]string, names []string) []string {
 	if len(names) == 0 {
 		return nil
@@ -280,7 +282,9 @@ func internKey(last *[]string, names []string) []string {
 		}
 	}
 	k := make([]string, len(names))
-	copy(k, names)
+	for i, n := range names {
+		k[i] = strings.Clone(n)
+	}
 	*last = k
 	return k
 }

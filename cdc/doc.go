@@ -27,7 +27,9 @@
 // slice is shared by the records of one table, and row images are carved
 // from a block the decoder reuses for the next message (with exact
 // capacity, so appending to one is safe). Treat a Change as read-only, and
-// as valid until the next Decode: copy what you keep longer.
+// as valid until the next Decode: copy what you keep longer — or have the
+// row images carved from an arena of your own (Decoder.CarveColumnsFrom),
+// where they stay valid as long as you keep the arena and the message.
 //
 // # Messages are read exactly
 //

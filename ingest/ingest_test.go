@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -113,6 +114,15 @@ func TestIngestCanal(t *testing.T) {
 		}, nil)),
 		rec(1, canalMessage("other", "users", "INSERT", base.Add(3*time.Minute), []orderRow{{ID: 5}}, nil)),
 		rec(1, []byte(`{"not": "canal"}`)),
+		// A message whose second row cannot be decoded: its first row,
+		// decoded already, must not be written either.
+		rec(1, bytes.Replace(canalMessage("shop_02", "orders_03", "INSERT", base.Add(4*time.Minute), []orderRow{
+			{ID: 2, Customer: 9, Cents: 200, Status: 1, Created: created},
+			{ID: 3, Customer: 9, Cents: 300, Status: 1, Created: created},
+		}, nil), []byte(`"id":"3"`), []byte(`"id":{}`), 1)),
+		rec(1, canalMessage("shop_02", "orders_03", "INSERT", base.Add(5*time.Minute), []orderRow{
+			{ID: 4, Customer: 9, Cents: 400, Status: 1, Created: created},
+		}, nil)),
 	)
 	o := options(t, kc, st, base.Add(3*time.Hour))
 	o.MaxDLQRatio = 0.5
@@ -123,10 +133,10 @@ func TestIngestCanal(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 	t.Logf("summary: %s", sum.Line())
-	if last.Records != 6 || last.Total != 6 || last.Rows != 6 {
+	if last.Records != 8 || last.Total != 8 || last.Rows != 7 {
 		t.Errorf("last progress report: %+v", last)
 	}
-	if sum.Records != 6 || sum.Rows["orders"] != 6 || sum.DLQ != 1 || sum.Skipped["no-table-rule"] != 1 {
+	if sum.Records != 8 || sum.Rows["orders"] != 7 || sum.DLQ != 2 || sum.Skipped["no-table-rule"] != 1 {
 		t.Errorf("summary: records %d rows %v dlq %d skipped %v", sum.Records, sum.Rows, sum.DLQ, sum.Skipped)
 	}
 
@@ -163,6 +173,7 @@ func TestIngestCanal(t *testing.T) {
 		{"update", "1000000000", "2024-03-01T11:01:00.000000+00:00", "shop_01", "orders_00", "0", "1", "false", "10", "18446744073709551615", "19.99", "paid", "first 🎉", "2024-02-29T23:59:59.123456"},
 		{"delete", "2000000000", "2024-03-01T11:02:00.000000+00:00", "shop_01", "orders_00", "0", "2", "false", "2", "7", "-0.05", "paid", "", "2024-02-29T23:59:59.123456"},
 		{"insert", "0", "2024-03-01T10:02:00.000000+00:00", "shop_02", "orders_03", "1", "0", "false", "1", "8", "1.00", "shipped", "", "2024-02-29T23:59:59.123456"},
+		{"insert", "4000000000", "2024-03-01T10:05:00.000000+00:00", "shop_02", "orders_03", "1", "4", "false", "4", "9", "4.00", "new", "", "2024-02-29T23:59:59.123456"},
 	}
 	if len(res.Rows) != len(want) {
 		t.Fatalf("%d rows, want %d", len(res.Rows), len(want))

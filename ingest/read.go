@@ -147,6 +147,9 @@ func (rd *reader) send(ctx context.Context, b *readBatch) bool {
 func (w *decodeWorker) run(ctx context.Context, rd *reader) {
 	for b := range rd.work {
 		if ctx.Err() == nil {
+			// The row images go straight into the batch's column arena,
+			// where they stay while the batch is not reused.
+			w.dec.CarveColumnsFrom(&b.cols)
 			for _, kr := range b.raw {
 				w.decode(rd, b, kr)
 			}
@@ -185,9 +188,6 @@ func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
 	for _, h := range kr.Headers {
 		d.rec.Headers = append(d.rec.Headers, cdc.Header{Key: h.Key, Value: h.Value})
 	}
-	// The row images go straight into the batch's column arena, where
-	// they stay while the batch is not reused.
-	w.dec.CarveColumnsFrom(&b.cols)
 	// The changes are appended to the batch's; a record that fails adds
 	// none.
 	start := len(b.changes)

@@ -55,14 +55,14 @@ type run struct {
 	peakBuffered int64
 	// ready caches the ready markers of hours met so far (nil: none).
 	ready map[warehouse.Hour]*warehouse.Ready
-	// lastReady is the entry of ready met last: records come in runs of
-	// one hour.
 	// lastHour is the hour of the second (Unix time) met last.
 	lastHour struct {
 		sec  int64
 		hour warehouse.Hour
 		ok   bool
 	}
+	// lastReady is the entry of ready met last: records come in runs of
+	// one hour. Whatever changes ready resets it.
 	lastReady struct {
 		hour warehouse.Hour
 		m    *warehouse.Ready

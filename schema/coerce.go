@@ -188,9 +188,10 @@ func Coerce(v Value, t Type, o CoerceOptions) (Value, bool, error) {
 	return Value{}, false, convErr(v, t, "unsupported column type")
 }
 
-// Typed returns what Coerce(*v, *t, o) returns for the commonest values,
-// those already in t's representation that need only a range check:
-// integers, canonical decimals, dates and times. It takes pointers and
+// Typed returns what Coerce(*v, *t, o) returns, whatever o, for the
+// commonest values, those already in t's representation that need only a
+// range check: integers, canonical decimals, dates, datetimes and
+// timestamps. It takes pointers and
 // skips the dispatch, being called for every value of a row; ok is false
 // for any other value, which Coerce then converts. zeroDate is false and
 // the error nil whenever ok is true.

@@ -10,7 +10,8 @@
 // JSON-lines file. Then, alternating the two sides over -runs rounds, it
 // times
 //
-//   - binlake: `binlake ingest --config F` (built from ./cmd/binlake) as a
+//   - binlake: `binlake ingest --config F` (built from ./cmd/binlake, or
+//     the binary -binary names) as a
 //     child process with GOMAXPROCS=-procs, reading the topic into a fresh
 //     local warehouse each run;
 //   - DuckDB: node @duckdb/node-api (tools/duckdb/query.mjs) with

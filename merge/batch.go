@@ -100,12 +100,9 @@ type batcher struct {
 
 const batchRows = 1024
 
-func newBatcher(rg parquet.RowGroup, cols []int) *batcher {
-	return newBatcherOf(rg, cols, batchRows)
-}
-
-// newBatcherOf returns a batcher of batches of rows rows.
-func newBatcherOf(rg parquet.RowGroup, cols []int, rows int) *batcher {
+// newBatcher returns a batcher of batches of rows rows (batchRows
+// unless the caller has a reason).
+func newBatcher(rg parquet.RowGroup, cols []int, rows int) *batcher {
 	b := &batcher{left: rg.NumRows(), rows: rows}
 	chunks := rg.ColumnChunks()
 	for _, c := range cols {

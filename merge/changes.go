@@ -168,7 +168,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	batch = srt.buffer()
 	mu.Unlock()
 	for _, rg := range pf.file.RowGroups() {
-		b := newBatcherOf(rg, cols, changeBatchRows)
+		b := newBatcher(rg, cols, changeBatchRows)
 		for {
 			n, err := b.next()
 			if err != nil {

@@ -234,7 +234,7 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if cerr = cons.run(mg.tasks); cerr != nil {
+		if cerr = cons.run(mctx, mg.tasks); cerr != nil {
 			mcancel(cerr)
 			for t := range mg.tasks {
 				if t.closeFile != nil {
@@ -245,6 +245,10 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	}()
 	go mg.relay()
 	perr := mg.mergeFiles(files, reencodeAll)
+	if perr != nil {
+		// The consumer drops what is queued instead of writing it.
+		mcancel(perr)
+	}
 	close(mg.queue)
 	<-done
 	for _, pf := range mg.toClose {

@@ -97,8 +97,10 @@
 // tiled by the base files' key ranges: a base file no change falls in is
 // carried — copied server-side, a hard link on local disk — without being
 // read; in a file that must be opened, a row group no change falls in is
-// copied without being decoded. So the work grows with the changes, not
-// with the table. Rewritten row groups are built column by column, one
+// copied without being decoded (once re-encoded instead, where the file's
+// encodings are not the output's: after an upgrade or a change of
+// IntegerEncoding). So the work grows with the changes, not with the
+// table. Rewritten row groups are built column by column, one
 // goroutine per column (up to Parallelism).
 //
 // # Concurrency

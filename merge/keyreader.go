@@ -99,7 +99,7 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 			cols = append(cols, c.index)
 		}
 	}
-	r.b = newBatcher(rg, cols)
+	r.b = newBatcher(rg, cols, batchRows)
 	return r, nil
 }
 

@@ -545,8 +545,14 @@ type consumer struct {
 	sources []*colSource
 }
 
-func (c *consumer) run(tasks <-chan task) error {
+// run writes the tasks until tasks is closed, or ctx is done (the
+// producer failed): then only files are closed.
+func (c *consumer) run(ctx context.Context, tasks <-chan task) error {
 	for t := range tasks {
+		if t.closeFile == nil && ctx.Err() != nil {
+			c.endRun()
+			return context.Cause(ctx)
+		}
 		var err error
 		switch {
 		case t.chunk != nil:

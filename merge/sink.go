@@ -33,8 +33,12 @@ type fileSink struct {
 	n     int
 	cur   *sinkFile
 	files []warehouse.ManifestFile
+	// finishing is the file closed last, which the store may still be
+	// finishing (a local store syncs it; S3 uploads its last parts).
+	// One at a time: what the store holds of it is outside the budget.
+	finishing *sinkFile
 
-	copies errgroup.Group // carries, and stores finishing written files
+	copies errgroup.Group // carries
 	mu     sync.Mutex
 	// keys are every object this sink created or began to, for removal
 	// when the run fails.
@@ -165,12 +169,15 @@ func (s *fileSink) fail(err error) error {
 
 // closeFile finishes the current file. The store has all its bytes then
 // (the pipe hands them over as they are written); what it still does with
-// them (a local store syncs the file) runs on, and close waits for it, as
-// for carried files.
+// them runs on while the next file is written, and the next closeFile or
+// close waits for it.
 func (s *fileSink) closeFile() error {
 	f := s.cur
 	if f == nil {
 		return nil
+	}
+	if err := s.waitFinishing(); err != nil {
+		return s.fail(err)
 	}
 	b, err := json.Marshal(f.rgKeys)
 	if err != nil {
@@ -181,13 +188,7 @@ func (s *fileSink) closeFile() error {
 		return s.fail(fmt.Errorf("write %s: %w", f.key, err))
 	}
 	f.pw.Close()
-	s.copies.Go(func() error {
-		if err := <-f.done; err != nil {
-			return fmt.Errorf("write %s: %w", f.key, err)
-		}
-		return nil
-	})
-	s.cur = nil
+	s.cur, s.finishing = nil, f
 	mf := warehouse.ManifestFile{Key: f.key, Rows: f.rows, Bytes: f.cw.n}
 	if len(f.rgKeys) > 0 {
 		mf.MinKey, mf.MaxKey = f.rgKeys[0][0], f.rgKeys[len(f.rgKeys)-1][1]
@@ -222,10 +223,26 @@ func (s *fileSink) carry(src warehouse.ManifestFile) error {
 	return nil
 }
 
+// waitFinishing waits for the store to have the file closed last.
+func (s *fileSink) waitFinishing() error {
+	f := s.finishing
+	if f == nil {
+		return nil
+	}
+	s.finishing = nil
+	if err := <-f.done; err != nil {
+		return fmt.Errorf("write %s: %w", f.key, err)
+	}
+	return nil
+}
+
 // close finishes the last file and waits for the store to have every
 // file.
 func (s *fileSink) close() error {
 	err := s.closeFile()
+	if ferr := s.waitFinishing(); err == nil {
+		err = ferr
+	}
 	if cerr := s.copies.Wait(); err == nil {
 		err = cerr
 	}
@@ -235,6 +252,7 @@ func (s *fileSink) close() error {
 // abort stops writing; the caller removes s.keys.
 func (s *fileSink) abort() {
 	s.fail(context.Canceled)
+	s.waitFinishing()
 	s.copies.Wait()
 }
 

@@ -195,18 +195,17 @@ func (tl *tombLookup) close() {
 
 // tombWriter writes the day's tombstones, in key order.
 type tombWriter struct {
-	sink    *fileSink
-	out     *layout
-	day     int32 // days since the epoch
-	max     int
-	rows    []parquet.Row
-	vals    []parquet.Value // of rows
-	bytes   []byte          // of vals
-	rgRows  int64
-	first   []byte
-	last    []byte
-	count   int64
-	scratch []parquet.Value
+	sink   *fileSink
+	out    *layout
+	day    int32 // days since the epoch
+	max    int
+	rows   []parquet.Row
+	vals   []parquet.Value // of rows
+	bytes  []byte          // of vals
+	rgRows int64
+	first  []byte
+	last   []byte
+	count  int64
 }
 
 // add adds the tombstone of a key. Rows are built in w.vals and w.bytes,

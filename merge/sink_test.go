@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +18,7 @@ import (
 	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/merge/internal/fakeingest"
 	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/storage/local"
 	"github.com/binlake/binlake/warehouse"
 )
@@ -96,5 +101,55 @@ func TestCopiedRowGroupsAreVerbatim(t *testing.T) {
 				t.Errorf("row group %d column %d: %d bytes, copied as %d other bytes", rg, c, len(before[rg][c]), len(after[rg][c]))
 			}
 		}
+	}
+}
+
+// slowStore finishes each data file's Put a while after it has read the
+// file's bytes, as a store syncing or uploading its last part does, and
+// records when the puts return and when the manifest is written.
+type slowStore struct {
+	storage.Store
+	mu       sync.Mutex
+	lastData time.Time
+	manifest time.Time
+	data     int
+}
+
+func (s *slowStore) Put(ctx context.Context, key string, r io.Reader) error {
+	err := s.Store.Put(ctx, key, r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case strings.Contains(key, "/part-"):
+		s.mu.Unlock()
+		time.Sleep(30 * time.Millisecond)
+		s.mu.Lock()
+		s.data++
+		s.lastData = time.Now()
+	case path.Base(key) == warehouse.ManifestName:
+		s.manifest = time.Now()
+	}
+	return err
+}
+
+// TestManifestAfterEveryDataFile: the manifest is written only once the
+// store has every data file whole (DESIGN.md §3.2), also when the store
+// finishes a file after the merge has gone on to the next.
+func TestManifestAfterEveryDataFile(t *testing.T) {
+	d1, d2 := mustDate(t, "2024-03-01"), mustDate(t, "2024-03-02")
+	st, _, w := ordersWarehouse(t, 3000, d1)
+	o := merge.DefaultOptions()
+	o.Store, o.Table, o.Date = st, tableRule("orders", "id"), d1
+	o.RowGroupRows, o.FileSize = 200, 8<<10
+	runMerge(t, o)
+	rows := []fakeingest.Row{orderRow("update", 10_000, 10, "x"), orderRow("insert", 10_002, 9000, "y")}
+	if _, err := w.Commit(context.Background(), 0, fakeingest.File{Hour: warehouse.Hour{Date: d2, Hour: 1}, Version: 1, Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	slow := &slowStore{Store: st}
+	o.Store, o.Date = slow, d2
+	runMerge(t, o)
+	if slow.data < 2 || slow.manifest.IsZero() || !slow.manifest.After(slow.lastData) {
+		t.Errorf("%d data files, the last finished at %s; manifest written at %s", slow.data, slow.lastData.Format(time.StampMicro), slow.manifest.Format(time.StampMicro))
 	}
 }

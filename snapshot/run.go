@@ -293,33 +293,50 @@ func newRunID(what string, now time.Time) string {
 	return what + "-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-// discoverAll finds the rule's physical tables on its sources, in source
-// and then name order, and reads their schemas.
-func (r *runner) discoverAll(ctx context.Context) (map[shard]*tableSchema, []shard, error) {
-	schemas := map[shard]*tableSchema{}
+// shards finds the rule's physical tables on its sources, in source and
+// then name order. A table on two sources is an error: their rows would
+// have the same _source_db and _source_table.
+func (r *runner) shards(ctx context.Context) ([]shard, error) {
 	var order []shard
 	seen := map[string]string{}
 	for _, src := range r.sources() {
 		db, err := r.db(src)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		shards, err := discover(ctx, db, src, r.rule)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, s := range shards {
 			if other, ok := seen[s.String()]; ok {
-				return nil, nil, fmt.Errorf("table %s is on both sources %s and %s: _source_db and _source_table could not tell their rows apart; list one source in the rule's sources:", s, other, src)
+				return nil, fmt.Errorf("table %s is on both sources %s and %s: _source_db and _source_table could not tell their rows apart; list one source in the rule's sources:", s, other, src)
 			}
 			seen[s.String()] = src
-			ts, err := readSchema(ctx, db, s, r.rule)
-			if err != nil {
-				return nil, nil, fmt.Errorf("source %s: %w", src, err)
-			}
-			schemas[s] = ts
 			order = append(order, s)
 		}
+	}
+	return order, nil
+}
+
+// discoverAll finds the rule's physical tables (see shards) and reads
+// their schemas.
+func (r *runner) discoverAll(ctx context.Context) (map[shard]*tableSchema, []shard, error) {
+	order, err := r.shards(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	schemas := map[shard]*tableSchema{}
+	for _, s := range order {
+		db, err := r.db(s.Source)
+		if err != nil {
+			return nil, nil, err
+		}
+		ts, err := readSchema(ctx, db, s, r.rule)
+		if err != nil {
+			return nil, nil, fmt.Errorf("source %s: %w", s.Source, err)
+		}
+		schemas[s] = ts
 	}
 	return schemas, order, nil
 }

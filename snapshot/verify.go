@@ -111,9 +111,10 @@ func (r *VerifyReport) Line() string {
 
 // Verify compares snapshot day o.Date of a table with its live sources:
 // row counts per physical table, then, chunk by chunk in the source's key
-// order (keyset pagination, rate limited, as a snapshot reads), a
-// checksum of each chunk's rows on both sides; the keys of a chunk whose
-// checksums differ are compared one by one and listed. Values are
+// order (keyset pagination, rate limited, as a snapshot reads), each
+// source row with the snapshot's row of its key (integer keys), or a
+// checksum of each chunk's rows on both sides, the keys of a chunk whose
+// checksums differ then compared one by one (other keys). Values are
 // compared after the very coercion a snapshot applies (DESIGN.md §7), as
 // typed values, so the comparison is exact for every type. It is exact on
 // a quiet source; see UpdatedColumn for a live one.
@@ -122,7 +123,8 @@ func (r *VerifyReport) Line() string {
 // snapshot is read once, table after table in its key order; otherwise
 // once per physical table. A table whose key columns are all integers is
 // compared as both sides stream in (MySQL's order is the snapshot's),
-// holding a chunk of rows; for other keys the snapshot side of one
+// holding a chunk of source rows and one data file; for other keys the
+// snapshot side of one
 // physical table is held in memory while it is compared (about 60 bytes
 // and the key's text per row).
 func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
@@ -219,17 +221,9 @@ func (v *verifier) run(ctx context.Context) (*VerifyReport, error) {
 
 	// The physical tables: those of the sources now, and those the
 	// snapshot has rows of (a table dropped since is all differences).
-	var shards []shard
-	for _, src := range v.r.sources() {
-		db, err := v.r.db(src)
-		if err != nil {
-			return nil, err
-		}
-		s, err := discover(ctx, db, src, v.rule)
-		if err != nil {
-			return nil, err
-		}
-		shards = append(shards, s...)
+	shards, err := v.r.shards(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var orphans map[srcTable]int64
 	if v.bySource() {
@@ -524,12 +518,8 @@ func (v *verifier) onePass(ctx context.Context, shards []shard) (map[srcTable]in
 		if err := v.shard(ctx, s, rows); err != nil {
 			return nil, fmt.Errorf("%s: %w", s, err)
 		}
-		// Rows of t the comparison left unread (it stops early only on
-		// an error) would be taken for another table's.
-		for pok && pt == t {
-			if pt, pvals, pok, err = rd.next(ctx); err != nil {
-				return nil, err
-			}
+		if pok && pt == t {
+			return nil, fmt.Errorf("internal error: rows of %s left unread", s)
 		}
 	}
 	for pok {
@@ -609,7 +599,11 @@ func (v *verifier) integerKey(rd *chunkReader) bool {
 	}
 	isInt := func(k schema.Kind) bool { return k >= schema.TinyInt && k <= schema.BigInt }
 	for j, i := range v.keys {
-		if !isInt(v.cols[i].Type.Kind) || !isInt(rd.types[rd.keyIdx[j]].Kind) {
+		// The same column, an integer of the same signedness on both
+		// sides: a value converted from another (a signed -1 read as an
+		// unsigned column) would sort elsewhere.
+		snap, src := v.cols[i].Type, rd.types[rd.keyIdx[j]]
+		if rd.target[i] != rd.keyIdx[j] || !isInt(snap.Kind) || !isInt(src.Kind) || snap.Unsigned != src.Unsigned {
 			return false
 		}
 	}
@@ -714,10 +708,9 @@ func (v *verifier) join(ctx context.Context, s shard, src *sourceChunks, decode 
 			}
 		}
 		if srow == nil || compareIntKeys(skey, key) > 0 {
+			// As with keys held in memory, a key only in the snapshot
+			// marks no chunk of the source differing.
 			v.onlyInSnapshot(s, v.keyText(vals))
-			if srow != nil {
-				src.differed = true
-			}
 			continue
 		}
 		if v.hash(srow) != v.hash(vals) {

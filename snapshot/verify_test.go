@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/binlake/binlake/schema"
 )
 
 // Random changes behind binlake's back — updates, deletes and inserts,
@@ -99,10 +101,17 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 			del(s, live[rng.IntN(len(live))])
 		}
 	}
+	// A table dropped: its rows are counted, not listed.
+	dropped := shards[5]
+	stmts = append(stmts, "DROP TABLE "+dropped)
 	srv.Exec(t, append([]string{"SET SESSION sql_mode = ''"}, stmts...)...)
 
 	var want []string
+	differing := map[string]bool{} // shards with a key the source has that differs
 	for k, st := range keys {
+		if k.shard == dropped {
+			continue
+		}
 		kind := ""
 		switch {
 		case st.exists && !st.inSnap:
@@ -114,6 +123,9 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 		}
 		if kind != "" {
 			want = append(want, fmt.Sprintf("%s %s [%d]", kind, k.shard, k.id))
+		}
+		if kind == "changed" || kind == "only_in_source" {
+			differing[k.shard] = true
 		}
 	}
 	slices.Sort(want)
@@ -127,8 +139,12 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s %s %v", d.Kind, d.Shard, d.Key))
 		}
 		slices.Sort(got)
-		if rep.Differences != int64(len(want)) || !slices.Equal(got, want) {
-			t.Errorf("chunks of %d: verify found %d differences:\n%q\nwant %d:\n%q", chunk, rep.Differences, got, len(want), want)
+		if rep.Differences != int64(len(want)+rowsPer) || !slices.Equal(got, want) {
+			t.Errorf("chunks of %d: verify found %d differences:\n%q\nwant %d and %d rows of %s:\n%q", chunk, rep.Differences, got, len(want), rowsPer, dropped, want)
+		}
+		note := fmt.Sprintf("%s has %d rows in the snapshot but is not on the sources", dropped, rowsPer)
+		if !slices.Contains(rep.Notes, note) || len(rep.Shards) != len(shards)-1 {
+			t.Errorf("chunks of %d: %d shards compared, notes %q; want %d and %q", chunk, len(rep.Shards), rep.Notes, len(shards)-1, note)
 		}
 		differed := 0
 		for _, s := range rep.Shards {
@@ -136,9 +152,43 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 			if s.ChunksDiffered > s.Chunks {
 				t.Errorf("chunks of %d: %s: %d of %d chunks differ", chunk, s.Shard, s.ChunksDiffered, s.Chunks)
 			}
+			// In one chunk per table, it differs when a key the source
+			// has differs.
+			if chunk == 1000 && (s.Chunks != 1 || (s.ChunksDiffered == 1) != differing[s.Shard]) {
+				t.Errorf("%s: %d of %d chunks differ; differing keys: %v", s.Shard, s.ChunksDiffered, s.Chunks, differing[s.Shard])
+			}
 		}
 		if differed == 0 {
 			t.Errorf("chunks of %d: no chunk differs", chunk)
+		}
+	}
+}
+
+// TestVerifyJoinsOnlyKeysThatSortAlike: the streaming join is for keys
+// whose columns are the same integers, of the same signedness, on both
+// sides; any other key is compared by holding the snapshot side.
+func TestVerifyJoinsOnlyKeysThatSortAlike(t *testing.T) {
+	signed := schema.Type{Kind: schema.BigInt}
+	unsigned := schema.Type{Kind: schema.BigInt, Unsigned: true}
+	text := schema.Type{Kind: schema.VarChar}
+	for _, c := range []struct {
+		name      string
+		snap, src schema.Type
+		target    []int // source select index of each snapshot column
+		want      bool
+	}{
+		{"same signed", signed, signed, []int{0, 1}, true},
+		{"same unsigned", unsigned, unsigned, []int{0, 1}, true},
+		{"int", schema.Type{Kind: schema.Int}, schema.Type{Kind: schema.Int}, []int{0, 1}, true},
+		{"unsigned then signed", unsigned, signed, []int{0, 1}, false},
+		{"signed then unsigned", signed, unsigned, []int{0, 1}, false},
+		{"text", text, text, []int{0, 1}, false},
+		{"other column", signed, signed, []int{1, 0}, false},
+	} {
+		v := &verifier{cols: []column{{Name: "id", Type: c.snap}, {Name: "n", Type: signed}}, keys: []int{0}}
+		rd := &chunkReader{types: []schema.Type{c.src, signed}, keyIdx: []int{0}, target: c.target}
+		if got := v.integerKey(rd); got != c.want {
+			t.Errorf("%s: join %v, want %v", c.name, got, c.want)
 		}
 	}
 }

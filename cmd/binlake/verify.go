@@ -16,9 +16,10 @@ func (a *app) verifyCommand() *cobra.Command {
 		Use:   "verify",
 		Short: "Compare a snapshot day with the live MySQL source",
 		Long: `Compares snapshot/<table>/dt=D (default: the latest) with the table's shards on
-its sources: row counts per physical table, then checksums per key chunk on
-both sides; the keys of differing chunks are listed on stdout. Exit 0 when
-they are equal, 1 when they are not.
+its sources: row counts per physical table, then the rows of each key chunk
+on both sides (row by row for integer keys, by checksums for others); the
+differing keys are listed on stdout. Exit 0 when they are equal, 1 when they
+are not.
 
 On a live source a row may change after the snapshot's cut-off (the start
 of a bootstrap, the end of day D of a merge); with --updated-column C such

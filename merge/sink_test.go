@@ -153,3 +153,36 @@ func TestManifestAfterEveryDataFile(t *testing.T) {
 		t.Errorf("%d data files, the last finished at %s; manifest written at %s", slow.data, slow.lastData.Format(time.StampMicro), slow.manifest.Format(time.StampMicro))
 	}
 }
+
+// TestTombstonesOfManyDeletes: the tombstone writer reuses its buffers
+// after every 1024 rows; thousands of deletes in one day leave each key's
+// tombstone with its own position.
+func TestTombstonesOfManyDeletes(t *testing.T) {
+	d1, d2 := mustDate(t, "2024-03-01"), mustDate(t, "2024-03-02")
+	st, _, w := ordersWarehouse(t, 3000, d1)
+	o := merge.DefaultOptions()
+	o.Store, o.Table, o.Date = st, tableRule("orders", "id"), d1
+	runMerge(t, o)
+	var rows []fakeingest.Row
+	want := map[string]bool{}
+	for i := range 2500 {
+		id := int64(2999 - i)
+		rows = append(rows, orderRow("delete", int64(10_000+i), id, ""))
+		want[fmt.Sprintf("shop orders_0 id=%d @0:%d:0 _deleted_on=2024-03-02", id, 10_000+i)] = true
+	}
+	if _, err := w.Commit(context.Background(), 0, fakeingest.File{Hour: warehouse.Hour{Date: d2, Hour: 1}, Version: 1, Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	o.Date = d2
+	runMerge(t, o)
+	snap := readSnapshot(t, st, "orders", d2)
+	if len(snap.rows) != 500 || len(snap.tombstones) != len(want) {
+		t.Fatalf("%d rows and %d tombstones, want 500 and %d", len(snap.rows), len(snap.tombstones), len(want))
+	}
+	for _, tomb := range snap.tombstones {
+		if !want[tomb] {
+			t.Errorf("tombstone %q: no such delete", tomb)
+		}
+		delete(want, tomb)
+	}
+}

@@ -223,33 +223,25 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	mg := &merger{
 		r: r, out: r.out, codec: newRowCodec(r.out), sum: r.sum, delta: iter, tombs: tombs,
 		truncs: all, newTruncs: fresh, ctx: mctx,
-		tasks: make(chan task), queue: make(chan task, queuedTasks), slots: make(chan struct{}, 1),
+		tasks: make(chan task, queuedTasks), slots: make(chan struct{}, 1),
 		tw:        &tombWriter{sink: tombSink, out: r.out, day: int32(daysSinceEpoch(o.Date)), max: o.RowGroupRows},
 		stampBase: base != nil && (base.Kind == KindBootstrap || base.Kind == KindImport),
 	}
 	mg.rgRows = rowGroupRows(o, base, plan)
 	mg.tw.max = mg.rgRows
-	cons := &consumer{out: r.out, sink: dataSink, par: o.Parallelism}
+	cons := &consumer{out: r.out, sink: dataSink, par: o.Parallelism, slots: mg.slots, cancel: mcancel}
 	var cerr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if cerr = cons.run(mctx, mg.tasks); cerr != nil {
-			mcancel(cerr)
-			for t := range mg.tasks {
-				if t.closeFile != nil {
-					t.closeFile.close()
-				}
-			}
-		}
+		cerr = cons.run(mctx, mg.tasks)
 	}()
-	go mg.relay()
 	perr := mg.mergeFiles(files, reencodeAll)
 	if perr != nil {
 		// The consumer drops what is queued instead of writing it.
 		mcancel(perr)
 	}
-	close(mg.queue)
+	close(mg.tasks)
 	<-done
 	for _, pf := range mg.toClose {
 		pf.close()

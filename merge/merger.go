@@ -93,15 +93,13 @@ type merger struct {
 	stampBase bool
 
 	ctx context.Context
-	// tasks go to the consumer (unbuffered); the producer sends them
-	// through queue, which relay empties into tasks. So the producer
-	// runs ahead across tasks that take the consumer time but hold no
-	// rows (copied row groups, carried files), while a slot in slots is
-	// taken by each chunk from its send until the consumer receives it:
-	// chunks alive are still the one written, one waiting and the one
-	// being built.
+	// tasks go to the consumer, up to queuedTasks ahead of it, so the
+	// producer runs on across tasks that take the consumer time but hold
+	// no rows (copied row groups, carried files). A chunk takes the slot
+	// in slots from its send until the consumer receives it: chunks
+	// alive are still the one written, one waiting and the one being
+	// built.
 	tasks   chan task
-	queue   chan task
 	slots   chan struct{}
 	chunk   *chunk
 	ord     int64 // next base ordinal of the current run
@@ -143,7 +141,7 @@ func (m *merger) send(t task) error {
 		}
 	}
 	select {
-	case m.queue <- t:
+	case m.tasks <- t:
 		return nil
 	case <-m.ctx.Done():
 		return context.Cause(m.ctx)
@@ -153,20 +151,6 @@ func (m *merger) send(t task) error {
 // queuedTasks is how many tasks the producer may be ahead of the
 // consumer.
 const queuedTasks = 64
-
-// relay hands the tasks of queue to the consumer, in order, until queue
-// is closed, then closes tasks. The consumer takes every task, also
-// after failing (to close files), so handing one over never blocks for
-// good.
-func (m *merger) relay() {
-	defer close(m.tasks)
-	for t := range m.queue {
-		m.tasks <- t
-		if t.chunk != nil {
-			<-m.slots
-		}
-	}
-}
 
 // truncAffects reports whether one of today's TRUNCATEs may remove rows of
 // the key range [lo, hi] (nil: unknown).
@@ -541,20 +525,29 @@ type consumer struct {
 	out     *layout
 	sink    *fileSink
 	par     int
+	slots   chan struct{} // the merger's
+	cancel  context.CancelCauseFunc
 	segs    []*baseSeg
 	sources []*colSource
 }
 
-// run writes the tasks until tasks is closed, or ctx is done (the
-// producer failed): then only files are closed.
+// run writes the tasks until tasks is closed. Once it fails, or ctx is
+// done (the producer failed), it only closes files, taking every task so
+// that the producer never waits on it; its own failure cancels ctx.
 func (c *consumer) run(ctx context.Context, tasks <-chan task) error {
+	var err error
 	for t := range tasks {
-		if t.closeFile == nil && ctx.Err() != nil {
-			c.endRun()
-			return context.Cause(ctx)
+		if t.chunk != nil {
+			<-c.slots // the producer may send the next chunk
 		}
-		var err error
+		if err == nil && ctx.Err() != nil {
+			err = context.Cause(ctx)
+			c.endRun()
+		}
 		switch {
+		case t.closeFile != nil:
+			t.closeFile.close()
+		case err != nil:
 		case t.chunk != nil:
 			err = c.writeChunk(t.chunk)
 		case t.copyRG != nil:
@@ -563,16 +556,14 @@ func (c *consumer) run(ctx context.Context, tasks <-chan task) error {
 			err = c.sink.carry(*t.carry)
 		case t.endRun:
 			c.endRun()
-		case t.closeFile != nil:
-			t.closeFile.close()
 		}
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			c.endRun()
-			return err
+			c.cancel(err)
 		}
 	}
 	c.endRun()
-	return nil
+	return err
 }
 
 func (c *consumer) endRun() {

@@ -66,11 +66,7 @@ func TestSnapshotCompositeStringKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, d := range rep.Keys {
-		got = append(got, fmt.Sprintf("%s %s %v", d.Kind, d.Shard, d.Key))
-	}
-	slices.Sort(got)
+	got := differences(rep)
 	wantKeys := []string{`changed str_0.kv ["Zebra" 3]`, `only_in_snapshot str_1.kv ["ß" 7]`, `only_in_source str_1.kv ["new" 1]`}
 	if rep.Differences != 3 || !slices.Equal(got, wantKeys) {
 		t.Errorf("verify found %d differences %q, want %q", rep.Differences, got, wantKeys)

@@ -134,11 +134,7 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, d := range rep.Keys {
-			got = append(got, fmt.Sprintf("%s %s %v", d.Kind, d.Shard, d.Key))
-		}
-		slices.Sort(got)
+		got := differences(rep)
 		if rep.Differences != int64(len(want)+rowsPer) || !slices.Equal(got, want) {
 			t.Errorf("chunks of %d: verify found %d differences:\n%q\nwant %d and %d rows of %s:\n%q", chunk, rep.Differences, got, len(want), rowsPer, dropped, want)
 		}
@@ -162,6 +158,16 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 			t.Errorf("chunks of %d: no chunk differs", chunk)
 		}
 	}
+}
+
+// differences renders the keys a report lists, sorted: "kind shard [key]".
+func differences(rep *VerifyReport) []string {
+	var out []string
+	for _, d := range rep.Keys {
+		out = append(out, fmt.Sprintf("%s %s %v", d.Kind, d.Shard, d.Key))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // TestVerifyJoinsOnlyKeysThatSortAlike: the streaming join is for keys

@@ -331,6 +331,16 @@ func (s *sorter) wait() error {
 	return s.err
 }
 
+// touch loads a byte of each record of refs, so that the loads overlap,
+// and returns their sum for the caller to keep (the loads then stay).
+func (a *arena) touch(refs []recRef) byte {
+	var sum byte
+	for _, ref := range refs {
+		sum += a.chunks[ref>>32][uint32(ref)+4]
+	}
+	return sum
+}
+
 // writeRefs adds the records of refs to w, in order.
 func (a *arena) writeRefs(w *runWriter, refs []recRef) {
 	var touched byte
@@ -339,9 +349,7 @@ func (a *arena) writeRefs(w *runWriter, refs []recRef) {
 		// waits for memory once instead of once per record (see
 		// touchAhead).
 		if i%touchAhead == 0 && i+touchAhead+touchAhead/2 <= len(refs) {
-			for _, t := range refs[i+touchAhead/2 : i+touchAhead+touchAhead/2] {
-				touched += a.chunks[t>>32][uint32(t)+4]
-			}
+			touched += a.touch(refs[i+touchAhead/2 : i+touchAhead+touchAhead/2])
 		}
 		w.add(a.rec(ref))
 	}
@@ -556,9 +564,7 @@ func (r *runReader) read() (bool, error) {
 			return false, nil
 		}
 		if r.ahead--; r.ahead <= 0 && len(r.mem) >= touchAhead+touchAhead/2 {
-			for _, ref := range r.mem[touchAhead/2 : touchAhead+touchAhead/2] {
-				r.touched += r.a.chunks[ref>>32][uint32(ref)+4]
-			}
+			r.touched += r.a.touch(r.mem[touchAhead/2 : touchAhead+touchAhead/2])
 			r.ahead = touchAhead
 		}
 		r.cur, r.mem = r.a.rec(r.mem[0]), r.mem[1:]

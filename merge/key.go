@@ -337,6 +337,7 @@ func appendDecodedKey(dst []parquet.Value, scratch *[]byte, b []byte, keys []key
 			b = b[1:]
 			continue
 		}
+		item := b // with its NULL marker
 		b = b[1:]
 		need := func(n int) bool { return len(b) >= n }
 		switch k.enc {
@@ -441,30 +442,20 @@ func appendDecodedKey(dst []parquet.Value, scratch *[]byte, b []byte, keys []key
 			}
 			vals[i] = pv
 		default:
+			esc, n, ok := keyBytes(item)
+			if !ok {
+				return dst[:start], bad
+			}
 			var out []byte
-			for {
-				j := indexZero(b)
-				if j < 0 || j+1 >= len(b) {
-					return dst[:start], bad
-				}
-				if out == nil && b[j+1] == 1 {
-					// No escaped 0x00: the bytes as they are.
-					out = bytesOf(b[:j])
-					b = b[j+2:]
-					break
-				}
-				out = append(out, b[:j]...)
-				if b[j+1] == 1 {
-					b = b[j+2:]
-					break
-				}
-				out = append(out, 0)
-				b = b[j+2:]
+			if m := unescapedLen(esc); m == len(esc) {
+				out = bytesOf(esc) // no escaped 0x00: the bytes as they are
+			} else {
+				out = appendUnescaped(make([]byte, 0, m), esc)
 			}
 			if out == nil {
 				out = []byte{}
 			}
-			vals[i] = parquet.ByteArrayValue(out)
+			vals[i], b = parquet.ByteArrayValue(out), item[n:]
 		}
 	}
 	if len(b) != 0 {

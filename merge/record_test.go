@@ -75,3 +75,49 @@ func TestCompactRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeKeyBytes: byte string key values come back from their key
+// encoding as they went in — with 0x00 bytes, empty, NULL — as do the
+// values after them, in new memory or in a scratch buffer; a cut key is
+// an error.
+func TestDecodeKeyBytes(t *testing.T) {
+	keys := []keyCol{{col: 0, enc: encBytes}, {col: 1, enc: encInt64}, {col: 2, enc: encBytes}}
+	kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.Int64}, {kind: parquet.ByteArray}}
+	val := func(s *string) parquet.Value {
+		if s == nil {
+			return parquet.Value{}
+		}
+		return parquet.ByteArrayValue([]byte(*s))
+	}
+	str := func(s string) *string { return &s }
+	for _, c := range []struct{ a, b *string }{
+		{str("plain"), str("x")},
+		{str("a\x00b\x00"), str("\x00")},
+		{str(""), str("")},
+		{nil, str("\x00\x01\x00\xff")},
+		{str("tail\x00"), nil},
+	} {
+		want := []parquet.Value{val(c.a), parquet.Int64Value(-7), val(c.b)}
+		var key []byte
+		for i, v := range want {
+			key = appendKeyValue(key, keys[i].enc, v)
+		}
+		var scratch []byte
+		for _, sc := range []*[]byte{nil, &scratch} {
+			got, err := appendDecodedKey(nil, sc, key, keys, kinds)
+			if err != nil {
+				t.Fatalf("%q: %v", key, err)
+			}
+			for i := range want {
+				if got[i].IsNull() != want[i].IsNull() || !bytes.Equal(got[i].Bytes(), want[i].Bytes()) {
+					t.Errorf("%q column %d: got %v, want %v", key, i, got[i], want[i])
+				}
+			}
+		}
+		for n := range len(key) - 1 {
+			if _, err := decodeKey(key[:n], keys, kinds); err == nil {
+				t.Errorf("%q cut to %d bytes decodes", key, n)
+			}
+		}
+	}
+}

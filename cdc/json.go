@@ -115,7 +115,7 @@ func (d *jdoc) parse(src string) error {
 	if len(src) > math.MaxInt32 {
 		return fmt.Errorf("message of %d bytes is too large", len(src))
 	}
-	if !validUTF8(src) {
+	if !utf8.ValidString(src) {
 		return fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8At(src))
 	}
 	p := skipSpace(src, 0)
@@ -127,19 +127,6 @@ func (d *jdoc) parse(src string) error {
 		return fmt.Errorf("unexpected %s after the JSON value at byte %d", quoteValue(src[p:]), p)
 	}
 	return nil
-}
-
-// validUTF8 is utf8.ValidString, which it calls only from the first
-// 32-byte block that holds a byte other than ASCII: messages are mostly
-// ASCII, and four words are checked as fast as one.
-func validUTF8(s string) bool {
-	i := 0
-	for ; i+32 <= len(s); i += 32 {
-		if (load64(s, i)|load64(s, i+8)|load64(s, i+16)|load64(s, i+24))&msb != 0 {
-			break
-		}
-	}
-	return utf8.ValidString(s[i:])
 }
 
 func invalidUTF8At(s string) int {

@@ -204,12 +204,3 @@ func TestStringStops(t *testing.T) {
 		}
 	}
 }
-
-func TestValidUTF8(t *testing.T) {
-	ascii := strings.Repeat("abcdefgh", 9)
-	for _, s := range []string{"", "a", ascii, ascii + "é", "é" + ascii, ascii[:40] + "\xff" + ascii, ascii[:31] + "\xe2\x82\xac" + ascii, ascii[:30] + "\xe2\x82" + ascii, ascii + "\xc3"} {
-		if got, want := validUTF8(s), utf8.ValidString(s); got != want {
-			t.Errorf("validUTF8(%q) = %v, want %v", s, got, want)
-		}
-	}
-}

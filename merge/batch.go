@@ -62,21 +62,6 @@ func (r *columnReader) read(buf []parquet.Value) (int, error) {
 	return n, nil
 }
 
-// skip discards n values.
-func (r *columnReader) skip(n int64, buf []parquet.Value) error {
-	for n > 0 {
-		k, err := r.read(buf[:min(int64(len(buf)), n)])
-		if err != nil {
-			return err
-		}
-		if k == 0 {
-			return io.ErrUnexpectedEOF
-		}
-		n -= int64(k)
-	}
-	return nil
-}
-
 func (r *columnReader) close() {
 	if r == nil || r.pages == nil {
 		return

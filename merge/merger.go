@@ -381,7 +381,7 @@ func (m *merger) stage(rec record) (record, error) {
 		n++
 	}
 	a := ch.arena[n-1]
-	return m.codec.appendFull(a[len(a):len(a)], rec, &m.sources)
+	return m.codec.appendFull(a[len(a):], rec, &m.sources)
 }
 
 // addChangeRow adds a winning change, the one staged last, to the chunk.
@@ -599,8 +599,7 @@ func (c *consumer) writeChunk(ch *chunk) error {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		c.sink.fail(err)
-		return err
+		return c.sink.fail(err)
 	}
 	return c.sink.flushRowGroup(int64(len(ch.plan)), ch.minKey, ch.maxKey)
 }

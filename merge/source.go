@@ -142,11 +142,3 @@ func (pf *parquetFile) schemaVersion(def int) int {
 	}
 	return def
 }
-
-// column returns the index of the leaf column called name, or -1.
-func (pf *parquetFile) column(name string) int {
-	if c, ok := pf.file.Schema().Lookup(name); ok {
-		return c.ColumnIndex
-	}
-	return -1
-}

@@ -522,10 +522,10 @@ func (d *decoder) columns(path string, raw *rawColumns) ColumnRules {
 				d.fail(at, "renames to %q, as does %s on line %d; two columns cannot share a name", to, g, d.line(joinKey(path+".rename", g)))
 			}
 		}
-		switch {
-		case to == "":
+		switch to {
+		case "":
 			d.fail(at, "empty new name")
-		case to == sourceDB || to == sourceTable:
+		case sourceDB, sourceTable:
 			d.fail(at, "%q is reserved for the provenance columns %s and %s", to, sourceDB, sourceTable)
 		}
 		if containsFold(c.Exclude, f) {

@@ -118,7 +118,7 @@ func (p *signedPage) Slice(i, j int64) parquet.Page {
 
 func (p *signedPage) Bounds() (min, max parquet.Value, ok bool) {
 	size := p.typ.Length()
-	vals := p.Page.Data()
+	vals := p.Data()
 	data, _ := vals.Data()
 	if size <= 0 || len(data) < size {
 		return min, max, false

@@ -91,7 +91,7 @@ func (o *Options) validate() (*config.Table, error) {
 	}
 	for _, s := range rule.Sources {
 		if _, ok := o.Config.Sources[s]; !ok {
-			return nil, fmt.Errorf("table %s: no source %q in sources:", rule.Name, s)
+			return nil, fmt.Errorf("table %s: no source %q under sources", rule.Name, s)
 		}
 	}
 	return rule, nil

@@ -310,7 +310,7 @@ func (r *runner) shards(ctx context.Context) ([]shard, error) {
 		}
 		for _, s := range shards {
 			if other, ok := seen[s.String()]; ok {
-				return nil, fmt.Errorf("table %s is on both sources %s and %s: _source_db and _source_table could not tell their rows apart; list one source in the rule's sources:", s, other, src)
+				return nil, fmt.Errorf("table %s is on both sources %s and %s: _source_db and _source_table could not tell their rows apart; list one source in the rule's sources", s, other, src)
 			}
 			seen[s.String()] = src
 			order = append(order, s)

@@ -33,7 +33,7 @@ import (
 // of the day the delete became visible and carried (copied) into the next
 // days' snapshots until it is TombstoneDays old, so every snapshot day is
 // self-contained.
-//
+
 // KeyOrder is the order of rows in data and tombstone files: by the key
 // columns in turn; NULL first; integers, decimals, floats, dates and times
 // by value; strings, enum and set labels, JSON and binary values by their

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,7 +208,8 @@ func TestBinaryExitCodes(t *testing.T) {
 		cmd := exec.Command(bin, strings.Fields(args)...)
 		err := cmd.Run()
 		got := 0
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			got = ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)

@@ -99,7 +99,7 @@ binlake snapshot --config binlake.yaml --table orders --from-files 'export/*.par
 		}
 		o.Store, o.Config, o.Table, o.Position, o.Log = st, cfg, table, position, a.log
 		if bar := a.progressBar("snapshot " + table); bar != nil {
-			defer bar.Finish()
+			defer func() { _ = bar.Finish() }()
 			o.Progress = func(p snapshot.Progress) {
 				if p.RowsGuessed > 0 {
 					bar.ChangeMax64(p.RowsGuessed)

@@ -2,11 +2,14 @@ package cdc
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/binlake/binlake/schema"
 )
@@ -87,43 +90,147 @@ type canalDecoder struct {
 	lastKeyText string
 }
 
-// Decode implements Decoder.
+// Decode implements Decoder. A message is first read by scan, which builds
+// nodes only for the members the decoder reads; a message scan does not
+// take, and one that fails, is parsed whole by decodeDOM, whose error is
+// the one returned. Both read every message they take to the same
+// changes.
 func (c *canalDecoder) Decode(dst []Change, rec *Record) ([]Change, Skip, error) {
-	out, skip, err := c.decode(dst, rec)
+	m := noCanalMembers
+	if c.scan(rec.Value, &m) {
+		if out, skip, err := c.changes(dst, rec, &m); err == nil {
+			return out, skip, nil
+		}
+	}
+	out, skip, err := c.decodeDOM(dst, rec)
 	return settle(dst, out, skip, err)
 }
 
-func (c *canalDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, error) {
+// canalMembers are the nodes of the root members of a flatMessage the
+// decoder reads, -1 for an absent member. A member that appears twice is
+// its last value.
+type canalMembers struct {
+	data, old, mysqlType, pkNames, es, isDdl, typ, database, table, sql int32
+}
+
+var noCanalMembers = canalMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+// decodeDOM decodes a message parsed whole, as base.load parses it.
+func (c *canalDecoder) decodeDOM(dst []Change, rec *Record) ([]Change, Skip, error) {
 	if err := c.load(rec.Value); err != nil {
 		return dst, NotSkipped, err
 	}
 	d := &c.doc
-	data, old, mysqlType, pkNames, es, isDdl, typ := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
-	var ch Change
-	for m := d.nodes[0].first; m >= 0; m = d.nodes[m].next {
-		switch d.key(m) {
-		case "data":
-			data = m
-		case "old":
-			old = m
-		case "mysqlType":
-			mysqlType = m
-		case "pkNames":
-			pkNames = m
-		case "es":
-			es = m
-		case "isDdl":
-			isDdl = m
-		case "type":
-			typ = m
-		case "database":
-			ch.Database = d.stringOf(m)
-		case "table":
-			ch.Table = d.stringOf(m)
-		case "sql":
-			ch.SQL = d.stringOf(m)
+	m := noCanalMembers
+	for n := d.nodes[0].first; n >= 0; n = d.nodes[n].next {
+		if p := m.member(d.key(n)); p != nil {
+			*p = n
 		}
 	}
+	return c.changes(dst, rec, &m)
+}
+
+// member returns where the node of root member key goes, nil for a member
+// the decoder does not read.
+func (m *canalMembers) member(key string) *int32 {
+	switch key {
+	case "data":
+		return &m.data
+	case "old":
+		return &m.old
+	case "mysqlType":
+		return &m.mysqlType
+	case "pkNames":
+		return &m.pkNames
+	case "es":
+		return &m.es
+	case "isDdl":
+		return &m.isDdl
+	case "type":
+		return &m.typ
+	case "database":
+		return &m.database
+	case "table":
+		return &m.table
+	case "sql":
+		return &m.sql
+	}
+	return nil
+}
+
+// scan parses value into c.doc as far as the decoder reads it: the root
+// object gets no child links, a member the decoder does not read gets no
+// node (its value is checked all the same), and m gets the nodes of the
+// others. It reports false, leaving the message to decodeDOM, for any
+// message parse would reject and for those it does not take: a root key
+// with escapes, and fewer than three members (a flatMessage has more; an
+// AES-GCM envelope has two). A message scan takes, parse takes too.
+func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
+	c.used = 0
+	d := &c.doc
+	s := unsafe.String(unsafe.SliceData(value), len(value))
+	d.src = s
+	d.nodes = d.nodes[:0]
+	d.escKeys = d.escKeys[:0]
+	if len(s) > math.MaxInt32 || !utf8.ValidString(s) {
+		return false
+	}
+	start := skipSpace(s, 0)
+	if start >= len(s) || s[start] != '{' {
+		return false
+	}
+	root := d.add(jObject)
+	var n int32
+	p := skipSpace(s, start+1)
+	for {
+		if p >= len(s) || s[p] != '"' {
+			return false
+		}
+		end, esc, err := scanString(s, p)
+		if err != nil || esc {
+			return false
+		}
+		key := s[p+1 : end-1]
+		if p = skipSpace(s, end); p >= len(s) || s[p] != ':' {
+			return false
+		}
+		p = skipSpace(s, p+1)
+		var q int
+		switch key {
+		case "sqlType": // never read
+			q, err = d.shallowEnd(p, 1, canalSQLType)
+		case "mysqlType":
+			m.mysqlType, q, err = d.shallowValue(p, 1, canalMySQLType)
+		default:
+			if dst := m.member(key); dst != nil {
+				*dst, q, err = d.value(p, 1)
+			} else {
+				q, err = skipValue(s, p, 2)
+			}
+		}
+		if err != nil {
+			return false
+		}
+		n++
+		p = skipSpace(s, q)
+		if p < len(s) && s[p] == ',' {
+			p = skipSpace(s, p+1)
+			continue
+		}
+		if p >= len(s) || s[p] != '}' {
+			return false
+		}
+		d.setText(root, start, p+1)
+		d.nodes[root].n = n
+		return n >= 3 && skipSpace(s, p+1) == len(s)
+	}
+}
+
+// changes decodes the message whose root members m names.
+func (c *canalDecoder) changes(dst []Change, rec *Record, m *canalMembers) ([]Change, Skip, error) {
+	d := &c.doc
+	data, old, mysqlType, pkNames, es, isDdl, typ := m.data, m.old, m.mysqlType, m.pkNames, m.es, m.isDdl, m.typ
+	ch := Change{Database: d.stringOf(m.database), Table: d.stringOf(m.table), SQL: d.stringOf(m.sql)}
 	if isDdl < 0 {
 		return dst, NotSkipped, c.notFormat("canal flatMessage", `no "isDdl" field`)
 	}

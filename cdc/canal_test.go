@@ -399,3 +399,38 @@ func TestCanalKeyOutlivesItsMessage(t *testing.T) {
 		t.Errorf("key %q after the first message was overwritten, want [id]", b[0].Key)
 	}
 }
+
+// TestCanalScanMatchesDOM decodes messages that take scan's every way out
+// (and some it takes) both through scan and parsed whole.
+func TestCanalScanMatchesDOM(t *testing.T) {
+	o := goldenOptions(t, "canal")
+	o.AESKey = testKey
+	ins := canalMessage("INSERT", []canalCol{{"id", "int", "1"}, {"v", "varchar(3)", "x"}}, nil)
+	sealed, err := Seal(testKey, []byte(ins))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []string{
+		ins,
+		canalMessage("UPDATE", []canalCol{{"id", "int", "1"}, {"v", "varchar(3)", "x"}}, map[string]any{"v": "y"}),
+		string(sealed),
+		" \t" + ins + "\n",
+		ins + "x",
+		ins[:len(ins)-1],
+		strings.Replace(ins, `"data"`, `"d\u0061ta"`, 1),                       // an escaped root key
+		strings.Replace(ins, `"isDdl":false`, `"isDdl":"no"`, 1),               // a bad member
+		strings.Replace(ins, `"isDdl":false`, `"isDdl":false,"isDdl":true`, 1), // twice: the last counts
+		strings.Replace(ins, `"type":"INSERT"`, `"type":"INSERT","type":"GTID"`, 1),
+		strings.Replace(ins, `"sqlType":{`, `"sqlType":{"x":[[[1]]],`, 1),
+		strings.Replace(ins, `"sqlType":{`, `"sqlType":{"x":[1,]`, 1), // invalid where nothing is read
+		strings.Replace(ins, `"database":"shop"`, `"database":"sh\"op","extra":[{"a":null}],"ts":1e5`, 1),
+		`{"data":[],"isDdl":false}`,
+		`{"isDdl":false,"type":"GTID"}`,
+		`{"data":[],"isDdl":false,"type":"GTID"}`,
+		`{}`, `[]`, ``, `{"a":1,"b":2,"c":3`, "{\"a\":\"\xff\"}",
+		"{" + strings.Repeat(`"sql":"",`, 4) + `"data":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + "}",
+	}
+	for _, m := range msgs {
+		checkCanalScan(t, o, &Record{Topic: "t", Offset: 1, Value: []byte(m), Timestamp: testTimestamp})
+	}
+}

@@ -306,19 +306,9 @@ func (d *jdoc) shallowValue(p, depth, k int) (int32, int, error) {
 	if p >= len(s) || s[p] != '{' && s[p] != '[' {
 		return d.value(p, depth)
 	}
-	if len(d.lastShallow) != len(d.shallow) {
-		d.lastShallow = make([]string, len(d.shallow))
-	}
-	var end int
-	if last := d.lastShallow[k]; last != "" && strings.HasPrefix(s[p:], last) {
-		end = p + len(last)
-	} else {
-		var err error
-		if end, err = skipValue(s, p, depth+1); err != nil {
-			return 0, 0, err
-		}
-		// A copy: s may alias a buffer the caller reuses.
-		d.lastShallow[k] = strings.Clone(s[p:end])
+	end, err := d.shallowEnd(p, depth, k)
+	if err != nil {
+		return 0, 0, err
 	}
 	i := d.add(jObject)
 	if s[p] == '[' {
@@ -326,6 +316,28 @@ func (d *jdoc) shallowValue(p, depth, k int) (int32, int, error) {
 	}
 	d.setText(i, p, end)
 	return i, end, nil
+}
+
+// shallowEnd checks the value at s[p:], that of member d.shallow[k] of an
+// object at depth, and returns the offset after it.
+func (d *jdoc) shallowEnd(p, depth, k int) (int, error) {
+	s := d.src
+	if p >= len(s) || s[p] != '{' && s[p] != '[' {
+		return skipValue(s, p, depth+1)
+	}
+	if len(d.lastShallow) != len(d.shallow) {
+		d.lastShallow = make([]string, len(d.shallow))
+	}
+	if last := d.lastShallow[k]; last != "" && strings.HasPrefix(s[p:], last) {
+		return p + len(last), nil
+	}
+	end, err := skipValue(s, p, depth+1)
+	if err != nil {
+		return 0, err
+	}
+	// A copy: s may alias a buffer the caller reuses.
+	d.lastShallow[k] = strings.Clone(s[p:end])
+	return end, nil
 }
 
 // skipValue checks the JSON value at s[p:] and returns the offset after

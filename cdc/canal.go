@@ -88,6 +88,9 @@ type canalDecoder struct {
 	// lastKeyText is the pkNames text lastKey came from, if lastKey is
 	// not nil: a message repeating it has the same key.
 	lastKeyText string
+	// order[i] is the index in canalKeys of the i-th root member of the
+	// last message scan read, -1 for one not in canalKeys.
+	order [16]int8
 }
 
 // Decode implements Decoder. A message is first read by scan, which builds
@@ -107,13 +110,82 @@ func (c *canalDecoder) Decode(dst []Change, rec *Record) ([]Change, Skip, error)
 }
 
 // canalMembers are the nodes of the root members of a flatMessage the
-// decoder reads, -1 for an absent member. A member that appears twice is
-// its last value.
-type canalMembers struct {
-	data, old, mysqlType, pkNames, es, isDdl, typ, database, table, sql int32
-}
+// decoder reads, by the m constants, -1 for an absent member. A member
+// that appears twice is its last value.
+type canalMembers [nMembers]int32
+
+const (
+	mData = iota
+	mOld
+	mMySQLType
+	mPkNames
+	mEs
+	mIsDdl
+	mType
+	mDatabase
+	mTable
+	mSQL
+	nMembers
+)
 
 var noCanalMembers = canalMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+// canalKey is a root member Canal writes: its name as it appears in a
+// compact message, quoted and followed by the colon, and its m constant,
+// or noMember for one the decoder does not read.
+type canalKey struct {
+	quoted string
+	member int
+}
+
+const noMember = -1
+
+// canalKeys are the root members of a flatMessage; canalKeyIndex finds
+// them by name.
+var canalKeys = [...]canalKey{
+	{`"data":`, mData}, {`"database":`, mDatabase}, {`"es":`, mEs}, {`"id":`, noMember},
+	{`"isDdl":`, mIsDdl}, {`"mysqlType":`, mMySQLType}, {`"old":`, mOld}, {`"pkNames":`, mPkNames},
+	{`"sql":`, mSQL}, {`"sqlType":`, noMember}, {`"table":`, mTable}, {`"ts":`, noMember},
+	{`"type":`, mType}, {`"gtid":`, noMember},
+}
+
+// keySQLType is the index of sqlType in canalKeys.
+const keySQLType = 9
+
+// canalKeyIndex returns the index of root member name in canalKeys, or -1.
+func canalKeyIndex(name string) int {
+	switch name {
+	case "data":
+		return 0
+	case "database":
+		return 1
+	case "es":
+		return 2
+	case "id":
+		return 3
+	case "isDdl":
+		return 4
+	case "mysqlType":
+		return 5
+	case "old":
+		return 6
+	case "pkNames":
+		return 7
+	case "sql":
+		return 8
+	case "sqlType":
+		return keySQLType
+	case "table":
+		return 10
+	case "ts":
+		return 11
+	case "type":
+		return 12
+	case "gtid":
+		return 13
+	}
+	return -1
+}
 
 // decodeDOM decodes a message parsed whole, as base.load parses it.
 func (c *canalDecoder) decodeDOM(dst []Change, rec *Record) ([]Change, Skip, error) {
@@ -123,39 +195,11 @@ func (c *canalDecoder) decodeDOM(dst []Change, rec *Record) ([]Change, Skip, err
 	d := &c.doc
 	m := noCanalMembers
 	for n := d.nodes[0].first; n >= 0; n = d.nodes[n].next {
-		if p := m.member(d.key(n)); p != nil {
-			*p = n
+		if k := canalKeyIndex(d.key(n)); k >= 0 && canalKeys[k].member != noMember {
+			m[canalKeys[k].member] = n
 		}
 	}
 	return c.changes(dst, rec, &m)
-}
-
-// member returns where the node of root member key goes, nil for a member
-// the decoder does not read.
-func (m *canalMembers) member(key string) *int32 {
-	switch key {
-	case "data":
-		return &m.data
-	case "old":
-		return &m.old
-	case "mysqlType":
-		return &m.mysqlType
-	case "pkNames":
-		return &m.pkNames
-	case "es":
-		return &m.es
-	case "isDdl":
-		return &m.isDdl
-	case "type":
-		return &m.typ
-	case "database":
-		return &m.database
-	case "table":
-		return &m.table
-	case "sql":
-		return &m.sql
-	}
-	return nil
 }
 
 // scan parses value into c.doc as far as the decoder reads it: the root
@@ -165,6 +209,10 @@ func (m *canalMembers) member(key string) *int32 {
 // message parse would reject and for those it does not take: a root key
 // with escapes, and fewer than three members (a flatMessage has more; an
 // AES-GCM envelope has two). A message scan takes, parse takes too.
+//
+// Messages list their members in one order: where the previous message
+// had a member of canalKeys, the name is first looked for as it would
+// appear in a compact message (c.order).
 func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 	c.used = 0
 	d := &c.doc
@@ -183,30 +231,44 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 	var n int32
 	p := skipSpace(s, start+1)
 	for {
-		if p >= len(s) || s[p] != '"' {
-			return false
-		}
-		end, esc, err := scanString(s, p)
-		if err != nil || esc {
-			return false
-		}
-		key := s[p+1 : end-1]
-		if p = skipSpace(s, end); p >= len(s) || s[p] != ':' {
-			return false
-		}
-		p = skipSpace(s, p+1)
-		var q int
-		switch key {
-		case "sqlType": // never read
-			q, err = d.shallowEnd(p, 1, canalSQLType)
-		case "mysqlType":
-			m.mysqlType, q, err = d.shallowValue(p, 1, canalMySQLType)
-		default:
-			if dst := m.member(key); dst != nil {
-				*dst, q, err = d.value(p, 1)
-			} else {
-				q, err = skipValue(s, p, 2)
+		k := -1
+		if int(n) < len(c.order) {
+			if o := c.order[n]; o >= 0 && strings.HasPrefix(s[p:], canalKeys[o].quoted) {
+				k = int(o)
+				p += len(canalKeys[o].quoted)
 			}
+		}
+		if k < 0 {
+			if p >= len(s) || s[p] != '"' {
+				return false
+			}
+			end, esc, err := scanString(s, p)
+			if err != nil || esc {
+				return false
+			}
+			k = canalKeyIndex(s[p+1 : end-1])
+			if int(n) < len(c.order) {
+				c.order[n] = int8(k)
+			}
+			if p = skipSpace(s, end); p >= len(s) || s[p] != ':' {
+				return false
+			}
+			p++
+		}
+		p = skipSpace(s, p)
+		var q int
+		var err error
+		switch {
+		case k < 0:
+			q, err = skipValue(s, p, 2)
+		case k == keySQLType: // never read
+			q, err = d.shallowEnd(p, 1, canalSQLType)
+		case canalKeys[k].member == mMySQLType:
+			m[mMySQLType], q, err = d.shallowValue(p, 1, canalMySQLType)
+		case canalKeys[k].member != noMember:
+			m[canalKeys[k].member], q, err = d.value(p, 1)
+		default:
+			q, err = skipValue(s, p, 2)
 		}
 		if err != nil {
 			return false
@@ -229,8 +291,8 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 // changes decodes the message whose root members m names.
 func (c *canalDecoder) changes(dst []Change, rec *Record, m *canalMembers) ([]Change, Skip, error) {
 	d := &c.doc
-	data, old, mysqlType, pkNames, es, isDdl, typ := m.data, m.old, m.mysqlType, m.pkNames, m.es, m.isDdl, m.typ
-	ch := Change{Database: d.stringOf(m.database), Table: d.stringOf(m.table), SQL: d.stringOf(m.sql)}
+	data, old, mysqlType, pkNames, es, isDdl, typ := m[mData], m[mOld], m[mMySQLType], m[mPkNames], m[mEs], m[mIsDdl], m[mType]
+	ch := Change{Database: d.stringOf(m[mDatabase]), Table: d.stringOf(m[mTable]), SQL: d.stringOf(m[mSQL])}
 	if isDdl < 0 {
 		return dst, NotSkipped, c.notFormat("canal flatMessage", `no "isDdl" field`)
 	}

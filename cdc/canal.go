@@ -26,33 +26,49 @@ type canalType struct {
 	last temporalMemo
 }
 
-// temporalMemo remembers the text of a date or time value and what it
-// became, so that the same text is not parsed again. The text is copied:
-// messages may be reused.
+// temporalMemo remembers the texts of the last two date or time values
+// of a column and what they became, so that the same text is not parsed
+// again: rows changed in the same second repeat one, and an UPDATE's old
+// value comes between them. The texts are copied: messages may be reused.
 type temporalMemo struct {
+	slots [2]temporalSlot
+	last  int // the slot put or found last
+}
+
+type temporalSlot struct {
 	text  [32]byte
 	n     int // length of text; 0: nothing remembered
 	value schema.Value
 	zero  bool
 }
 
-// get returns what text became, if it is the remembered text.
+// get returns what text became, if it is a remembered text.
 func (m *temporalMemo) get(text string) (schema.Value, bool, bool) {
-	if m.n == 0 || len(text) != m.n || string(m.text[:m.n]) != text {
-		return schema.Value{}, false, false
+	if sl := &m.slots[m.last]; sl.holds(text) {
+		return sl.value, sl.zero, true
 	}
-	return m.value, m.zero, true
+	if sl := &m.slots[1-m.last]; sl.holds(text) {
+		m.last = 1 - m.last
+		return sl.value, sl.zero, true
+	}
+	return schema.Value{}, false, false
 }
 
-// put remembers what text became; text longer than the memo's room is
-// not remembered. value holds no pointers (a temporal value).
+func (sl *temporalSlot) holds(text string) bool {
+	return sl.n != 0 && len(text) == sl.n && string(sl.text[:sl.n]) == text
+}
+
+// put remembers what text became in place of the text used longer ago;
+// text longer than the memo's room is not remembered. value holds no
+// pointers (a temporal value).
 func (m *temporalMemo) put(text string, value schema.Value, zero bool) {
-	if len(text) > len(m.text) {
-		m.n = 0
+	if len(text) > len(m.slots[0].text) {
 		return
 	}
-	m.n = copy(m.text[:], text)
-	m.value, m.zero = value, zero
+	m.last = 1 - m.last
+	sl := &m.slots[m.last]
+	sl.n = copy(sl.text[:], text)
+	sl.value, sl.zero = value, zero
 }
 
 // binaryTypeNames are MySQL types outside schema.Type that hold bytes.

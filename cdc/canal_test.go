@@ -441,3 +441,31 @@ func TestCanalScanMatchesDOM(t *testing.T) {
 		checkCanalScan(t, dec, o, &Record{Topic: "t", Offset: 1, Value: []byte(m), Timestamp: testTimestamp})
 	}
 }
+
+// TestTemporalMemo checks that the memo keeps the two texts used last:
+// an UPDATE's new and old value of a column do not push each other out.
+func TestTemporalMemo(t *testing.T) {
+	var m temporalMemo
+	v := func(i int64) schema.Value { return schema.Value{Kind: schema.TimeV, I: i} }
+	want := func(text string, i int64, ok bool) {
+		t.Helper()
+		got, _, hit := m.get(text)
+		if hit != ok || hit && !got.Equal(v(i)) {
+			t.Fatalf("get(%q) = %v, %v; want %v, %v", text, got, hit, v(i), ok)
+		}
+	}
+	want("", 0, false)
+	m.put("2024-01-01 00:00:01", v(1), false)
+	m.put("2024-01-01 00:00:00", v(0), false)
+	want("2024-01-01 00:00:01", 1, true)
+	want("2024-01-01 00:00:00", 0, true)
+	want("2024-01-01 00:00:01", 1, true)
+	m.put("2023-12-31 23:59:59", v(-1), false) // replaces 00:00:00, used longer ago
+	want("2024-01-01 00:00:00", 0, false)
+	want("2024-01-01 00:00:01", 1, true)
+	want("2023-12-31 23:59:59", -1, true)
+	m.put(strings.Repeat("9", 40), v(9), false) // too long: not remembered
+	want(strings.Repeat("9", 40), 0, false)
+	want("2024-01-01 00:00:01", 1, true)
+	want("2023-12-31 23:59:59", -1, true)
+}

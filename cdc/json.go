@@ -541,8 +541,22 @@ func scanNumber(s string, p int) (int, error) {
 	return i, nil
 }
 
-// skipDigits returns the offset after the digits at s[i:].
+// skipDigits returns the offset after the digits at s[i:]. It checks
+// eight bytes at a time: a byte is a digit when its high nibble is 3 and
+// adding 6 leaves it so (a low nibble of at most 9). Adding 6 to a byte of
+// 0xFA or more carries into the byte above, but that byte is above a
+// non-digit already found.
 func skipDigits(s string, i int) int {
+	for i+8 <= len(s) {
+		x := load64(s, i)
+		nd := (x&(lsb*0xF0) ^ lsb*0x30) | ((x+lsb*6)&(lsb*0xF0) ^ lsb*0x30)
+		nd |= nd >> 2
+		nd |= nd >> 1
+		if m := nd & (lsb * 0x10); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}

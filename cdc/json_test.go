@@ -204,3 +204,29 @@ func TestStringStops(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipDigits checks the word-at-a-time digit scan against a byte loop
+// at every offset of texts holding every byte value.
+func TestSkipDigits(t *testing.T) {
+	naive := func(s string, i int) int {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	var texts []string
+	for c := 0; c < 256; c++ {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17} {
+			texts = append(texts, strings.Repeat("7", n)+string([]byte{byte(c)})+"123456789")
+			texts = append(texts, strings.Repeat("0", n)+string([]byte{byte(c), 0xFF})+"12")
+		}
+	}
+	texts = append(texts, "", "1234567890123456789", "/:09\xfa0")
+	for _, s := range texts {
+		for i := 0; i <= len(s); i++ {
+			if got, want := skipDigits(s, i), naive(s, i); got != want {
+				t.Fatalf("skipDigits(%q, %d) = %d, want %d", s, i, got, want)
+			}
+		}
+	}
+}

@@ -256,7 +256,9 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 		}
 		if k < 0 {
 			if p >= len(s) || s[p] != '"' {
-				return false
+				if p = skipSpace(s, p); p >= len(s) || s[p] != '"' {
+					return false
+				}
 			}
 			end, esc, err := scanString(s, p)
 			if err != nil || esc {
@@ -266,33 +268,38 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 			if int(n) < len(c.order) {
 				c.order[n] = int8(k)
 			}
-			if p = skipSpace(s, end); p >= len(s) || s[p] != ':' {
-				return false
+			if p = end; p >= len(s) || s[p] != ':' {
+				if p = skipSpace(s, p); p >= len(s) || s[p] != ':' {
+					return false
+				}
 			}
 			p++
 		}
-		p = skipSpace(s, p)
 		var q int
 		var err error
 		switch {
 		case k < 0:
-			q, err = skipValue(s, p, 2)
+			q, err = skipValue(s, skipSpace(s, p), 2)
 		case k == keySQLType: // never read
-			q, err = d.shallowEnd(p, 1, canalSQLType)
+			q, err = d.shallowEnd(skipSpace(s, p), 1, canalSQLType)
 		case canalKeys[k].member == mMySQLType:
-			m[mMySQLType], q, err = d.shallowValue(p, 1, canalMySQLType)
+			m[mMySQLType], q, err = d.shallowValue(skipSpace(s, p), 1, canalMySQLType)
 		case canalKeys[k].member != noMember:
 			m[canalKeys[k].member], q, err = d.value(p, 1)
 		default:
-			q, err = skipValue(s, p, 2)
+			q, err = skipValue(s, skipSpace(s, p), 2)
 		}
 		if err != nil {
 			return false
 		}
 		n++
+		if q < len(s) && s[q] == ',' {
+			p = q + 1
+			continue
+		}
 		p = skipSpace(s, q)
 		if p < len(s) && s[p] == ',' {
-			p = skipSpace(s, p+1)
+			p++
 			continue
 		}
 		if p >= len(s) || s[p] != '}' {

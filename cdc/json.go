@@ -158,8 +158,11 @@ func (d *jdoc) add(kind jkind) int32 {
 	return int32(n)
 }
 
-// value parses the value at s[p:] and returns its node and the offset
-// after it.
+// value parses the value at s[p:], after any space, and returns its node
+// and the offset after it.
+//
+// Space is rare in messages: the parser looks for the byte it expects
+// first, and skips space only where that is not found.
 func (d *jdoc) value(p, depth int) (int32, int, error) {
 	s := d.src
 	if p >= len(s) {
@@ -193,6 +196,8 @@ func (d *jdoc) value(p, depth int) (int32, int, error) {
 		return d.add(jFalse), p + 5, nil
 	case strings.HasPrefix(s[p:], "null"):
 		return d.add(jNull), p + 4, nil
+	case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		return d.value(skipSpace(s, p), depth)
 	}
 	return 0, 0, fmt.Errorf("invalid character %s at byte %d", quoteValue(s[p:min(p+8, len(s))]), p)
 }
@@ -211,7 +216,9 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 	prev := int32(-1)
 	for {
 		if p >= len(s) || s[p] != '"' {
-			return 0, 0, fmt.Errorf("expected a member name at byte %d", p)
+			if p = skipSpace(s, p); p >= len(s) || s[p] != '"' {
+				return 0, 0, fmt.Errorf("expected a member name at byte %d", p)
+			}
 		}
 		p0 := p
 		end, esc, err := scanString(s, p)
@@ -223,9 +230,10 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 			d.escKeys = append(d.escKeys, unescape(s[p+1:end-1]))
 			keyLen = -int32(len(d.escKeys))
 		}
-		p = skipSpace(s, end)
-		if p >= len(s) || s[p] != ':' {
-			return 0, 0, fmt.Errorf("expected ':' after a member name at byte %d", p)
+		if p = end; p >= len(s) || s[p] != ':' {
+			if p = skipSpace(s, p); p >= len(s) || s[p] != ':' {
+				return 0, 0, fmt.Errorf("expected ':' after a member name at byte %d", p)
+			}
 		}
 		var child int32
 		var q int
@@ -236,7 +244,7 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 		if k >= 0 {
 			child, q, err = d.shallowValue(skipSpace(s, p+1), depth, k)
 		} else {
-			child, q, err = d.value(skipSpace(s, p+1), depth)
+			child, q, err = d.value(p+1, depth)
 		}
 		if err != nil {
 			return 0, 0, err
@@ -244,9 +252,13 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 		d.nodes[child].keyOff, d.nodes[child].keyLen = keyOff, keyLen
 		d.link(obj, prev, child)
 		prev = child
+		if q < len(s) && s[q] == ',' {
+			p = q + 1
+			continue
+		}
 		p = skipSpace(s, q)
 		if p < len(s) && s[p] == ',' {
-			p = skipSpace(s, p+1)
+			p++
 			continue
 		}
 		if p < len(s) && s[p] == '}' {
@@ -276,9 +288,13 @@ func (d *jdoc) array(start, depth int) (int32, int, error) {
 		}
 		d.link(arr, prev, child)
 		prev = child
+		if q < len(s) && s[q] == ',' {
+			p = q + 1
+			continue
+		}
 		p = skipSpace(s, q)
 		if p < len(s) && s[p] == ',' {
-			p = skipSpace(s, p+1)
+			p++
 			continue
 		}
 		if p < len(s) && s[p] == ']' {

@@ -230,3 +230,57 @@ func TestSkipDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONSpace checks that space is taken wherever JSON allows it (the
+// parser skips it only where the byte it expects is not found) and
+// refused inside literals, and that errors point past it.
+func TestJSONSpace(t *testing.T) {
+	const doc = `{"a":[1,{"b":null},"c",[]],"d":{},"e":true,"f":-1.5}`
+	var want jdoc
+	if err := want.parse(doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range []string{" ", "\t\n\r "} {
+		// Space before and after every structural character.
+		var b strings.Builder
+		inString := false
+		for i := 0; i < len(doc); i++ {
+			c := doc[i]
+			if c == '"' {
+				inString = !inString
+			}
+			if !inString && strings.IndexByte("{}[]:,", c) >= 0 {
+				b.WriteString(sp)
+				b.WriteByte(c)
+				b.WriteString(sp)
+				continue
+			}
+			b.WriteByte(c)
+		}
+		var d jdoc
+		if err := d.parse(b.String()); err != nil {
+			t.Fatalf("parse(%q): %v", b.String(), err)
+		}
+		if got := d.compact(0); got != doc {
+			t.Fatalf("parse(%q) = %s, want %s", b.String(), got, doc)
+		}
+		if v := d.get(0, "a"); d.nodes[v].n != 4 {
+			t.Fatalf("parse(%q): member a has %d elements", b.String(), d.nodes[v].n)
+		}
+	}
+	for s, want := range map[string]string{
+		`{"a":1, }`:   `expected a member name at byte 8`,
+		`{"a" 1}`:     `expected ':' after a member name at byte 5`,
+		`[1, ]`:       `invalid character "]" at byte 4`,
+		`{"a": }`:     `invalid character "}" at byte 6`,
+		`{"a":1 2}`:   `expected ',' or '}' at byte 7`,
+		`[1 ,2 3]`:    `expected ',' or ']' at byte 6`,
+		`{"a":  `:     `unexpected end of JSON input`,
+		`{"a":t rue}`: `invalid character "t rue}" at byte 5`,
+	} {
+		var d jdoc
+		if err := d.parse(s); err == nil || err.Error() != want {
+			t.Errorf("parse(%q) = %v, want %s", s, err, want)
+		}
+	}
+}

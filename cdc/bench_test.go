@@ -22,8 +22,25 @@ const benchCanalSmall = `{"data":[{"id":"1001","uid":"52","st":"2","amt":"129.90
 	`"mysqlType":{"id":"bigint","uid":"int","st":"enum('a','b')","amt":"decimal(10,2)","qty":"int","sku":"varchar(32)",` +
 	`"note":"text","ct":"datetime","ut":"timestamp","paid":"tinyint"},"old":null,"pkNames":["id"],"sql":"","table":"t","type":"INSERT"}`
 
+// benchCanalNarrow and benchCanalNarrowUpdate are shaped as tools/bench
+// writes its messages (~378 bytes): three columns, a row image of an
+// INSERT and of an UPDATE with the changed columns' old values.
+const (
+	benchCanalNarrow = `{"data":[{"id":"183","amount":"129.90","updated_at":"2026-12-06 21:14:05"}],"database":"shop_03",` +
+		`"es":1796591645000,"id":5032,"isDdl":false,"mysqlType":{"id":"int(11)","amount":"decimal(10,2)","updated_at":"timestamp"},` +
+		`"old":null,"pkNames":["id"],"sql":"","sqlType":{"id":4,"amount":3,"updated_at":93},"table":"orders_11",` +
+		`"ts":1796591645512,"type":"INSERT"}`
+	benchCanalNarrowUpdate = `{"data":[{"id":"183","amount":"131.20","updated_at":"2026-12-06 21:14:07"}],"database":"shop_03",` +
+		`"es":1796591647000,"id":5033,"isDdl":false,"mysqlType":{"id":"int(11)","amount":"decimal(10,2)","updated_at":"timestamp"},` +
+		`"old":[{"amount":"129.90","updated_at":"2026-12-06 21:14:05"}],"pkNames":["id"],"sql":"","sqlType":{"id":4,"amount":3,"updated_at":93},` +
+		`"table":"orders_11","ts":1796591647210,"type":"UPDATE"}`
+)
+
 func BenchmarkDecodeCanal(b *testing.B) {
-	for _, bc := range []struct{ name, msg string }{{"full", benchCanal}, {"300B", benchCanalSmall}} {
+	for _, bc := range []struct{ name, msg string }{
+		{"full", benchCanal}, {"300B", benchCanalSmall},
+		{"narrow", benchCanalNarrow}, {"narrowUpdate", benchCanalNarrowUpdate},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
 			dec := newDecoder(b, Options{Format: "canal", SourceLocation: mustLoc(b, "Asia/Shanghai")})
 			rec := &Record{Topic: "binlog_shop", Value: []byte(bc.msg)}

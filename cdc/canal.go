@@ -2,11 +2,14 @@ package cdc
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/binlake/binlake/schema"
 )
@@ -23,33 +26,49 @@ type canalType struct {
 	last temporalMemo
 }
 
-// temporalMemo remembers the text of a date or time value and what it
-// became, so that the same text is not parsed again. The text is copied:
-// messages may be reused.
+// temporalMemo remembers the texts of the last two date or time values
+// of a column and what they became, so that the same text is not parsed
+// again: rows changed in the same second repeat one, and an UPDATE's old
+// value comes between them. The texts are copied: messages may be reused.
 type temporalMemo struct {
+	slots [2]temporalSlot
+	last  int // the slot put or found last
+}
+
+type temporalSlot struct {
 	text  [32]byte
 	n     int // length of text; 0: nothing remembered
 	value schema.Value
 	zero  bool
 }
 
-// get returns what text became, if it is the remembered text.
+// get returns what text became, if it is a remembered text.
 func (m *temporalMemo) get(text string) (schema.Value, bool, bool) {
-	if m.n == 0 || len(text) != m.n || string(m.text[:m.n]) != text {
-		return schema.Value{}, false, false
+	if sl := &m.slots[m.last]; sl.holds(text) {
+		return sl.value, sl.zero, true
 	}
-	return m.value, m.zero, true
+	if sl := &m.slots[1-m.last]; sl.holds(text) {
+		m.last = 1 - m.last
+		return sl.value, sl.zero, true
+	}
+	return schema.Value{}, false, false
 }
 
-// put remembers what text became; text longer than the memo's room is
-// not remembered. value holds no pointers (a temporal value).
+func (sl *temporalSlot) holds(text string) bool {
+	return sl.n != 0 && len(text) == sl.n && string(sl.text[:sl.n]) == text
+}
+
+// put remembers what text became in place of the text used longer ago;
+// text longer than the memo's room is not remembered. value holds no
+// pointers (a temporal value).
 func (m *temporalMemo) put(text string, value schema.Value, zero bool) {
-	if len(text) > len(m.text) {
-		m.n = 0
+	if len(text) > len(m.slots[0].text) {
 		return
 	}
-	m.n = copy(m.text[:], text)
-	m.value, m.zero = value, zero
+	m.last = 1 - m.last
+	sl := &m.slots[m.last]
+	sl.n = copy(sl.text[:], text)
+	sl.value, sl.zero = value, zero
 }
 
 // binaryTypeNames are MySQL types outside schema.Type that hold bytes.
@@ -85,45 +104,218 @@ type canalDecoder struct {
 	// lastKeyText is the pkNames text lastKey came from, if lastKey is
 	// not nil: a message repeating it has the same key.
 	lastKeyText string
+	// order[i] is the index in canalKeys of the i-th root member of the
+	// last message scan read, -1 for one not in canalKeys.
+	order [16]int8
 }
 
-// Decode implements Decoder.
+// Decode implements Decoder. A message is first read by scan, which builds
+// nodes only for the members the decoder reads; a message scan does not
+// take, and one that fails, is parsed whole by decodeDOM, whose error is
+// the one returned. Both read every message they take to the same
+// changes.
 func (c *canalDecoder) Decode(dst []Change, rec *Record) ([]Change, Skip, error) {
-	out, skip, err := c.decode(dst, rec)
+	m := noCanalMembers
+	if c.scan(rec.Value, &m) {
+		if out, skip, err := c.changes(dst, rec, &m); err == nil {
+			return out, skip, nil
+		}
+	}
+	out, skip, err := c.decodeDOM(dst, rec)
 	return settle(dst, out, skip, err)
 }
 
-func (c *canalDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, error) {
+// canalMembers are the nodes of the root members of a flatMessage the
+// decoder reads, by the m constants, -1 for an absent member. A member
+// that appears twice is its last value.
+type canalMembers [nMembers]int32
+
+const (
+	mData = iota
+	mOld
+	mMySQLType
+	mPkNames
+	mEs
+	mIsDdl
+	mType
+	mDatabase
+	mTable
+	mSQL
+	nMembers
+)
+
+var noCanalMembers = canalMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+// canalKey is a root member Canal writes: its name as it appears in a
+// compact message, quoted and followed by the colon, and its m constant,
+// or noMember for one the decoder does not read.
+type canalKey struct {
+	quoted string
+	member int
+}
+
+const noMember = -1
+
+// canalKeys are the root members of a flatMessage; canalKeyIndex finds
+// them by name.
+var canalKeys = [...]canalKey{
+	{`"data":`, mData}, {`"database":`, mDatabase}, {`"es":`, mEs}, {`"id":`, noMember},
+	{`"isDdl":`, mIsDdl}, {`"mysqlType":`, mMySQLType}, {`"old":`, mOld}, {`"pkNames":`, mPkNames},
+	{`"sql":`, mSQL}, {`"sqlType":`, noMember}, {`"table":`, mTable}, {`"ts":`, noMember},
+	{`"type":`, mType}, {`"gtid":`, noMember},
+}
+
+// keySQLType is the index of sqlType in canalKeys.
+const keySQLType = 9
+
+// canalKeyIndex returns the index of root member name in canalKeys, or -1.
+func canalKeyIndex(name string) int {
+	switch name {
+	case "data":
+		return 0
+	case "database":
+		return 1
+	case "es":
+		return 2
+	case "id":
+		return 3
+	case "isDdl":
+		return 4
+	case "mysqlType":
+		return 5
+	case "old":
+		return 6
+	case "pkNames":
+		return 7
+	case "sql":
+		return 8
+	case "sqlType":
+		return keySQLType
+	case "table":
+		return 10
+	case "ts":
+		return 11
+	case "type":
+		return 12
+	case "gtid":
+		return 13
+	}
+	return -1
+}
+
+// decodeDOM decodes a message parsed whole, as base.load parses it.
+func (c *canalDecoder) decodeDOM(dst []Change, rec *Record) ([]Change, Skip, error) {
 	if err := c.load(rec.Value); err != nil {
 		return dst, NotSkipped, err
 	}
 	d := &c.doc
-	data, old, mysqlType, pkNames, es, isDdl, typ := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
-	var ch Change
-	for m := d.nodes[0].first; m >= 0; m = d.nodes[m].next {
-		switch d.key(m) {
-		case "data":
-			data = m
-		case "old":
-			old = m
-		case "mysqlType":
-			mysqlType = m
-		case "pkNames":
-			pkNames = m
-		case "es":
-			es = m
-		case "isDdl":
-			isDdl = m
-		case "type":
-			typ = m
-		case "database":
-			ch.Database = d.stringOf(m)
-		case "table":
-			ch.Table = d.stringOf(m)
-		case "sql":
-			ch.SQL = d.stringOf(m)
+	m := noCanalMembers
+	for n := d.nodes[0].first; n >= 0; n = d.nodes[n].next {
+		if k := canalKeyIndex(d.key(n)); k >= 0 && canalKeys[k].member != noMember {
+			m[canalKeys[k].member] = n
 		}
 	}
+	return c.changes(dst, rec, &m)
+}
+
+// scan parses value into c.doc as far as the decoder reads it: the root
+// object gets no child links, a member the decoder does not read gets no
+// node (its value is checked all the same), and m gets the nodes of the
+// others. It reports false, leaving the message to decodeDOM, for any
+// message parse would reject and for those it does not take: a root key
+// with escapes, and fewer than three members (a flatMessage has more; an
+// AES-GCM envelope has two). A message scan takes, parse takes too.
+//
+// Messages list their members in one order: where the previous message
+// had a member of canalKeys, the name is first looked for as it would
+// appear in a compact message (c.order).
+func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
+	c.used = 0
+	d := &c.doc
+	s := unsafe.String(unsafe.SliceData(value), len(value))
+	d.src = s
+	d.nodes = d.nodes[:0]
+	d.escKeys = d.escKeys[:0]
+	if len(s) > math.MaxInt32 || !utf8.ValidString(s) {
+		return false
+	}
+	start := skipSpace(s, 0)
+	if start >= len(s) || s[start] != '{' {
+		return false
+	}
+	root := d.add(jObject)
+	var n int32
+	p := skipSpace(s, start+1)
+	for {
+		k := -1
+		if int(n) < len(c.order) {
+			if o := c.order[n]; o >= 0 && strings.HasPrefix(s[p:], canalKeys[o].quoted) {
+				k = int(o)
+				p += len(canalKeys[o].quoted)
+			}
+		}
+		if k < 0 {
+			if p >= len(s) || s[p] != '"' {
+				if p = skipSpace(s, p); p >= len(s) || s[p] != '"' {
+					return false
+				}
+			}
+			end, esc, err := scanString(s, p)
+			if err != nil || esc {
+				return false
+			}
+			k = canalKeyIndex(s[p+1 : end-1])
+			if int(n) < len(c.order) {
+				c.order[n] = int8(k)
+			}
+			if p = end; p >= len(s) || s[p] != ':' {
+				if p = skipSpace(s, p); p >= len(s) || s[p] != ':' {
+					return false
+				}
+			}
+			p++
+		}
+		var q int
+		var err error
+		switch {
+		case k < 0:
+			q, err = skipValue(s, skipSpace(s, p), 2)
+		case k == keySQLType: // never read
+			q, err = d.shallowEnd(skipSpace(s, p), 1, canalSQLType)
+		case canalKeys[k].member == mMySQLType:
+			m[mMySQLType], q, err = d.shallowValue(skipSpace(s, p), 1, canalMySQLType)
+		case canalKeys[k].member != noMember:
+			m[canalKeys[k].member], q, err = d.value(p, 1)
+		default:
+			q, err = skipValue(s, skipSpace(s, p), 2)
+		}
+		if err != nil {
+			return false
+		}
+		n++
+		if q < len(s) && s[q] == ',' {
+			p = q + 1
+			continue
+		}
+		p = skipSpace(s, q)
+		if p < len(s) && s[p] == ',' {
+			p++
+			continue
+		}
+		if p >= len(s) || s[p] != '}' {
+			return false
+		}
+		d.setText(root, start, p+1)
+		d.nodes[root].n = n
+		return n >= 3 && skipSpace(s, p+1) == len(s)
+	}
+}
+
+// changes decodes the message whose root members m names.
+func (c *canalDecoder) changes(dst []Change, rec *Record, m *canalMembers) ([]Change, Skip, error) {
+	d := &c.doc
+	data, old, mysqlType, pkNames, es, isDdl, typ := m[mData], m[mOld], m[mMySQLType], m[mPkNames], m[mEs], m[mIsDdl], m[mType]
+	ch := Change{Database: d.stringOf(m[mDatabase]), Table: d.stringOf(m[mTable]), SQL: d.stringOf(m[mSQL])}
 	if isDdl < 0 {
 		return dst, NotSkipped, c.notFormat("canal flatMessage", `no "isDdl" field`)
 	}

@@ -399,3 +399,73 @@ func TestCanalKeyOutlivesItsMessage(t *testing.T) {
 		t.Errorf("key %q after the first message was overwritten, want [id]", b[0].Key)
 	}
 }
+
+// TestCanalScanMatchesDOM decodes messages that take scan's every way out
+// (and some it takes) both through scan and parsed whole.
+func TestCanalScanMatchesDOM(t *testing.T) {
+	o := goldenOptions(t, "canal")
+	o.AESKey = testKey
+	ins := canalMessage("INSERT", []canalCol{{"id", "int", "1"}, {"v", "varchar(3)", "x"}}, nil)
+	sealed, err := Seal(testKey, []byte(ins))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []string{
+		ins,
+		canalMessage("UPDATE", []canalCol{{"id", "int", "1"}, {"v", "varchar(3)", "x"}}, map[string]any{"v": "y"}),
+		string(sealed),
+		" \t" + ins + "\n",
+		ins + "x",
+		ins[:len(ins)-1],
+		strings.Replace(ins, `"data"`, `"d\u0061ta"`, 1),                       // an escaped root key
+		strings.Replace(ins, `"isDdl":false`, `"isDdl":"no"`, 1),               // a bad member
+		strings.Replace(ins, `"isDdl":false`, `"isDdl":false,"isDdl":true`, 1), // twice: the last counts
+		strings.Replace(ins, `"type":"INSERT"`, `"type":"INSERT","type":"GTID"`, 1),
+		strings.Replace(ins, `"sqlType":{`, `"sqlType":{"x":[[[1]]],`, 1),
+		strings.Replace(ins, `"sqlType":{`, `"sqlType":{"x":[1,]`, 1), // invalid where nothing is read
+		strings.Replace(ins, `"database":"shop"`, `"database":"sh\"op","extra":[{"a":null}],"ts":1e5`, 1),
+		`{"data":[],"isDdl":false}`,
+		`{"isDdl":false,"type":"GTID"}`,
+		`{"data":[],"isDdl":false,"type":"GTID"}`,
+		`{"type":"INSERT","isDdl":false,"data":[{"a":"1"}],"database":"d","table":"t"}`, // another order
+		strings.Replace(ins, `"isDdl":false`, `"isDdl" :false`, 1),
+		strings.Replace(ins, `"isDdl":false`, `"isDdl":false,"gtid":"x"`, 1),
+		ins,
+		`{}`, `[]`, ``, `{"a":1,"b":2,"c":3`, "{\"a\":\"\xff\"}",
+		"{" + strings.Repeat(`"sql":"",`, 4) + `"data":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + "}",
+	}
+	// One decoder for all: each message meets the member order of the
+	// one before.
+	dec := newDecoder(t, o)
+	for _, m := range msgs {
+		checkCanalScan(t, dec, o, &Record{Topic: "t", Offset: 1, Value: []byte(m), Timestamp: testTimestamp})
+	}
+}
+
+// TestTemporalMemo checks that the memo keeps the two texts used last:
+// an UPDATE's new and old value of a column do not push each other out.
+func TestTemporalMemo(t *testing.T) {
+	var m temporalMemo
+	v := func(i int64) schema.Value { return schema.Value{Kind: schema.TimeV, I: i} }
+	want := func(text string, i int64, ok bool) {
+		t.Helper()
+		got, _, hit := m.get(text)
+		if hit != ok || hit && !got.Equal(v(i)) {
+			t.Fatalf("get(%q) = %v, %v; want %v, %v", text, got, hit, v(i), ok)
+		}
+	}
+	want("", 0, false)
+	m.put("2024-01-01 00:00:01", v(1), false)
+	m.put("2024-01-01 00:00:00", v(0), false)
+	want("2024-01-01 00:00:01", 1, true)
+	want("2024-01-01 00:00:00", 0, true)
+	want("2024-01-01 00:00:01", 1, true)
+	m.put("2023-12-31 23:59:59", v(-1), false) // replaces 00:00:00, used longer ago
+	want("2024-01-01 00:00:00", 0, false)
+	want("2024-01-01 00:00:01", 1, true)
+	want("2023-12-31 23:59:59", -1, true)
+	m.put(strings.Repeat("9", 40), v(9), false) // too long: not remembered
+	want(strings.Repeat("9", 40), 0, false)
+	want("2024-01-01 00:00:01", 1, true)
+	want("2023-12-31 23:59:59", -1, true)
+}

@@ -49,7 +49,8 @@ func New(o Options) (Decoder, error) {
 	}
 	switch o.Format {
 	case "canal":
-		b.doc.shallow = []string{"sqlType", "mysqlType"} // never read; read as text
+		// sqlType is never read, mysqlType only as text.
+		b.doc.shallow = []string{canalSQLType: "sqlType", canalMySQLType: "mysqlType"}
 		return &canalDecoder{base: b, types: map[string]*canalTypes{}}, nil
 	case "debezium":
 		b.doc.shallow = []string{"schema"} // cached by its text
@@ -61,6 +62,12 @@ func New(o Options) (Decoder, error) {
 	}
 	return nil, fmt.Errorf("cdc: unknown format %q (want canal, debezium, maxwell or rowjson)", o.Format)
 }
+
+// The indexes of Canal's shallow members in jdoc.shallow.
+const (
+	canalSQLType = iota
+	canalMySQLType
+)
 
 // base holds what every decoder shares: the parsed message, the zone, the
 // ciphers and the memory row images are carved from.

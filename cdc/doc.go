@@ -38,6 +38,9 @@
 // object members in their order (a row's column order), numbers as their
 // text (never through float64), invalid UTF-8 refused. Decimal text with
 // an exponent is written out in plain notation ("1.5E-3" → "0.0015").
+// Canal messages are first read by a scan that checks them as strictly
+// but builds only what the decoder reads; a message it does not take, or
+// one that fails, is parsed whole, and that names the problem.
 //
 // # Canal
 //

@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -70,6 +71,9 @@ func fuzzDecode(f *testing.F, format string) {
 		sentinel := Change{Op: DDL, SQL: "sentinel"}
 		rec := &Record{Topic: "dbserver1.shop.orders", Offset: 5, Value: []byte(value), Timestamp: testTimestamp, Key: []byte(`{"id":1}`)}
 		out, skip, err := dec.Decode([]Change{sentinel}, rec)
+		if format == "canal" {
+			checkCanalScan(t, dec, o, rec)
+		}
 		if err != nil {
 			if len(out) != 1 || out[0].SQL != "sentinel" {
 				t.Fatalf("error %v, but dst came back with %d changes", err, len(out))
@@ -157,5 +161,26 @@ func checkChange(t *testing.T, c Change) {
 				t.Fatalf("%s: zero date with value %s", col.Name, v)
 			}
 		}
+	}
+}
+
+// checkCanalScan checks that a Canal message decodes the same through
+// scan, by dec (which remembers the messages before), as through the
+// whole parse (decodeDOM): the same changes, or the same error.
+func checkCanalScan(t *testing.T, dec Decoder, o Options, rec *Record) {
+	t.Helper()
+	render := func(out []Change, skip Skip, err error) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "skip %q, error %v\n", skip, err)
+		for _, c := range out {
+			b.WriteString(renderChange(c))
+		}
+		return b.String()
+	}
+	fast := render(dec.Decode(nil, rec))
+	dom := newDecoder(t, o).(*canalDecoder)
+	out, skip, err := dom.decodeDOM(nil, rec)
+	if slow := render(settle(nil, out, skip, err)); fast != slow {
+		t.Fatalf("message %q: through scan\n%s\nparsed whole\n%s", rec.Value, fast, slow)
 	}
 }

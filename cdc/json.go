@@ -158,8 +158,11 @@ func (d *jdoc) add(kind jkind) int32 {
 	return int32(n)
 }
 
-// value parses the value at s[p:] and returns its node and the offset
-// after it.
+// value parses the value at s[p:], after any space, and returns its node
+// and the offset after it.
+//
+// Space is rare in messages: the parser looks for the byte it expects
+// first, and skips space only where that is not found.
 func (d *jdoc) value(p, depth int) (int32, int, error) {
 	s := d.src
 	if p >= len(s) {
@@ -193,6 +196,8 @@ func (d *jdoc) value(p, depth int) (int32, int, error) {
 		return d.add(jFalse), p + 5, nil
 	case strings.HasPrefix(s[p:], "null"):
 		return d.add(jNull), p + 4, nil
+	case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		return d.value(skipSpace(s, p), depth)
 	}
 	return 0, 0, fmt.Errorf("invalid character %s at byte %d", quoteValue(s[p:min(p+8, len(s))]), p)
 }
@@ -211,7 +216,9 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 	prev := int32(-1)
 	for {
 		if p >= len(s) || s[p] != '"' {
-			return 0, 0, fmt.Errorf("expected a member name at byte %d", p)
+			if p = skipSpace(s, p); p >= len(s) || s[p] != '"' {
+				return 0, 0, fmt.Errorf("expected a member name at byte %d", p)
+			}
 		}
 		p0 := p
 		end, esc, err := scanString(s, p)
@@ -223,9 +230,10 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 			d.escKeys = append(d.escKeys, unescape(s[p+1:end-1]))
 			keyLen = -int32(len(d.escKeys))
 		}
-		p = skipSpace(s, end)
-		if p >= len(s) || s[p] != ':' {
-			return 0, 0, fmt.Errorf("expected ':' after a member name at byte %d", p)
+		if p = end; p >= len(s) || s[p] != ':' {
+			if p = skipSpace(s, p); p >= len(s) || s[p] != ':' {
+				return 0, 0, fmt.Errorf("expected ':' after a member name at byte %d", p)
+			}
 		}
 		var child int32
 		var q int
@@ -236,7 +244,7 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 		if k >= 0 {
 			child, q, err = d.shallowValue(skipSpace(s, p+1), depth, k)
 		} else {
-			child, q, err = d.value(skipSpace(s, p+1), depth)
+			child, q, err = d.value(p+1, depth)
 		}
 		if err != nil {
 			return 0, 0, err
@@ -244,9 +252,13 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 		d.nodes[child].keyOff, d.nodes[child].keyLen = keyOff, keyLen
 		d.link(obj, prev, child)
 		prev = child
+		if q < len(s) && s[q] == ',' {
+			p = q + 1
+			continue
+		}
 		p = skipSpace(s, q)
 		if p < len(s) && s[p] == ',' {
-			p = skipSpace(s, p+1)
+			p++
 			continue
 		}
 		if p < len(s) && s[p] == '}' {
@@ -276,9 +288,13 @@ func (d *jdoc) array(start, depth int) (int32, int, error) {
 		}
 		d.link(arr, prev, child)
 		prev = child
+		if q < len(s) && s[q] == ',' {
+			p = q + 1
+			continue
+		}
 		p = skipSpace(s, q)
 		if p < len(s) && s[p] == ',' {
-			p = skipSpace(s, p+1)
+			p++
 			continue
 		}
 		if p < len(s) && s[p] == ']' {
@@ -306,19 +322,9 @@ func (d *jdoc) shallowValue(p, depth, k int) (int32, int, error) {
 	if p >= len(s) || s[p] != '{' && s[p] != '[' {
 		return d.value(p, depth)
 	}
-	if len(d.lastShallow) != len(d.shallow) {
-		d.lastShallow = make([]string, len(d.shallow))
-	}
-	var end int
-	if last := d.lastShallow[k]; last != "" && strings.HasPrefix(s[p:], last) {
-		end = p + len(last)
-	} else {
-		var err error
-		if end, err = skipValue(s, p, depth+1); err != nil {
-			return 0, 0, err
-		}
-		// A copy: s may alias a buffer the caller reuses.
-		d.lastShallow[k] = strings.Clone(s[p:end])
+	end, err := d.shallowEnd(p, depth, k)
+	if err != nil {
+		return 0, 0, err
 	}
 	i := d.add(jObject)
 	if s[p] == '[' {
@@ -326,6 +332,28 @@ func (d *jdoc) shallowValue(p, depth, k int) (int32, int, error) {
 	}
 	d.setText(i, p, end)
 	return i, end, nil
+}
+
+// shallowEnd checks the value at s[p:], that of member d.shallow[k] of an
+// object at depth, and returns the offset after it.
+func (d *jdoc) shallowEnd(p, depth, k int) (int, error) {
+	s := d.src
+	if p >= len(s) || s[p] != '{' && s[p] != '[' {
+		return skipValue(s, p, depth+1)
+	}
+	if len(d.lastShallow) != len(d.shallow) {
+		d.lastShallow = make([]string, len(d.shallow))
+	}
+	if last := d.lastShallow[k]; last != "" && strings.HasPrefix(s[p:], last) {
+		return p + len(last), nil
+	}
+	end, err := skipValue(s, p, depth+1)
+	if err != nil {
+		return 0, err
+	}
+	// A copy: s may alias a buffer the caller reuses.
+	d.lastShallow[k] = strings.Clone(s[p:end])
+	return end, nil
 }
 
 // skipValue checks the JSON value at s[p:] and returns the offset after
@@ -529,8 +557,22 @@ func scanNumber(s string, p int) (int, error) {
 	return i, nil
 }
 
-// skipDigits returns the offset after the digits at s[i:].
+// skipDigits returns the offset after the digits at s[i:]. It checks
+// eight bytes at a time: a byte is a digit when its high nibble is 3 and
+// adding 6 leaves it so (a low nibble of at most 9). Adding 6 to a byte of
+// 0xFA or more carries into the byte above, but that byte is above a
+// non-digit already found.
 func skipDigits(s string, i int) int {
+	for i+8 <= len(s) {
+		x := load64(s, i)
+		nd := (x&(lsb*0xF0) ^ lsb*0x30) | ((x+lsb*6)&(lsb*0xF0) ^ lsb*0x30)
+		nd |= nd >> 2
+		nd |= nd >> 1
+		if m := nd & (lsb * 0x10); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}

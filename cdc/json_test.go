@@ -204,3 +204,83 @@ func TestStringStops(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipDigits checks the word-at-a-time digit scan against a byte loop
+// at every offset of texts holding every byte value.
+func TestSkipDigits(t *testing.T) {
+	naive := func(s string, i int) int {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	var texts []string
+	for c := 0; c < 256; c++ {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17} {
+			texts = append(texts, strings.Repeat("7", n)+string([]byte{byte(c)})+"123456789")
+			texts = append(texts, strings.Repeat("0", n)+string([]byte{byte(c), 0xFF})+"12")
+		}
+	}
+	texts = append(texts, "", "1234567890123456789", "/:09\xfa0")
+	for _, s := range texts {
+		for i := 0; i <= len(s); i++ {
+			if got, want := skipDigits(s, i), naive(s, i); got != want {
+				t.Fatalf("skipDigits(%q, %d) = %d, want %d", s, i, got, want)
+			}
+		}
+	}
+}
+
+// TestJSONSpace checks that space is taken wherever JSON allows it (the
+// parser skips it only where the byte it expects is not found) and
+// refused inside literals, and that errors point past it.
+func TestJSONSpace(t *testing.T) {
+	const doc = `{"a":[1,{"b":null},"c",[]],"d":{},"e":true,"f":-1.5}`
+	var want jdoc
+	if err := want.parse(doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range []string{" ", "\t\n\r "} {
+		// Space before and after every structural character.
+		var b strings.Builder
+		inString := false
+		for i := 0; i < len(doc); i++ {
+			c := doc[i]
+			if c == '"' {
+				inString = !inString
+			}
+			if !inString && strings.IndexByte("{}[]:,", c) >= 0 {
+				b.WriteString(sp)
+				b.WriteByte(c)
+				b.WriteString(sp)
+				continue
+			}
+			b.WriteByte(c)
+		}
+		var d jdoc
+		if err := d.parse(b.String()); err != nil {
+			t.Fatalf("parse(%q): %v", b.String(), err)
+		}
+		if got := d.compact(0); got != doc {
+			t.Fatalf("parse(%q) = %s, want %s", b.String(), got, doc)
+		}
+		if v := d.get(0, "a"); d.nodes[v].n != 4 {
+			t.Fatalf("parse(%q): member a has %d elements", b.String(), d.nodes[v].n)
+		}
+	}
+	for s, want := range map[string]string{
+		`{"a":1, }`:   `expected a member name at byte 8`,
+		`{"a" 1}`:     `expected ':' after a member name at byte 5`,
+		`[1, ]`:       `invalid character "]" at byte 4`,
+		`{"a": }`:     `invalid character "}" at byte 6`,
+		`{"a":1 2}`:   `expected ',' or '}' at byte 7`,
+		`[1 ,2 3]`:    `expected ',' or ']' at byte 6`,
+		`{"a":  `:     `unexpected end of JSON input`,
+		`{"a":t rue}`: `invalid character "t rue}" at byte 5`,
+	} {
+		var d jdoc
+		if err := d.parse(s); err == nil || err.Error() != want {
+			t.Errorf("parse(%q) = %v, want %s", s, err, want)
+		}
+	}
+}

@@ -203,7 +203,7 @@ func profile(ctx context.Context, b *binlakeSide, cpuProfile, memProfile, traceF
 var stages = []struct{ name, focus, ignore string }{
 	{"Kafka fetch (franz-go client, not the record callback)", `kgo\.\(\*source\)\.|kgo\.\(\*brokerCxn\)|kgo\.ProcessFetchPartition`, ""},
 	{"Canal decode (cdc: JSON parse, row images, values)", `cdc\.\(\*canalDecoder\)\.Decode`, ""},
-	{"  of which the JSON parse (cdc jdoc.parse)", `cdc\.\(\*jdoc\)\.parse`, ""},
+	{"  of which the JSON parse (cdc jdoc.parse, canalDecoder.scan)", `cdc\.\(\*jdoc\)\.parse|cdc\.\(\*canalDecoder\)\.scan`, ""},
 	{"copying decoded row images into the job (decode workers)", `ingest\.\(\*readBatch\)\.keep`, ""},
 	{"routing (table rules)", `ingest\.\(\*router\)\.route`, ""},
 	{"values: map columns, check types, coerce (run.values)", `ingest\.\(\*run\)\.values`, ""},

@@ -53,7 +53,7 @@ type baseSeg struct {
 type chunk struct {
 	plan    []int64 // >= 0: base row (ordinal in the run); < 0: recs[-1-x]
 	recs    []record
-	offs    []uint32 // len(recs) × (columns-1): offsets of values in payloads
+	offs    []uint32 // len(recs) × (columns-1): offsets of values in records
 	arena   [][]byte
 	newSegs []*baseSeg
 	first   []byte
@@ -400,7 +400,7 @@ func (m *merger) addChangeRow(ch *chunk, rec record) error {
 	ch.arena[n-1] = a
 	rec = record(a[start:len(a):len(a)])
 	var err error
-	if ch.offs, err = m.codec.appendOffsets(ch.offs, rec.payload()); err != nil {
+	if ch.offs, err = m.codec.appendOffsets(ch.offs, rec); err != nil {
 		return err
 	}
 	ch.recs = append(ch.recs, rec)
@@ -718,20 +718,25 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) 
 	for i := 0; i < len(plan); {
 		e := plan[i]
 		if e < 0 {
-			k := -1 - e
-			rec := ch.recs[k]
-			var v parquet.Value
-			if s.col == colPos {
-				v = parquet.FixedLenByteArrayValue(rec.pos()).Level(0, 0, colPos)
-			} else {
-				nc := len(s.codec.kinds)
-				v = s.codec.field(rec.payload(), ch.offs[int(k)*nc+s.col-1], s.col)
+			// A run of change rows, decoded in one call per batch.
+			j := i + 1
+			for j < len(plan) && plan[j] < 0 {
+				j++
 			}
-			vals = append(vals, v)
-			i++
-			if len(vals) == cap(vals) {
-				if err := flush(); err != nil {
-					return err
+			for i < j {
+				c := min(j-i, cap(vals)-len(vals))
+				if s.col == colPos {
+					for _, e := range plan[i : i+c] {
+						vals = append(vals, parquet.FixedLenByteArrayValue(ch.recs[-1-e].pos()).Level(0, 0, colPos))
+					}
+				} else {
+					vals = s.codec.appendColumn(vals, ch, plan[i:i+c], s.col)
+				}
+				i += c
+				if len(vals) == cap(vals) {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
 			continue

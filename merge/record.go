@@ -272,9 +272,11 @@ func (c rowCodec) sourceOf(rec record) (db, table []byte) {
 // nullOffset marks a NULL value in appendOffsets.
 const nullOffset = ^uint32(0)
 
-// appendOffsets appends the offset in p (a payload) of each value of
-// columns 1…n-1, nullOffset for NULLs.
-func (c rowCodec) appendOffsets(dst []uint32, p []byte) ([]uint32, error) {
+// appendOffsets appends the offset in rec of each value of columns
+// 1…n-1 of its payload, nullOffset for NULLs.
+func (c rowCodec) appendOffsets(dst []uint32, rec record) ([]uint32, error) {
+	p := rec.payload()
+	base := len(rec) - len(p)
 	nb := (len(c.kinds) + 7) / 8
 	if len(p) < nb {
 		return dst, errCorrupt
@@ -285,7 +287,7 @@ func (c rowCodec) appendOffsets(dst []uint32, p []byte) ([]uint32, error) {
 			dst = append(dst, nullOffset)
 			continue
 		}
-		dst = append(dst, uint32(off))
+		dst = append(dst, uint32(base+off))
 		if w != varWidth {
 			off += w
 		} else {
@@ -302,35 +304,47 @@ func (c rowCodec) appendOffsets(dst []uint32, p []byte) ([]uint32, error) {
 	return dst, nil
 }
 
-// field decodes the value of column col (>= 1) at offset off of payload
-// p, with its column index and definition level.
-func (c rowCodec) field(p []byte, off uint32, col int) parquet.Value {
-	if off == nullOffset {
-		return parquet.Value{}.Level(0, 0, col)
-	}
+// appendColumn appends to dst the values of column col (>= 1) of the
+// change rows of ch that plan names (entries < 0: row -1-e of ch.recs,
+// whose value is at offset ch.offs[(-1-e)*(columns-1)+col-1] of the
+// record), with their column index and definition level. The values
+// refer to the records' bytes.
+func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col int) []parquet.Value {
+	nc := len(c.kinds)
 	def := 1
 	if col < nMeta {
 		def = 0
 	}
+	null := parquet.Value{}.Level(0, 0, col)
+	offs := ch.offs[col-1:]
 	k := c.kinds[col-1]
-	b := p[off:]
-	var v parquet.Value
-	switch k.kind {
-	case parquet.Boolean:
-		v = parquet.BooleanValue(b[0] != 0)
-	case parquet.Int32:
-		v = parquet.Int32Value(int32(binary.LittleEndian.Uint32(b)))
-	case parquet.Int64:
-		v = parquet.Int64Value(int64(binary.LittleEndian.Uint64(b)))
-	case parquet.Float:
-		v = parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(b)))
-	case parquet.Double:
-		v = parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(b)))
-	case parquet.FixedLenByteArray:
-		v = parquet.FixedLenByteArrayValue(b[:k.size:k.size])
-	default:
-		n, w := binary.Uvarint(b)
-		v = parquet.ByteArrayValue(b[w : w+int(n) : w+int(n)])
+	for _, e := range plan {
+		r := int(-1 - e)
+		off := offs[r*nc]
+		if off == nullOffset {
+			dst = append(dst, null)
+			continue
+		}
+		b := ch.recs[r][off:]
+		var v parquet.Value
+		switch k.kind {
+		case parquet.Boolean:
+			v = parquet.BooleanValue(b[0] != 0)
+		case parquet.Int32:
+			v = parquet.Int32Value(int32(binary.LittleEndian.Uint32(b)))
+		case parquet.Int64:
+			v = parquet.Int64Value(int64(binary.LittleEndian.Uint64(b)))
+		case parquet.Float:
+			v = parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		case parquet.Double:
+			v = parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		case parquet.FixedLenByteArray:
+			v = parquet.FixedLenByteArrayValue(b[:k.size:k.size])
+		default:
+			n, w := binary.Uvarint(b)
+			v = parquet.ByteArrayValue(b[w : w+int(n) : w+int(n)])
+		}
+		dst = append(dst, v.Level(0, def, col))
 	}
-	return v.Level(0, def, col)
+	return dst
 }

@@ -428,25 +428,35 @@ func (m *merger) resolve(b *baseRow) error {
 	if tp != nil && (block == nil || bytes.Compare(tp, block) >= 0) {
 		block, stamp = tp, false
 	}
-	var winner record
+	// The last applicable change wins. Only it is staged: cand, the
+	// change before m.cur (the iterator keeps it valid), is staged when
+	// the next change does not supersede it.
+	var winner, cand record
 	for m.cur != nil && bytes.Equal(m.cur.key(), key) {
 		c := m.cur
 		switch {
-		case m.truncatedChange(c):
-			m.sum.Stale++
-		case block != nil && bytes.Compare(c.pos(), block) < 0,
+		case m.truncatedChange(c),
+			block != nil && bytes.Compare(c.pos(), block) < 0,
 			block != nil && !stamp && bytes.Equal(c.pos(), block):
 			m.sum.Stale++
-		default:
-			var err error
-			if winner, err = m.stage(c); err != nil {
-				return err
+			if cand != nil {
+				if winner, err = m.stage(cand); err != nil {
+					return err
+				}
+				cand = nil
 			}
+		default:
+			cand = c
 			if c.flags()&flagEarlier != 0 {
 				m.sum.LateApplied++
 			}
 		}
 		if err := m.advance(); err != nil {
+			return err
+		}
+	}
+	if cand != nil {
+		if winner, err = m.stage(cand); err != nil {
 			return err
 		}
 	}

@@ -52,7 +52,7 @@ type baseSeg struct {
 // of each value); the consumer's column goroutines decode their column.
 type chunk struct {
 	plan    []int64 // >= 0: base row (ordinal in the run); < 0: recs[-1-x]
-	recs    []record
+	recs    []recSpan
 	offs    []uint32 // len(recs) × (columns-1): offsets of values in records
 	arena   [][]byte
 	newSegs []*baseSeg
@@ -60,6 +60,17 @@ type chunk struct {
 	last    []byte
 	minKey  []string
 	maxKey  []string
+}
+
+// recSpan locates a change row's record in its chunk's arena: chunk
+// index and bounds. It holds no pointer, so that the garbage collector
+// does not scan a chunk's many change rows.
+type recSpan struct{ a, start, end uint32 }
+
+// rec returns change row k's record.
+func (ch *chunk) rec(k int) record {
+	s := ch.recs[k]
+	return record(ch.arena[s.a][s.start:s.end:s.end])
 }
 
 // task is one step for the consumer, in output order.
@@ -279,7 +290,7 @@ func (m *merger) chunkOf() *chunk {
 		n := min(m.rgRows, max(m.maxRecs+m.maxRecs/8, 1024))
 		m.chunk = &chunk{
 			plan: make([]int64, 0, m.rgRows),
-			recs: make([]record, 0, n),
+			recs: make([]recSpan, 0, n),
 			offs: make([]uint32, 0, n*len(m.codec.kinds)),
 		}
 	}
@@ -403,7 +414,7 @@ func (m *merger) addChangeRow(ch *chunk, rec record) error {
 	if ch.offs, err = m.codec.appendOffsets(ch.offs, rec); err != nil {
 		return err
 	}
-	ch.recs = append(ch.recs, rec)
+	ch.recs = append(ch.recs, recSpan{a: uint32(n - 1), start: uint32(start), end: uint32(len(a))})
 	return nil
 }
 
@@ -737,7 +748,7 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) 
 				c := min(j-i, cap(vals)-len(vals))
 				if s.col == colPos {
 					for _, e := range plan[i : i+c] {
-						vals = append(vals, parquet.FixedLenByteArrayValue(ch.recs[-1-e].pos()).Level(0, 0, colPos))
+						vals = append(vals, parquet.FixedLenByteArrayValue(ch.rec(int(-1-e)).pos()).Level(0, 0, colPos))
 					}
 				} else {
 					vals = s.codec.appendColumn(vals, ch, plan[i:i+c], s.col)

@@ -305,7 +305,7 @@ func (c rowCodec) appendOffsets(dst []uint32, rec record) ([]uint32, error) {
 }
 
 // appendColumn appends to dst the values of column col (>= 1) of the
-// change rows of ch that plan names (entries < 0: row -1-e of ch.recs,
+// change rows of ch that plan names (entries < 0: change row -1-e,
 // whose value is at offset ch.offs[(-1-e)*(columns-1)+col-1] of the
 // record), with their column index and definition level. The values
 // refer to the records' bytes.
@@ -315,17 +315,17 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	if col < nMeta {
 		def = 0
 	}
-	null := parquet.Value{}.Level(0, 0, col)
-	offs := ch.offs[col-1:]
+	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
 	k := c.kinds[col-1]
 	for _, e := range plan {
 		r := int(-1 - e)
 		off := offs[r*nc]
 		if off == nullOffset {
-			dst = append(dst, null)
+			dst = append(dst, parquet.Value{}.Level(0, 0, col))
 			continue
 		}
-		b := ch.recs[r][off:]
+		rs := recs[r]
+		b := arena[rs.a][rs.start+off : rs.end]
 		var v parquet.Value
 		switch k.kind {
 		case parquet.Boolean:

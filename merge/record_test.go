@@ -154,7 +154,8 @@ func TestAppendColumn(t *testing.T) {
 		if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
 			t.Fatal(err)
 		}
-		ch.recs = append(ch.recs, rec)
+		ch.recs = append(ch.recs, recSpan{a: uint32(len(ch.arena)), end: uint32(len(rec))})
+		ch.arena = append(ch.arena, rec)
 	}
 	plan := []int64{-3, -1, -2, -1}
 	for col := 1; col <= len(kinds); col++ {

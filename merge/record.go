@@ -135,23 +135,23 @@ func newRowCodec(l *layout) rowCodec {
 // appendRow encodes row r of cols, the values of columns 1…n-1 (one
 // slice per column): a compact payload if c.srcInKey.
 func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, error) {
-	nb := (len(c.kinds) + 7) / 8
+	kinds := c.kinds
+	nb := (len(kinds) + 7) / 8
 	start := len(dst)
-	for range nb {
-		dst = append(dst, 0)
-	}
-	for i := range cols {
-		v := &cols[i][r] // not copied: only the fields the kind needs are read
-		if v.IsNull() {
-			dst[start+i/8] |= 1 << (i % 8)
-			continue
-		}
-		if c.srcInKey && i < colTable {
-			continue // columns colDB and colTable: the key has them
-		}
-		k := c.kinds[i]
+	dst = append(dst, make([]byte, nb)...)
+	for i, col := range cols[:len(kinds)] {
+		v := &col[r] // not copied: only the fields the kind needs are read
+		k := &kinds[i]
+		// One comparison in the common case: a NULL's Kind is no kind.
 		if v.Kind() != k.kind {
+			if v.IsNull() {
+				dst[start+i/8] |= 1 << (i % 8)
+				continue
+			}
 			return dst, fmt.Errorf("column %d: %s value for a %s column", i+1, v.Kind(), k.kind)
+		}
+		if i < colTable && c.srcInKey {
+			continue // columns colDB and colTable: the key has them
 		}
 		switch k.kind {
 		case parquet.Boolean:

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -276,29 +277,37 @@ const nullOffset = ^uint32(0)
 // 1…n-1 of its payload, nullOffset for NULLs.
 func (c rowCodec) appendOffsets(dst []uint32, rec record) ([]uint32, error) {
 	p := rec.payload()
-	base := len(rec) - len(p)
-	nb := (len(c.kinds) + 7) / 8
+	base := uint32(len(rec) - len(p))
+	widths := c.widths
+	nb := (len(widths) + 7) / 8
 	if len(p) < nb {
 		return dst, errCorrupt
 	}
+	// The offsets are stored by index into room made once, not appended
+	// one by one.
+	start := len(dst)
+	dst = slices.Grow(dst, len(widths))[:start+len(widths)]
+	out := dst[start:]
 	off := nb
-	for i, w := range c.widths {
+	for i, w := range widths {
 		if p[i/8]&(1<<(i%8)) != 0 {
-			dst = append(dst, nullOffset)
+			out[i] = nullOffset
 			continue
 		}
-		dst = append(dst, uint32(base+off))
+		out[i] = base + uint32(off)
 		if w != varWidth {
 			off += w
+		} else if off < len(p) && p[off] < 0x80 {
+			off += 1 + int(p[off]) // a length of one byte
 		} else {
 			n, w := binary.Uvarint(p[off:])
 			if w <= 0 || n > uint64(len(p)) {
-				return dst, errCorrupt
+				return dst[:start], errCorrupt
 			}
 			off += w + int(n)
 		}
 		if off > len(p) {
-			return dst, errCorrupt
+			return dst[:start], errCorrupt
 		}
 	}
 	return dst, nil

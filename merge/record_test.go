@@ -125,7 +125,8 @@ func TestDecodeKeyBytes(t *testing.T) {
 // TestAppendColumn checks that the values appendColumn decodes from change
 // records are those the records were encoded from, of every physical kind,
 // NULLs included, with their column index and definition level, for
-// change rows named in any order.
+// change rows named in any order; and that appendOffsets finds a cut
+// record corrupt.
 func TestAppendColumn(t *testing.T) {
 	kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.Int32}, {kind: parquet.Boolean},
 		{kind: parquet.Int64}, {kind: parquet.Float}, {kind: parquet.Double},
@@ -153,6 +154,14 @@ func TestAppendColumn(t *testing.T) {
 		}
 		if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
 			t.Fatal(err)
+		}
+		if r != 1 { // its last value ends the record: a cut record is corrupt
+			hdr := len(rec) - len(record(rec).payload())
+			for n := hdr; n < len(rec); n++ {
+				if _, err := codec.appendOffsets(nil, rec[:n]); err == nil {
+					t.Errorf("row %d cut to %d of its %d bytes: no error", r, n, len(rec))
+				}
+			}
 		}
 		ch.recs = append(ch.recs, recSpan{a: uint32(len(ch.arena)), end: uint32(len(rec))})
 		ch.arena = append(ch.arena, rec)

@@ -128,9 +128,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	// encoded from the columns in place, not copied into a row first.
 	srcs := make([][]parquet.Value, out.ncols()-1)
 	conv := make([][]parquet.Value, len(convs))
+	var convCols []int // the columns c with conv[c]
 	for c := range convs {
 		if cols[4+c] >= 0 && !convs[c].same {
 			conv[c] = make([]parquet.Value, changeBatchRows)
+			convCols = append(convCols, c)
 		}
 	}
 	// The source columns lead the key when it includes them. They repeat
@@ -138,6 +140,13 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	nsrc := 0
 	for nsrc < len(out.keys) && out.keys[nsrc].col < nMeta {
 		nsrc++
+	}
+	// The key columns' values (srcs index) and encodings, not copied
+	// from out.keys row after row.
+	keySrc := make([]int, len(out.keys))
+	keyEncs := make([]keyEnc, len(out.keys))
+	for j, k := range out.keys {
+		keySrc[j], keyEncs[j] = k.col-1, k.enc
 	}
 	var (
 		srcKey  []byte
@@ -218,35 +227,29 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 					return nil, 0, fmt.Errorf("row %d: unknown %s %q", row-1, warehouse.ColOp, opText)
 				}
 				scratch = scratch[:0]
-				for c := range convs {
-					if conv[c] == nil {
-						continue
-					}
+				for _, c := range convCols {
 					if conv[c][i], err = convs[c].convert(b.bufs[4+c][i], &scratch); err != nil {
 						b.close()
 						return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 					}
 				}
 				same := srcOK
-				for j, k := range out.keys[:nsrc] {
-					if !same {
-						break
-					}
-					v := &srcs[k.col-1][i]
+				for j := 0; j < nsrc && same; j++ {
+					v := &srcs[keySrc[j]][i]
 					same = !v.IsNull() && bytes.Equal(v.ByteArray(), srcVals[j])
 				}
 				if !same {
 					srcKey, srcOK = srcKey[:0], true
-					for j, k := range out.keys[:nsrc] {
-						v := srcs[k.col-1][i]
-						srcKey = appendKeyValue(srcKey, k.enc, v)
+					for j := range nsrc {
+						v := srcs[keySrc[j]][i]
+						srcKey = appendKeyValue(srcKey, keyEncs[j], v)
 						srcVals[j] = append(srcVals[j][:0], v.ByteArray()...)
 						srcOK = srcOK && !v.IsNull()
 					}
 				}
 				key = append(key[:0], srcKey...)
-				for _, k := range out.keys[nsrc:] {
-					key = appendKeyValue(key, k.enc, srcs[k.col-1][i])
+				for j := nsrc; j < len(keyEncs); j++ {
+					key = appendKeyValue(key, keyEncs[j], srcs[keySrc[j]][i])
 				}
 				if len(key) > maxKeyLen {
 					b.close()

@@ -52,14 +52,25 @@ type baseSeg struct {
 // of each value); the consumer's column goroutines decode their column.
 type chunk struct {
 	plan    []int64 // >= 0: base row (ordinal in the run); < 0: recs[-1-x]
-	recs    []record
-	offs    []uint32 // len(recs) × (columns-1): offsets of values in payloads
+	recs    []recSpan
+	offs    []uint32 // len(recs) × (columns-1): offsets of values in records
 	arena   [][]byte
 	newSegs []*baseSeg
 	first   []byte
 	last    []byte
 	minKey  []string
 	maxKey  []string
+}
+
+// recSpan locates a change row's record in its chunk's arena: chunk
+// index and bounds. It holds no pointer, so that the garbage collector
+// does not scan a chunk's many change rows.
+type recSpan struct{ a, start, end uint32 }
+
+// rec returns change row k's record.
+func (ch *chunk) rec(k int) record {
+	s := ch.recs[k]
+	return record(ch.arena[s.a][s.start:s.end:s.end])
 }
 
 // task is one step for the consumer, in output order.
@@ -279,7 +290,7 @@ func (m *merger) chunkOf() *chunk {
 		n := min(m.rgRows, max(m.maxRecs+m.maxRecs/8, 1024))
 		m.chunk = &chunk{
 			plan: make([]int64, 0, m.rgRows),
-			recs: make([]record, 0, n),
+			recs: make([]recSpan, 0, n),
 			offs: make([]uint32, 0, n*len(m.codec.kinds)),
 		}
 	}
@@ -400,10 +411,10 @@ func (m *merger) addChangeRow(ch *chunk, rec record) error {
 	ch.arena[n-1] = a
 	rec = record(a[start:len(a):len(a)])
 	var err error
-	if ch.offs, err = m.codec.appendOffsets(ch.offs, rec.payload()); err != nil {
+	if ch.offs, err = m.codec.appendOffsets(ch.offs, rec); err != nil {
 		return err
 	}
-	ch.recs = append(ch.recs, rec)
+	ch.recs = append(ch.recs, recSpan{a: uint32(n - 1), start: uint32(start), end: uint32(len(a))})
 	return nil
 }
 
@@ -428,25 +439,35 @@ func (m *merger) resolve(b *baseRow) error {
 	if tp != nil && (block == nil || bytes.Compare(tp, block) >= 0) {
 		block, stamp = tp, false
 	}
-	var winner record
+	// The last applicable change wins. Only it is staged: cand, the
+	// change before m.cur (the iterator keeps it valid), is staged when
+	// the next change does not supersede it.
+	var winner, cand record
 	for m.cur != nil && bytes.Equal(m.cur.key(), key) {
 		c := m.cur
 		switch {
-		case m.truncatedChange(c):
-			m.sum.Stale++
-		case block != nil && bytes.Compare(c.pos(), block) < 0,
+		case m.truncatedChange(c),
+			block != nil && bytes.Compare(c.pos(), block) < 0,
 			block != nil && !stamp && bytes.Equal(c.pos(), block):
 			m.sum.Stale++
-		default:
-			var err error
-			if winner, err = m.stage(c); err != nil {
-				return err
+			if cand != nil {
+				if winner, err = m.stage(cand); err != nil {
+					return err
+				}
+				cand = nil
 			}
+		default:
+			cand = c
 			if c.flags()&flagEarlier != 0 {
 				m.sum.LateApplied++
 			}
 		}
 		if err := m.advance(); err != nil {
+			return err
+		}
+	}
+	if cand != nil {
+		if winner, err = m.stage(cand); err != nil {
 			return err
 		}
 	}
@@ -718,20 +739,25 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) 
 	for i := 0; i < len(plan); {
 		e := plan[i]
 		if e < 0 {
-			k := -1 - e
-			rec := ch.recs[k]
-			var v parquet.Value
-			if s.col == colPos {
-				v = parquet.FixedLenByteArrayValue(rec.pos()).Level(0, 0, colPos)
-			} else {
-				nc := len(s.codec.kinds)
-				v = s.codec.field(rec.payload(), ch.offs[int(k)*nc+s.col-1], s.col)
+			// A run of change rows, decoded in one call per batch.
+			j := i + 1
+			for j < len(plan) && plan[j] < 0 {
+				j++
 			}
-			vals = append(vals, v)
-			i++
-			if len(vals) == cap(vals) {
-				if err := flush(); err != nil {
-					return err
+			for i < j {
+				c := min(j-i, cap(vals)-len(vals))
+				if s.col == colPos {
+					for _, e := range plan[i : i+c] {
+						vals = append(vals, parquet.FixedLenByteArrayValue(ch.rec(int(-1-e)).pos()).Level(0, 0, colPos))
+					}
+				} else {
+					vals = s.codec.appendColumn(vals, ch, plan[i:i+c], s.col)
+				}
+				i += c
+				if len(vals) == cap(vals) {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
 			continue

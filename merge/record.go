@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -135,23 +136,23 @@ func newRowCodec(l *layout) rowCodec {
 // appendRow encodes row r of cols, the values of columns 1…n-1 (one
 // slice per column): a compact payload if c.srcInKey.
 func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, error) {
-	nb := (len(c.kinds) + 7) / 8
+	kinds := c.kinds
+	nb := (len(kinds) + 7) / 8
 	start := len(dst)
-	for range nb {
-		dst = append(dst, 0)
-	}
-	for i := range cols {
-		v := &cols[i][r] // not copied: only the fields the kind needs are read
-		if v.IsNull() {
-			dst[start+i/8] |= 1 << (i % 8)
-			continue
-		}
-		if c.srcInKey && i < colTable {
-			continue // columns colDB and colTable: the key has them
-		}
-		k := c.kinds[i]
+	dst = append(dst, make([]byte, nb)...)
+	for i, col := range cols[:len(kinds)] {
+		v := &col[r] // not copied: only the fields the kind needs are read
+		k := &kinds[i]
+		// One comparison in the common case: a NULL's Kind is no kind.
 		if v.Kind() != k.kind {
+			if v.IsNull() {
+				dst[start+i/8] |= 1 << (i % 8)
+				continue
+			}
 			return dst, fmt.Errorf("column %d: %s value for a %s column", i+1, v.Kind(), k.kind)
+		}
+		if i < colTable && c.srcInKey {
+			continue // columns colDB and colTable: the key has them
 		}
 		switch k.kind {
 		case parquet.Boolean:
@@ -272,65 +273,87 @@ func (c rowCodec) sourceOf(rec record) (db, table []byte) {
 // nullOffset marks a NULL value in appendOffsets.
 const nullOffset = ^uint32(0)
 
-// appendOffsets appends the offset in p (a payload) of each value of
-// columns 1…n-1, nullOffset for NULLs.
-func (c rowCodec) appendOffsets(dst []uint32, p []byte) ([]uint32, error) {
-	nb := (len(c.kinds) + 7) / 8
+// appendOffsets appends the offset in rec of each value of columns
+// 1…n-1 of its payload, nullOffset for NULLs.
+func (c rowCodec) appendOffsets(dst []uint32, rec record) ([]uint32, error) {
+	p := rec.payload()
+	base := uint32(len(rec) - len(p))
+	widths := c.widths
+	nb := (len(widths) + 7) / 8
 	if len(p) < nb {
 		return dst, errCorrupt
 	}
+	// The offsets are stored by index into room made once, not appended
+	// one by one.
+	start := len(dst)
+	dst = slices.Grow(dst, len(widths))[:start+len(widths)]
+	out := dst[start:]
 	off := nb
-	for i, w := range c.widths {
+	for i, w := range widths {
 		if p[i/8]&(1<<(i%8)) != 0 {
-			dst = append(dst, nullOffset)
+			out[i] = nullOffset
 			continue
 		}
-		dst = append(dst, uint32(off))
+		out[i] = base + uint32(off)
 		if w != varWidth {
 			off += w
+		} else if off < len(p) && p[off] < 0x80 {
+			off += 1 + int(p[off]) // a length of one byte
 		} else {
 			n, w := binary.Uvarint(p[off:])
 			if w <= 0 || n > uint64(len(p)) {
-				return dst, errCorrupt
+				return dst[:start], errCorrupt
 			}
 			off += w + int(n)
 		}
 		if off > len(p) {
-			return dst, errCorrupt
+			return dst[:start], errCorrupt
 		}
 	}
 	return dst, nil
 }
 
-// field decodes the value of column col (>= 1) at offset off of payload
-// p, with its column index and definition level.
-func (c rowCodec) field(p []byte, off uint32, col int) parquet.Value {
-	if off == nullOffset {
-		return parquet.Value{}.Level(0, 0, col)
-	}
+// appendColumn appends to dst the values of column col (>= 1) of the
+// change rows of ch that plan names (entries < 0: change row -1-e,
+// whose value is at offset ch.offs[(-1-e)*(columns-1)+col-1] of the
+// record), with their column index and definition level. The values
+// refer to the records' bytes.
+func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col int) []parquet.Value {
+	nc := len(c.kinds)
 	def := 1
 	if col < nMeta {
 		def = 0
 	}
+	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
 	k := c.kinds[col-1]
-	b := p[off:]
-	var v parquet.Value
-	switch k.kind {
-	case parquet.Boolean:
-		v = parquet.BooleanValue(b[0] != 0)
-	case parquet.Int32:
-		v = parquet.Int32Value(int32(binary.LittleEndian.Uint32(b)))
-	case parquet.Int64:
-		v = parquet.Int64Value(int64(binary.LittleEndian.Uint64(b)))
-	case parquet.Float:
-		v = parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(b)))
-	case parquet.Double:
-		v = parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(b)))
-	case parquet.FixedLenByteArray:
-		v = parquet.FixedLenByteArrayValue(b[:k.size:k.size])
-	default:
-		n, w := binary.Uvarint(b)
-		v = parquet.ByteArrayValue(b[w : w+int(n) : w+int(n)])
+	for _, e := range plan {
+		r := int(-1 - e)
+		off := offs[r*nc]
+		if off == nullOffset {
+			dst = append(dst, parquet.Value{}.Level(0, 0, col))
+			continue
+		}
+		rs := recs[r]
+		b := arena[rs.a][rs.start+off : rs.end]
+		var v parquet.Value
+		switch k.kind {
+		case parquet.Boolean:
+			v = parquet.BooleanValue(b[0] != 0)
+		case parquet.Int32:
+			v = parquet.Int32Value(int32(binary.LittleEndian.Uint32(b)))
+		case parquet.Int64:
+			v = parquet.Int64Value(int64(binary.LittleEndian.Uint64(b)))
+		case parquet.Float:
+			v = parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		case parquet.Double:
+			v = parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		case parquet.FixedLenByteArray:
+			v = parquet.FixedLenByteArrayValue(b[:k.size:k.size])
+		default:
+			n, w := binary.Uvarint(b)
+			v = parquet.ByteArrayValue(b[w : w+int(n) : w+int(n)])
+		}
+		dst = append(dst, v.Level(0, def, col))
 	}
-	return v.Level(0, def, col)
+	return dst
 }

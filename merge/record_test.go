@@ -121,3 +121,68 @@ func TestDecodeKeyBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendColumn checks that the values appendColumn decodes from change
+// records are those the records were encoded from, of every physical kind,
+// NULLs included, with their column index and definition level, for
+// change rows named in any order; and that appendOffsets finds a cut
+// record corrupt.
+func TestAppendColumn(t *testing.T) {
+	kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.Int32}, {kind: parquet.Boolean},
+		{kind: parquet.Int64}, {kind: parquet.Float}, {kind: parquet.Double},
+		{kind: parquet.FixedLenByteArray, size: 3}, {kind: parquet.ByteArray}}
+	codec := rowCodec{kinds: kinds, widths: []int{varWidth, 4, 1, 8, 4, 8, 3, varWidth}}
+	rows := [][]parquet.Value{
+		{parquet.ByteArrayValue([]byte("db")), parquet.Int32Value(-5), parquet.BooleanValue(true),
+			parquet.Int64Value(1 << 40), parquet.FloatValue(1.5), parquet.DoubleValue(-2.25),
+			parquet.FixedLenByteArrayValue([]byte("abc")), parquet.ByteArrayValue([]byte("note"))},
+		{{}, {}, {}, {}, {}, {}, {}, {}},
+		{parquet.ByteArrayValue(nil), parquet.Int32Value(7), parquet.BooleanValue(false),
+			parquet.Int64Value(-1), parquet.FloatValue(-0.5), parquet.DoubleValue(3),
+			parquet.FixedLenByteArrayValue([]byte{0, 1, 2}), parquet.ByteArrayValue(bytes.Repeat([]byte("x"), 300))},
+	}
+	ch := &chunk{}
+	for r, row := range rows {
+		cols := make([][]parquet.Value, len(row))
+		for i, v := range row {
+			cols[i] = []parquet.Value{v}
+		}
+		key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
+		rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
+			t.Fatal(err)
+		}
+		if r != 1 { // its last value ends the record: a cut record is corrupt
+			hdr := len(rec) - len(record(rec).payload())
+			for n := hdr; n < len(rec); n++ {
+				if _, err := codec.appendOffsets(nil, rec[:n]); err == nil {
+					t.Errorf("row %d cut to %d of its %d bytes: no error", r, n, len(rec))
+				}
+			}
+		}
+		ch.recs = append(ch.recs, recSpan{a: uint32(len(ch.arena)), end: uint32(len(rec))})
+		ch.arena = append(ch.arena, rec)
+	}
+	plan := []int64{-3, -1, -2, -1}
+	for col := 1; col <= len(kinds); col++ {
+		got := codec.appendColumn([]parquet.Value{{}}, ch, plan, col)[1:]
+		if len(got) != len(plan) {
+			t.Fatalf("column %d: %d values for %d rows", col, len(got), len(plan))
+		}
+		for i, e := range plan {
+			want := rows[-1-e][col-1]
+			g := got[i]
+			def := 1
+			if want.IsNull() || col < nMeta {
+				def = 0
+			}
+			if g.IsNull() != want.IsNull() || g.Kind() != want.Kind() || !bytes.Equal(g.Bytes(), want.Bytes()) ||
+				g.Column() != col || g.DefinitionLevel() != def {
+				t.Errorf("column %d, row %d: got %v (column %d, level %d), want %v (level %d)", col, -1-e, g, g.Column(), g.DefinitionLevel(), want, def)
+			}
+		}
+	}
+}

@@ -706,8 +706,9 @@ func removeDeadSpillDirs(dir string) {
 // prefetchIter merges the runs of a recordIter on a goroutine of its own,
 // a few blocks of records ahead of the reader, so that the merge of the
 // runs and their reading overlap with what the reader does with the
-// records. Like recordIter's, the record next returns stays valid until
-// the following call.
+// records. The record next returns stays valid until the call after the
+// following one: the merger looks at the next change before it copies
+// the one before.
 type prefetchIter struct {
 	it   *recordIter
 	full chan recordBlock // blocks merged, in order; closed at the end
@@ -715,6 +716,7 @@ type prefetchIter struct {
 	stop chan struct{}
 	done chan struct{}
 	cur  []byte // the block being read: uvarint length, record, ...
+	prev []byte // the block read before it, freed with the next one
 	off  int
 	err  error
 }
@@ -728,8 +730,8 @@ type recordBlock struct {
 const (
 	// prefetchBlock is the size of a block of records.
 	prefetchBlock = 256 << 10
-	// prefetchBlocks is how many blocks exist: one being read, the rest
-	// merged ahead or being merged.
+	// prefetchBlocks is how many blocks exist: one being read and the
+	// one before it, the rest merged ahead or being merged.
 	prefetchBlocks = 8
 )
 
@@ -791,10 +793,10 @@ func (p *prefetchIter) next() (record, error) {
 		if p.err != nil {
 			return nil, p.err
 		}
-		if p.cur != nil {
-			p.free <- p.cur // never blocks: there are only prefetchBlocks
-			p.cur = nil
+		if p.prev != nil {
+			p.free <- p.prev // never blocks: there are only prefetchBlocks
 		}
+		p.prev, p.cur = p.cur, nil
 		b, ok := <-p.full
 		if !ok {
 			return nil, nil

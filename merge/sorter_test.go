@@ -82,11 +82,16 @@ func TestSorterOrder(t *testing.T) {
 		}
 		it := prefetch(sorted) // as the merge reads them
 		slices.SortFunc(want, func(a, b []byte) int { return compareRecords(a, b) })
+		var last []byte // the record before r, which must stay valid
 		for i := 0; ; i++ {
 			r, err := it.next()
 			if err != nil {
 				t.Fatal(err)
 			}
+			if i > 0 && !bytes.Equal(last, want[i-1]) {
+				t.Fatalf("budget %d: record %d changed after the next was read", budget, i-1)
+			}
+			last = r
 			if r == nil {
 				if i != len(want) {
 					t.Fatalf("budget %d: %d records back, want %d", budget, i, len(want))

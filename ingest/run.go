@@ -74,9 +74,11 @@ type run struct {
 	vals         []schema.Value // the values of the record's rows
 	filesWritten int64
 	bytesWritten int64
-	unmatched    map[string]int64
-	zeroDates    map[string]int64
-	tableErrors  map[string]string
+	// unmatched counts the records of tables no rule matches, by the
+	// router's copies of their names.
+	unmatched   map[physicalTable]int64
+	zeroDates   map[string]int64
+	tableErrors map[string]string
 }
 
 // pendingRow is a row of a record being processed: all rows of a record
@@ -108,7 +110,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		bufs:        map[bufKey]*buffer{},
 		ready:       map[warehouse.Hour]*warehouse.Ready{},
 		replayDay:   o.ReplayDate,
-		unmatched:   map[string]int64{},
+		unmatched:   map[physicalTable]int64{},
 		zeroDates:   map[string]int64{},
 		tableErrors: map[string]string{},
 	}
@@ -350,13 +352,12 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 	matched := false
 	for ci := range changes {
 		c := &changes[ci]
-		t, err := r.router.route(c.Database, c.Table)
-		db, table := r.router.names(c.Database, c.Table)
+		t, db, table, err := r.router.route(c.Database, c.Table)
 		if err != nil {
 			return nil, false, recordError{err}
 		}
 		if t == nil {
-			r.unmatched[c.Database+"."+c.Table]++
+			r.unmatched[physicalTable{db, table}]++
 			continue
 		}
 		matched = true
@@ -459,15 +460,16 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 	start := len(r.vals)
 	r.vals = slices.Grow(r.vals, len(t.cols)+2)[:start+len(t.cols)]
 	clear(r.vals[start:])
+	boolType := schema.Type{Kind: schema.Bool} // what a column rule declares boolean
 	for j := range cols {
 		c := &cols[j]
 		m := t.planFor(j, c.Name)
 		if !m.keep {
 			continue
 		}
-		declared := c.Type
+		declared := &c.Type
 		if m.boolean {
-			declared = schema.Type{Kind: schema.Bool}
+			declared = &boolType
 		}
 		if m.index < 0 {
 			if i, ok := t.index[m.name]; ok {
@@ -479,7 +481,7 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 			if err := warehouse.CheckDataColumn(m.name); err != nil {
 				return nil, recordErrorf("table %s (%s.%s): %v", t.rule.Name, db, table, err)
 			}
-			typ := declared
+			typ := *declared
 			if typ.Kind == schema.Unknown {
 				if c.Value.Kind == schema.Null {
 					continue // nothing to learn from yet
@@ -492,8 +494,8 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 			i = t.addColumn(m.name, typ)
 			m.index = i
 			r.vals = append(r.vals, schema.Value{})
-		} else if declared.Kind != schema.Unknown && !declared.Equal(t.types[i]) {
-			wider, err := schema.Widen(t.types[i], declared)
+		} else if declared.Kind != schema.Unknown && !declared.Same(&t.types[i]) {
+			wider, err := schema.Widen(t.types[i], *declared)
 			if err != nil {
 				t.failed = fmt.Errorf("column %s: %v", m.name, err)
 				r.tableErrors[t.rule.Name] = t.failed.Error()
@@ -506,12 +508,13 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 				t.widen(i, wider)
 			}
 		}
-		v, ok := schema.Typed(&c.Value, &t.types[i])
-		var zero bool
-		var err error
-		if !ok {
-			v, zero, err = schema.Coerce(c.Value, t.types[i], r.coerce)
+		if schema.Typed(&r.vals[start+i], &c.Value, &t.types[i]) {
+			if c.ZeroDate {
+				r.zeroDates[t.rule.Name+"."+m.name]++
+			}
+			continue
 		}
+		v, zero, err := schema.Coerce(c.Value, t.types[i], r.coerce)
 		if err != nil && declared.Kind == schema.Unknown {
 			// A value the learned type cannot hold: learn a wider type
 			// where one exists (bigint that meets 1.5 becomes double).

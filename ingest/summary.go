@@ -55,13 +55,16 @@ func (r *run) summary() *Summary {
 		RunID:        r.id,
 		Rows:         map[string]int64{},
 		Skipped:      map[string]int64{},
-		Unmatched:    r.unmatched,
+		Unmatched:    make(map[string]int64, len(r.unmatched)),
 		ZeroDates:    r.zeroDates,
 		TableErrors:  r.tableErrors,
 		Files:        r.filesWritten,
 		PeakBuffered: r.peakBuffered,
 		Bytes:        r.bytesWritten,
 		Seconds:      r.opts.Now().Sub(r.started).Seconds(),
+	}
+	for p, n := range r.unmatched {
+		s.Unmatched[p.db+"."+p.table] = n
 	}
 	for name, t := range r.router.tables {
 		if t.rows > 0 {

@@ -76,20 +76,21 @@ func (e errAmbiguous) Error() string {
 }
 
 // route returns the logical table of db.table, or nil when no rule
-// matches.
-func (r *router) route(db, table string) (*tableState, error) {
+// matches, and the router's copies of db and table, which outlive the
+// message the names came in (empty on error).
+func (r *router) route(db, table string) (*tableState, string, string, error) {
 	if r.last.ok && r.last.db == db && r.last.table == table {
-		return r.last.t, nil
+		return r.last.t, r.last.db, r.last.table, nil
 	}
 	slot := &r.recent[namesHash(db, table)%uint64(len(r.recent))]
 	if slot.ok && slot.db == db && slot.table == table {
 		r.last = *slot
-		return slot.t, nil
+		return slot.t, slot.db, slot.table, nil
 	}
 	physical := db + "." + table
 	if d, ok := r.cache.Get(physical); ok {
 		r.last, *slot = d, d
-		return d.t, nil
+		return d.t, d.db, d.table, nil
 	}
 	var found *tableState
 	for i := range r.rules {
@@ -97,24 +98,18 @@ func (r *router) route(db, table string) (*tableState, error) {
 			continue
 		}
 		if found != nil {
-			return nil, errAmbiguous{physical, found.rule.Name, r.rules[i].Name}
+			return nil, "", "", errAmbiguous{physical, found.rule.Name, r.rules[i].Name}
 		}
 		found = r.tables[r.rules[i].Name]
 	}
 	d := routed{strings.Clone(db), strings.Clone(table), found, true}
 	r.cache.Add(physical, d)
 	r.last, *slot = d, d
-	return found, nil
+	return found, d.db, d.table, nil
 }
 
-// names returns the router's copies of the physical names of the table
-// routed last (call after route).
-func (r *router) names(db, table string) (string, string) {
-	if r.last.db == db && r.last.table == table {
-		return r.last.db, r.last.table
-	}
-	return strings.Clone(db), strings.Clone(table)
-}
+// physicalTable names a source table by the router's copies of its names.
+type physicalTable struct{ db, table string }
 
 // mappedName is a source column's fate under the column rules.
 type mappedName struct {

@@ -188,40 +188,46 @@ func Coerce(v Value, t Type, o CoerceOptions) (Value, bool, error) {
 	return Value{}, false, convErr(v, t, "unsupported column type")
 }
 
-// Typed returns what Coerce(*v, *t, o) returns, whatever o, for the
+// Typed sets *dst to what Coerce(*v, *t, o) returns, whatever o, for the
 // commonest values, those already in t's representation that need only a
 // range check: integers, canonical decimals, dates, datetimes and
-// timestamps. It takes pointers and
-// skips the dispatch, being called for every value of a row; ok is false
-// for any other value, which Coerce then converts. zeroDate is false and
-// the error nil whenever ok is true.
-func Typed(v *Value, t *Type) (out Value, ok bool) {
+// timestamps. It takes pointers and skips the dispatch, being called for
+// every value of a row; it reports false, leaving *dst alone, for any
+// other value, which Coerce then converts. zeroDate is false and the error
+// nil whenever it reports true. dst may be v.
+func Typed(dst, v *Value, t *Type) bool {
 	switch {
 	case v.Kind == Null:
-		return Value{}, true
+		*dst = Value{}
+		return true
 	case v.Kind == IntV && t.Kind >= TinyInt && t.Kind <= BigInt:
 		lo, hi := intRange(t.Kind, t.Unsigned)
 		if v.I >= lo && (v.I < 0 || uint64(v.I) <= hi) {
-			return *v, true
+			*dst = *v
+			return true
 		}
 	case v.Kind == DecimalV && t.Kind == Decimal:
 		if isCanonicalDecimal(v.S, t.Precision, t.Scale) {
-			return Value{Kind: DecimalV, S: v.S}, true
+			*dst = Value{Kind: DecimalV, S: v.S}
+			return true
 		}
 	case v.Kind == TimestampV && t.Kind == Timestamp:
 		if checkMicros(v.I) {
-			return TimestampMicros(v.I), true
+			*dst = TimestampMicros(v.I)
+			return true
 		}
 	case v.Kind == DateTimeV && t.Kind == DateTime:
 		if checkMicros(v.I) {
-			return DateTimeMicros(v.I), true
+			*dst = DateTimeMicros(v.I)
+			return true
 		}
 	case v.Kind == DateV && t.Kind == Date:
 		if checkDays(v.I) {
-			return DateDays(v.I), true
+			*dst = DateDays(v.I)
+			return true
 		}
 	}
-	return Value{}, false
+	return false
 }
 
 // intRange returns the range of an integer kind.

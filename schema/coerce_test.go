@@ -598,7 +598,11 @@ func TestTyped(t *testing.T) {
 		{DateDays(19000), Type{Kind: Date}, true},
 		{StringValue("x"), Type{Kind: VarChar}, false},
 	} {
-		got, ok := Typed(&c.v, &c.t)
+		got := Value{Kind: StringV, S: "left alone"}
+		ok := Typed(&got, &c.v, &c.t)
+		if !ok && (got.Kind != StringV || got.S != "left alone") {
+			t.Errorf("Typed(%s %v, %s) reported false but set dst to %v", c.v.Kind, c.v, c.t, got)
+		}
 		if ok != c.ok {
 			t.Errorf("Typed(%s %v, %s): ok %v, want %v", c.v.Kind, c.v, c.t, ok, c.ok)
 			continue

@@ -127,7 +127,8 @@ func FuzzRoundTrip(f *testing.F) {
 // checkTyped checks that Typed, where it answers, answers as Coerce does.
 func checkTyped(t *testing.T, v Value, ty Type, o CoerceOptions) {
 	t.Helper()
-	tv, ok := Typed(&v, &ty)
+	var tv Value
+	ok := Typed(&tv, &v, &ty)
 	if !ok {
 		return
 	}

@@ -69,7 +69,11 @@ var kindNames = map[string]Kind{
 }
 
 // Equal reports whether t and u are the same type, labels included.
-func (t Type) Equal(u Type) bool {
+func (t Type) Equal(u Type) bool { return t.Same(&u) }
+
+// Same reports whether *t and *u are the same type, as Equal does, without
+// copying them: for checks made once a value.
+func (t *Type) Same(u *Type) bool {
 	return t.Kind == u.Kind && t.Unsigned == u.Unsigned && t.Precision == u.Precision &&
 		t.Scale == u.Scale && slices.Equal(t.Labels, u.Labels)
 }

@@ -422,9 +422,8 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 				rows = append(rows, pendingRow{t, hour, del, t.generation})
 			}
 		}
-		row := base
-		row.values = after
-		rows = append(rows, pendingRow{t, hour, row, afterGen})
+		rows = append(rows, pendingRow{t, hour, base, afterGen})
+		rows[len(rows)-1].row.values = after
 	}
 	r.rows = rows[:0]
 	return rows, matched, nil

@@ -612,15 +612,16 @@ func writeColumns(cws []*parquet.ColumnWriter, vals []parquet.Value, scratch []b
 		scratch = scratch[:0]
 		if col >= nmeta {
 			i := col - nmeta
-			t := b.types[i]
+			t := &b.types[i]
+			var null schema.Value // a row shorter than the schema is NULL past its end
 			for k := range rows {
 				row := &rows[k]
-				var v schema.Value
+				v := &null
 				if i < len(row.values) {
-					v = row.values[i]
+					v = &row.values[i]
 				}
 				var err error
-				if vals[k], scratch, err = schema.AppendParquetValue(scratch, v, t, col); err != nil {
+				if vals[k], scratch, err = schema.AppendParquetValueOf(scratch, v, t, col); err != nil {
 					return scratch, fmt.Errorf("column %s offset %d: %w", b.cols[i].Name, row.offset, err)
 				}
 			}

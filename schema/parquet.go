@@ -118,7 +118,7 @@ const maxParquetDecimal = 38
 // keep instead. A value of a kind Coerce does not give for t is an error,
 // never a silent conversion.
 func ParquetValue(v Value, t Type, columnIndex int) (parquet.Value, error) {
-	pv, _, err := appendParquetValue(nil, &v, &t, columnIndex)
+	pv, _, err := AppendParquetValueOf(nil, &v, &t, columnIndex)
 	return pv, err
 }
 
@@ -130,10 +130,13 @@ func ParquetValue(v Value, t Type, columnIndex int) (parquet.Value, error) {
 // its column buffers); appending to buf meanwhile is safe, since values
 // never refer past their own bytes and a grown buffer is new memory.
 func AppendParquetValue(buf []byte, v Value, t Type, columnIndex int) (parquet.Value, []byte, error) {
-	return appendParquetValue(buf, &v, &t, columnIndex)
+	return AppendParquetValueOf(buf, &v, &t, columnIndex)
 }
 
-func appendParquetValue(buf []byte, vp *Value, tp *Type, columnIndex int) (parquet.Value, []byte, error) {
+// AppendParquetValueOf is AppendParquetValue with the value and its type
+// passed by pointer, for writers that call it once a value: neither is
+// copied, and neither is kept or modified.
+func AppendParquetValueOf(buf []byte, vp *Value, tp *Type, columnIndex int) (parquet.Value, []byte, error) {
 	if uint(columnIndex) > parquet.MaxColumnIndex {
 		return parquet.Value{}, buf, fmt.Errorf("parquet column index %d out of range", columnIndex)
 	}

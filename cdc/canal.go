@@ -152,6 +152,26 @@ var noCanalMembers = canalMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 type canalKey struct {
 	quoted string
 	member int
+	// words are quoted's first sixteen bytes as two little-endian words,
+	// zero past its end, and masks select its bytes in them.
+	words, masks [2]uint64
+}
+
+// newCanalKey returns the key of root member quoted (`"name":`), at most
+// sixteen bytes.
+func newCanalKey(quoted string, member int) canalKey {
+	k := canalKey{quoted: quoted, member: member}
+	for i := 0; i < len(quoted); i++ {
+		k.words[i/8] |= uint64(quoted[i]) << (8 * (i % 8))
+		k.masks[i/8] |= 0xff << (8 * (i % 8))
+	}
+	return k
+}
+
+// match reports whether sixteen bytes whose little-endian words are w0
+// and w1 start with k.quoted.
+func (k *canalKey) match(w0, w1 uint64) bool {
+	return w0&k.masks[0] == k.words[0] && w1&k.masks[1] == k.words[1]
 }
 
 const noMember = -1
@@ -159,10 +179,10 @@ const noMember = -1
 // canalKeys are the root members of a flatMessage; canalKeyIndex finds
 // them by name.
 var canalKeys = [...]canalKey{
-	{`"data":`, mData}, {`"database":`, mDatabase}, {`"es":`, mEs}, {`"id":`, noMember},
-	{`"isDdl":`, mIsDdl}, {`"mysqlType":`, mMySQLType}, {`"old":`, mOld}, {`"pkNames":`, mPkNames},
-	{`"sql":`, mSQL}, {`"sqlType":`, noMember}, {`"table":`, mTable}, {`"ts":`, noMember},
-	{`"type":`, mType}, {`"gtid":`, noMember},
+	newCanalKey(`"data":`, mData), newCanalKey(`"database":`, mDatabase), newCanalKey(`"es":`, mEs), newCanalKey(`"id":`, noMember),
+	newCanalKey(`"isDdl":`, mIsDdl), newCanalKey(`"mysqlType":`, mMySQLType), newCanalKey(`"old":`, mOld), newCanalKey(`"pkNames":`, mPkNames),
+	newCanalKey(`"sql":`, mSQL), newCanalKey(`"sqlType":`, noMember), newCanalKey(`"table":`, mTable), newCanalKey(`"ts":`, noMember),
+	newCanalKey(`"type":`, mType), newCanalKey(`"gtid":`, noMember),
 }
 
 // keySQLType is the index of sqlType in canalKeys.
@@ -249,7 +269,8 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 	for {
 		k := -1
 		if int(n) < len(c.order) {
-			if o := c.order[n]; o >= 0 && strings.HasPrefix(s[p:], canalKeys[o].quoted) {
+			if o := c.order[n]; o >= 0 && (len(s)-p >= 16 && canalKeys[o].match(load64(s, p), load64(s, p+8)) ||
+				len(s)-p < 16 && strings.HasPrefix(s[p:], canalKeys[o].quoted)) {
 				k = int(o)
 				p += len(canalKeys[o].quoted)
 			}

@@ -469,3 +469,32 @@ func TestTemporalMemo(t *testing.T) {
 	want("2024-01-01 00:00:01", 1, true)
 	want("2023-12-31 23:59:59", -1, true)
 }
+
+// TestCanalKeyMatch checks canalKey.match, as scan calls it, against
+// strings.HasPrefix for every
+// key at every position of texts that hold it whole, cut short, or
+// changed in one byte, near and far from the end.
+func TestCanalKeyMatch(t *testing.T) {
+	for i := range canalKeys {
+		k := &canalKeys[i]
+		var texts []string
+		for _, pad := range []string{"", "x", `{"a":1,`, strings.Repeat(" ", 17)} {
+			for _, tail := range []string{"", "1", `"v","b":2}`, strings.Repeat("z", 20)} {
+				texts = append(texts, pad+k.quoted+tail)
+				for cut := range len(k.quoted) {
+					texts = append(texts, pad+k.quoted[:cut]+tail)
+					b := []byte(pad + k.quoted + tail)
+					b[len(pad)+cut] ^= 0x20
+					texts = append(texts, string(b))
+				}
+			}
+		}
+		for _, s := range texts {
+			for p := 0; p+16 <= len(s); p++ {
+				if got, want := k.match(load64(s, p), load64(s, p+8)), strings.HasPrefix(s[p:], k.quoted); got != want {
+					t.Fatalf("key %s at %d of %q: %v, want %v", k.quoted, p, s, got, want)
+				}
+			}
+		}
+	}
+}

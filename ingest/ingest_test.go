@@ -139,6 +139,9 @@ func TestIngestCanal(t *testing.T) {
 	if sum.Records != 8 || sum.Rows["orders"] != 7 || sum.DLQ != 2 || sum.Skipped["no-table-rule"] != 1 {
 		t.Errorf("summary: records %d rows %v dlq %d skipped %v", sum.Records, sum.Rows, sum.DLQ, sum.Skipped)
 	}
+	if len(sum.Unmatched) != 1 || sum.Unmatched["other.users"] != 1 {
+		t.Errorf("summary: unmatched tables %v, want other.users once", sum.Unmatched)
+	}
 
 	files := committedFiles(t, st)
 	var paths []string

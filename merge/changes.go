@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
@@ -122,6 +123,39 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 		flags |= flagEarlier
 	}
 	codec := newRowCodec(out)
+	// Data columns whose values go into records as the file has them,
+	// and that the key does not need as values, are read as raw bytes
+	// from the pages (raw[j] for column j+1 of out); an absent one stays
+	// all NULL.
+	raw := make([][][]byte, out.ncols()-1)
+	var rawCols []int // the columns c read by rawReaders
+	for c := range convs {
+		j := nMeta - 1 + c
+		if slices.ContainsFunc(out.keys, func(k keyCol) bool { return k.col == j+1 }) {
+			continue
+		}
+		switch {
+		case cols[4+c] < 0:
+			raw[j] = make([][]byte, changeBatchRows)
+		case convs[c].same && rawKind(out.kinds[j+1].kind):
+			raw[j] = make([][]byte, changeBatchRows)
+			rawCols = append(rawCols, c)
+		}
+	}
+	bcols := slices.Clone(cols)
+	for c := range convs {
+		if raw[nMeta-1+c] != nil {
+			bcols[4+c] = skipCol
+		}
+	}
+	rawRs := make([]*rawReader, len(rawCols))
+	closeRaw := func() {
+		for i, rr := range rawRs {
+			rr.close()
+			rawRs[i] = nil
+		}
+	}
+	defer closeRaw()
 	// srcs[j] is the batch's values of column j+1 of out: a column of the
 	// batcher's, or for a column that needs converting, conv's, which
 	// holds the converted value of the row being encoded. Rows are
@@ -177,7 +211,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	batch = srt.buffer()
 	mu.Unlock()
 	for _, rg := range pf.file.RowGroups() {
-		b := newBatcher(rg, cols, changeBatchRows)
+		b := newBatcher(rg, bcols, changeBatchRows)
+		chunks := rg.ColumnChunks()
+		for i, c := range rawCols {
+			rawRs[i] = newRawReader(chunks[cols[4+c]], out.kinds[nMeta+c])
+		}
 		for {
 			n, err := b.next()
 			if err != nil {
@@ -186,6 +224,17 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			}
 			if n == 0 {
 				break
+			}
+			for i, c := range rawCols {
+				k, err := rawRs[i].read(raw[nMeta-1+c][:n])
+				if err != nil {
+					b.close()
+					return nil, 0, fmt.Errorf("column %s: %w", out.cols[c].Name, err)
+				}
+				if k != n {
+					b.close()
+					return nil, 0, fmt.Errorf("column %s: %d values for %d rows (not a flat column?)", out.cols[c].Name, k, n)
+				}
 			}
 			if err := ctx.Err(); err != nil {
 				b.close()
@@ -258,7 +307,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 				start := len(batch)
 				batch = append(batch, 0, 0, 0, 0)
 				batch = appendRecordHeader(batch, key, pos, seq, op, flags)
-				if batch, err = codec.appendRow(batch, srcs, i); err != nil {
+				if batch, err = codec.appendRow(batch, srcs, raw, i); err != nil {
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 				}
@@ -273,6 +322,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			}
 		}
 		b.close()
+		closeRaw()
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -134,13 +134,30 @@ func newRowCodec(l *layout) rowCodec {
 }
 
 // appendRow encodes row r of cols, the values of columns 1…n-1 (one
-// slice per column): a compact payload if c.srcInKey.
-func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, error) {
+// slice per column): a compact payload if c.srcInKey. A column i with
+// raw[i] != nil (raw may be shorter than cols) takes its value from
+// raw[i][r] instead: the value's encoding without its length, as a
+// rawReader reads it, nil for NULL.
+func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, raw [][][]byte, r int) ([]byte, error) {
 	kinds := c.kinds
 	nb := (len(kinds) + 7) / 8
 	start := len(dst)
 	dst = append(dst, make([]byte, nb)...)
 	for i, col := range cols[:len(kinds)] {
+		if i < len(raw) && raw[i] != nil {
+			b := raw[i][r]
+			switch {
+			case b == nil:
+				dst[start+i/8] |= 1 << (i % 8)
+			case i < colTable && c.srcInKey:
+			case c.widths[i] == varWidth:
+				dst = binary.AppendUvarint(dst, uint64(len(b)))
+				dst = append(dst, b...)
+			default:
+				dst = append(dst, b...)
+			}
+			continue
+		}
 		v := &col[r] // not copied: only the fields the kind needs are read
 		k := &kinds[i]
 		// One comparison in the common case: a NULL's Kind is no kind.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
@@ -95,71 +94,68 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 		}
 		fcols = fileColumns(pf, sv.Columns, types)
 	}
+	// The bookkeeping columns are byte strings (_pos may be a 16-byte
+	// FIXED_LEN_BYTE_ARRAY), read as raw bytes (see rawReader).
 	need := []string{warehouse.ColOp, warehouse.ColPos, warehouse.ColSourceDB, warehouse.ColSourceTable}
-	var cols []int
-	for _, name := range need {
+	var (
+		cols []int // file column of _op, _pos, _source_db, _source_table, then of each column of out.cols
+		rcs  []rawCol
+		meta [4][][]byte // the raw values of need
+	)
+	for i, name := range need {
 		c, ok := fcols[name]
 		if !ok {
 			return nil, 0, fmt.Errorf("no %s column: not a binlog file", name)
 		}
-		cols = append(cols, c.index)
+		if c.kind != parquet.ByteArray && (name != warehouse.ColPos || c.kind != parquet.FixedLenByteArray) {
+			return nil, 0, fmt.Errorf("%s column of %s values: not a binlog file", name, c.kind)
+		}
+		cols = append(cols, skipCol)
+		meta[i] = make([][]byte, changeBatchRows)
+		rcs = append(rcs, rawCol{file: c.index, kind: physKind{kind: c.kind, size: c.size}, vals: meta[i]})
 	}
+	opVals, posVals := meta[0], meta[1]
+	// raw[j] holds the raw values of column j+1 of out, nil for a
+	// column the batcher reads as Values: one that needs converting or
+	// of a kind rawReader does not read. An absent column's raw values
+	// stay all NULL.
+	raw := make([][][]byte, out.ncols()-1)
+	raw[colDB-1], raw[colTable-1] = meta[2], meta[3]
 	convs := make([]converter, len(out.cols))
 	for i, c := range out.cols {
+		j := nMeta - 1 + i
 		fc, ok := fcols[c.Name]
 		if !ok {
-			cols = append(cols, -1)
+			cols = append(cols, skipCol)
 			convs[i] = converter{same: true, col: nMeta + i, def: 1, name: c.Name}
+			raw[j] = make([][]byte, changeBatchRows)
 			continue
 		}
 		if fc.typ.Kind == schema.Unknown {
 			return nil, 0, fmt.Errorf("column %s: no type for it in schema version %d", c.Name, version)
 		}
-		cols = append(cols, fc.index)
 		convs[i] = newConverter(c.Name, fc.typ, fc.kind, out.types[i], out.kinds[nMeta+i], nMeta+i, false)
+		if convs[i].same && rawKind(fc.kind) {
+			cols = append(cols, skipCol)
+			raw[j] = make([][]byte, changeBatchRows)
+			rcs = append(rcs, rawCol{file: fc.index, kind: out.kinds[nMeta+i], vals: raw[j]})
+			continue
+		}
+		cols = append(cols, fc.index)
+	}
+	// keyValue returns the value of column s+1 of out in row i of the
+	// batch.
+	keyValue := func(srcs [][]parquet.Value, s, i int) parquet.Value {
+		if raw[s] != nil {
+			return rawValue(out.kinds[s+1], raw[s][i])
+		}
+		return srcs[s][i]
 	}
 	var flags byte
 	if f.hour.Date.Compare(r.o.Date) < 0 {
 		flags |= flagEarlier
 	}
 	codec := newRowCodec(out)
-	// Data columns whose values go into records as the file has them,
-	// and that the key does not need as values, are read as raw bytes
-	// from the pages (raw[j] for column j+1 of out); an absent one stays
-	// all NULL.
-	raw := make([][][]byte, out.ncols()-1)
-	var rawCols []int // the columns c read by rawReaders
-	for c := range convs {
-		j := nMeta - 1 + c
-		if slices.ContainsFunc(out.keys, func(k keyCol) bool { return k.col == j+1 }) {
-			continue
-		}
-		switch {
-		case cols[4+c] < 0:
-			raw[j] = make([][]byte, changeBatchRows)
-		case convs[c].same && rawKind(out.kinds[j+1].kind):
-			raw[j] = make([][]byte, changeBatchRows)
-			rawCols = append(rawCols, c)
-		}
-	}
-	bcols := slices.Clone(cols)
-	for c := range convs {
-		if raw[nMeta-1+c] != nil {
-			bcols[4+c] = skipCol
-		}
-	}
-	rawRs := make([]*rawReader, len(rawCols))
-	closeRaw := func() {
-		for i, rr := range rawRs {
-			rr.close()
-			rawRs[i] = nil
-		}
-	}
-	defer closeRaw()
-	// srcs[j] is the batch's values of column j+1 of out: a column of the
-	// batcher's, or for a column that needs converting, conv's, which
-	// holds the converted value of the row being encoded. Rows are
-	// encoded from the columns in place, not copied into a row first.
 	srcs := make([][]parquet.Value, out.ncols()-1)
 	conv := make([][]parquet.Value, len(convs))
 	var convCols []int // the columns c with conv[c]
@@ -169,6 +165,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			convCols = append(convCols, c)
 		}
 	}
+	defer func() {
+		for i := range rcs {
+			rcs[i].r.close()
+		}
+	}()
 	// The source columns lead the key when it includes them. They repeat
 	// row after row, so their encoding is kept while their values do.
 	nsrc := 0
@@ -211,10 +212,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	batch = srt.buffer()
 	mu.Unlock()
 	for _, rg := range pf.file.RowGroups() {
-		b := newBatcher(rg, bcols, changeBatchRows)
+		b := newBatcher(rg, cols, changeBatchRows)
 		chunks := rg.ColumnChunks()
-		for i, c := range rawCols {
-			rawRs[i] = newRawReader(chunks[cols[4+c]], out.kinds[nMeta+c])
+		for i := range rcs {
+			rcs[i].r.close()
+			rcs[i].r = newRawReader(chunks[rcs[i].file], rcs[i].kind)
 		}
 		for {
 			n, err := b.next()
@@ -225,24 +227,22 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			if n == 0 {
 				break
 			}
-			for i, c := range rawCols {
-				k, err := rawRs[i].read(raw[nMeta-1+c][:n])
+			for _, rc := range rcs {
+				k, err := rc.r.read(rc.vals[:n])
+				if err == nil && k != n {
+					err = fmt.Errorf("%d values for %d rows (not a flat column?)", k, n)
+				}
 				if err != nil {
 					b.close()
-					return nil, 0, fmt.Errorf("column %s: %w", out.cols[c].Name, err)
-				}
-				if k != n {
-					b.close()
-					return nil, 0, fmt.Errorf("column %s: %d values for %d rows (not a flat column?)", out.cols[c].Name, k, n)
+					return nil, 0, fmt.Errorf("column %d: %w", rc.file, err)
 				}
 			}
 			if err := ctx.Err(); err != nil {
 				b.close()
 				return nil, 0, err
 			}
-			srcs[colDB-1], srcs[colTable-1] = b.bufs[2], b.bufs[3]
 			for c := range convs {
-				srcs[nMeta-1+c] = b.bufs[4+c] // NULLs for an absent column
+				srcs[nMeta-1+c] = b.bufs[4+c] // nil for raw columns
 				if conv[c] != nil {
 					srcs[nMeta-1+c] = conv[c]
 				}
@@ -250,13 +250,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			for i := 0; i < n; i++ {
 				seq := fileNo<<32 | row
 				row++
-				opText := b.bufs[0][i].ByteArray()
-				pos := b.bufs[1][i].ByteArray()
+				opText, pos := opVals[i], posVals[i]
 				if len(pos) != posLen {
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: %s has %d bytes, want %d", row-1, warehouse.ColPos, len(pos), posLen)
 				}
-				db, table := b.bufs[2][i], b.bufs[3][i]
 				var op byte
 				switch string(opText) {
 				case opInsertText, opUpdateText:
@@ -269,7 +267,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 						b.close()
 						return nil, 0, err
 					}
-					truncs = append(truncs, warehouse.Truncate{SourceDB: string(db.ByteArray()), SourceTable: string(table.ByteArray()), Pos: p})
+					truncs = append(truncs, warehouse.Truncate{SourceDB: string(raw[colDB-1][i]), SourceTable: string(raw[colTable-1][i]), Pos: p})
 					continue
 				default:
 					b.close()
@@ -282,23 +280,24 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 						return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 					}
 				}
+				// The source columns are raw: columns colDB and colTable.
 				same := srcOK
 				for j := 0; j < nsrc && same; j++ {
-					v := &srcs[keySrc[j]][i]
-					same = !v.IsNull() && bytes.Equal(v.ByteArray(), srcVals[j])
+					v := raw[keySrc[j]][i]
+					same = v != nil && bytes.Equal(v, srcVals[j])
 				}
 				if !same {
 					srcKey, srcOK = srcKey[:0], true
 					for j := range nsrc {
-						v := srcs[keySrc[j]][i]
-						srcKey = appendKeyValue(srcKey, keyEncs[j], v)
-						srcVals[j] = append(srcVals[j][:0], v.ByteArray()...)
-						srcOK = srcOK && !v.IsNull()
+						v := raw[keySrc[j]][i]
+						srcKey = appendKeyValue(srcKey, keyEncs[j], rawValue(out.kinds[keySrc[j]+1], v))
+						srcVals[j] = append(srcVals[j][:0], v...)
+						srcOK = srcOK && v != nil
 					}
 				}
 				key = append(key[:0], srcKey...)
 				for j := nsrc; j < len(keyEncs); j++ {
-					key = appendKeyValue(key, keyEncs[j], srcs[keySrc[j]][i])
+					key = appendKeyValue(key, keyEncs[j], keyValue(srcs, keySrc[j], i))
 				}
 				if len(key) > maxKeyLen {
 					b.close()
@@ -322,7 +321,6 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			}
 		}
 		b.close()
-		closeRaw()
 	}
 	mu.Lock()
 	defer mu.Unlock()

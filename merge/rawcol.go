@@ -1,9 +1,11 @@
 package merge
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
@@ -18,6 +20,36 @@ func rawKind(k parquet.Kind) bool {
 		return true
 	}
 	return false
+}
+
+// rawCol is a column of a file that a rawReader reads, a batch of
+// values at a time.
+type rawCol struct {
+	file int      // column index in the file
+	kind physKind // of its values
+	vals [][]byte // the batch's values
+	r    *rawReader
+}
+
+// rawValue returns b, a value of kind k as a rawReader reads it (nil for
+// NULL), as a parquet.Value (referring to b).
+func rawValue(k physKind, b []byte) parquet.Value {
+	if b == nil {
+		return parquet.Value{}
+	}
+	switch k.kind {
+	case parquet.Int32:
+		return parquet.Int32Value(int32(binary.LittleEndian.Uint32(b)))
+	case parquet.Int64:
+		return parquet.Int64Value(int64(binary.LittleEndian.Uint64(b)))
+	case parquet.Float:
+		return parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+	case parquet.Double:
+		return parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+	case parquet.FixedLenByteArray:
+		return parquet.FixedLenByteArrayValue(b)
+	}
+	return parquet.ByteArrayValue(b)
 }
 
 // encodingKind is the encoding.Kind of the values of a page of kind k.

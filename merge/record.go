@@ -143,22 +143,35 @@ func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, raw [][][]byte, 
 	nb := (len(kinds) + 7) / 8
 	start := len(dst)
 	dst = append(dst, make([]byte, nb)...)
-	for i, col := range cols[:len(kinds)] {
+	for i := range kinds {
 		if i < len(raw) && raw[i] != nil {
 			b := raw[i][r]
 			switch {
 			case b == nil:
 				dst[start+i/8] |= 1 << (i % 8)
+				continue
 			case i < colTable && c.srcInKey:
-			case c.widths[i] == varWidth:
-				dst = binary.AppendUvarint(dst, uint64(len(b)))
+				continue
+			}
+			// Copied as numbers, not through memmove, when they are.
+			switch c.widths[i] {
+			case varWidth:
+				if len(b) < 0x80 {
+					dst = append(dst, byte(len(b)))
+				} else {
+					dst = binary.AppendUvarint(dst, uint64(len(b)))
+				}
 				dst = append(dst, b...)
+			case 4:
+				dst = binary.LittleEndian.AppendUint32(dst, binary.LittleEndian.Uint32(b))
+			case 8:
+				dst = binary.LittleEndian.AppendUint64(dst, binary.LittleEndian.Uint64(b))
 			default:
 				dst = append(dst, b...)
 			}
 			continue
 		}
-		v := &col[r] // not copied: only the fields the kind needs are read
+		v := &cols[i][r] // not copied: only the fields the kind needs are read
 		k := &kinds[i]
 		// One comparison in the common case: a NULL's Kind is no kind.
 		if v.Kind() != k.kind {

@@ -98,7 +98,10 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	// FIXED_LEN_BYTE_ARRAY), read as raw bytes (see rawReader).
 	need := []string{warehouse.ColOp, warehouse.ColPos, warehouse.ColSourceDB, warehouse.ColSourceTable}
 	var (
-		cols []int // file column of _op, _pos, _source_db, _source_table, then of each column of out.cols
+		// cols are the batcher's columns: the file column of _op,
+		// _pos, _source_db, _source_table, then of each column of
+		// out.cols; skipCol for those rcs read.
+		cols []int
 		rcs  []rawCol
 		meta [4][][]byte // the raw values of need
 	)

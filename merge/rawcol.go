@@ -73,10 +73,10 @@ func encodingKind(k parquet.Kind) encoding.Kind {
 
 // rawReader reads the values of one flat column chunk of a rawKind in
 // batches, as the bytes of each value straight from the pages' typed
-// data, plain or dictionary-encoded, without parquet.Value. It is the
-// fast path of readChangeFile for data columns whose values go into
-// records unconverted. A batch's slices stay valid until the next call to
-// read: pages are released only then.
+// data, plain or dictionary-encoded, without parquet.Value: how
+// readChangeFile reads the columns whose values go into records (or keys)
+// unconverted. A batch's slices stay valid until the next call to read:
+// pages are released only then.
 type rawReader struct {
 	pages parquet.Pages
 	kind  parquet.Kind
@@ -220,6 +220,9 @@ func (r *rawReader) nextPage() error {
 	}
 	r.page = p
 	r.held = append(r.held, p)
+	if p.RepetitionLevels() != nil {
+		return errors.New("page with repetition levels: not a flat column")
+	}
 	defs, nrows := p.DefinitionLevels(), int(p.NumValues())
 	if defs != nil && len(defs) != nrows {
 		return fmt.Errorf("page of %d values with %d definition levels", nrows, len(defs))

@@ -356,11 +356,12 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	}
 	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
 	k := c.kinds[col-1]
+	null := parquet.Value{}.Level(0, 0, col)
 	for _, e := range plan {
 		r := int(-1 - e)
 		off := offs[r*nc]
 		if off == nullOffset {
-			dst = append(dst, parquet.Value{}.Level(0, 0, col))
+			dst = append(dst, null)
 			continue
 		}
 		rs := recs[r]
@@ -383,7 +384,11 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 			n, w := binary.Uvarint(b)
 			v = parquet.ByteArrayValue(b[w : w+int(n) : w+int(n)])
 		}
-		dst = append(dst, v.Level(0, def, col))
+		// Levels set in place: Value.Level copies the value in and out.
+		dst = append(dst, v)
+		p := &dst[len(dst)-1]
+		p.SetDefinitionLevel(def)
+		p.SetColumnIndex(col)
 	}
 	return dst
 }

@@ -159,6 +159,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 		flags |= flagEarlier
 	}
 	codec := newRowCodec(out)
+	// srcs[j] is the batch's values of column j+1 of out when the
+	// batcher reads it (nil for raw columns), or for a column that needs
+	// converting, conv's, which holds the converted value of the row
+	// being encoded. Rows are encoded from the columns in place, not
+	// copied into a row first.
 	srcs := make([][]parquet.Value, out.ncols()-1)
 	conv := make([][]parquet.Value, len(convs))
 	var convCols []int // the columns c with conv[c]

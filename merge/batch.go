@@ -75,7 +75,8 @@ func (r *columnReader) close() {
 }
 
 // batcher reads several columns of a row group in lockstep, a batch of
-// rows at a time. A column index of -1 reads as NULLs.
+// rows at a time. A column index of -1 reads as NULLs; one of skipCol is
+// not read (its buffer is nil).
 type batcher struct {
 	rs   []*columnReader
 	bufs [][]parquet.Value
@@ -84,6 +85,9 @@ type batcher struct {
 }
 
 const batchRows = 1024
+
+// skipCol is the column index of a batcher column that is read elsewhere.
+const skipCol = -2
 
 // newBatcher returns a batcher of batches of rows rows (batchRows
 // unless the caller has a reason).
@@ -95,8 +99,12 @@ func newBatcher(rg parquet.RowGroup, cols []int, rows int) *batcher {
 		if c >= 0 {
 			r = newColumnReader(chunks[c])
 		}
+		var buf []parquet.Value
+		if c != skipCol {
+			buf = make([]parquet.Value, rows)
+		}
 		b.rs = append(b.rs, r)
-		b.bufs = append(b.bufs, make([]parquet.Value, rows))
+		b.bufs = append(b.bufs, buf)
 	}
 	return b
 }
@@ -109,7 +117,9 @@ func (b *batcher) next() (int, error) {
 	}
 	for i, r := range b.rs {
 		if r == nil {
-			clear(b.bufs[i][:want])
+			if b.bufs[i] != nil {
+				clear(b.bufs[i][:want])
+			}
 			continue
 		}
 		n, err := r.read(b.bufs[i][:want])

@@ -94,38 +94,76 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 		}
 		fcols = fileColumns(pf, sv.Columns, types)
 	}
+	// The bookkeeping columns are byte strings (_pos may be a 16-byte
+	// FIXED_LEN_BYTE_ARRAY), read as raw bytes (see rawReader).
 	need := []string{warehouse.ColOp, warehouse.ColPos, warehouse.ColSourceDB, warehouse.ColSourceTable}
-	var cols []int
-	for _, name := range need {
+	var (
+		// cols are the batcher's columns: the file column of _op,
+		// _pos, _source_db, _source_table, then of each column of
+		// out.cols; skipCol for those rcs read.
+		cols []int
+		rcs  []rawCol
+		meta [4][][]byte // the raw values of need
+	)
+	for i, name := range need {
 		c, ok := fcols[name]
 		if !ok {
 			return nil, 0, fmt.Errorf("no %s column: not a binlog file", name)
 		}
-		cols = append(cols, c.index)
+		if c.kind != parquet.ByteArray && (name != warehouse.ColPos || c.kind != parquet.FixedLenByteArray) {
+			return nil, 0, fmt.Errorf("%s column of %s values: not a binlog file", name, c.kind)
+		}
+		cols = append(cols, skipCol)
+		meta[i] = make([][]byte, changeBatchRows)
+		rcs = append(rcs, rawCol{file: c.index, kind: physKind{kind: c.kind, size: c.size}, vals: meta[i]})
 	}
+	opVals, posVals := meta[0], meta[1]
+	// raw[j] holds the raw values of column j+1 of out, nil for a
+	// column the batcher reads as Values: one that needs converting or
+	// of a kind rawReader does not read. An absent column's raw values
+	// stay all NULL.
+	raw := make([][][]byte, out.ncols()-1)
+	raw[colDB-1], raw[colTable-1] = meta[2], meta[3]
 	convs := make([]converter, len(out.cols))
 	for i, c := range out.cols {
+		j := nMeta - 1 + i
 		fc, ok := fcols[c.Name]
 		if !ok {
-			cols = append(cols, -1)
+			cols = append(cols, skipCol)
 			convs[i] = converter{same: true, col: nMeta + i, def: 1, name: c.Name}
+			raw[j] = make([][]byte, changeBatchRows)
 			continue
 		}
 		if fc.typ.Kind == schema.Unknown {
 			return nil, 0, fmt.Errorf("column %s: no type for it in schema version %d", c.Name, version)
 		}
-		cols = append(cols, fc.index)
 		convs[i] = newConverter(c.Name, fc.typ, fc.kind, out.types[i], out.kinds[nMeta+i], nMeta+i, false)
+		if convs[i].same && rawKind(fc.kind) {
+			cols = append(cols, skipCol)
+			raw[j] = make([][]byte, changeBatchRows)
+			rcs = append(rcs, rawCol{file: fc.index, kind: out.kinds[nMeta+i], vals: raw[j]})
+			continue
+		}
+		cols = append(cols, fc.index)
+	}
+	// keyValue returns the value of column s+1 of out in row i of the
+	// batch.
+	keyValue := func(srcs [][]parquet.Value, s, i int) parquet.Value {
+		if raw[s] != nil {
+			return rawValue(out.kinds[s+1], raw[s][i])
+		}
+		return srcs[s][i]
 	}
 	var flags byte
 	if f.hour.Date.Compare(r.o.Date) < 0 {
 		flags |= flagEarlier
 	}
 	codec := newRowCodec(out)
-	// srcs[j] is the batch's values of column j+1 of out: a column of the
-	// batcher's, or for a column that needs converting, conv's, which
-	// holds the converted value of the row being encoded. Rows are
-	// encoded from the columns in place, not copied into a row first.
+	// srcs[j] is the batch's values of column j+1 of out when the
+	// batcher reads it (nil for raw columns), or for a column that needs
+	// converting, conv's, which holds the converted value of the row
+	// being encoded. Rows are encoded from the columns in place, not
+	// copied into a row first.
 	srcs := make([][]parquet.Value, out.ncols()-1)
 	conv := make([][]parquet.Value, len(convs))
 	var convCols []int // the columns c with conv[c]
@@ -135,6 +173,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			convCols = append(convCols, c)
 		}
 	}
+	defer func() {
+		for i := range rcs {
+			rcs[i].r.close()
+		}
+	}()
 	// The source columns lead the key when it includes them. They repeat
 	// row after row, so their encoding is kept while their values do.
 	nsrc := 0
@@ -178,6 +221,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 	mu.Unlock()
 	for _, rg := range pf.file.RowGroups() {
 		b := newBatcher(rg, cols, changeBatchRows)
+		chunks := rg.ColumnChunks()
+		for i := range rcs {
+			rcs[i].r.close()
+			rcs[i].r = newRawReader(chunks[rcs[i].file], rcs[i].kind)
+		}
 		for {
 			n, err := b.next()
 			if err != nil {
@@ -187,13 +235,22 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			if n == 0 {
 				break
 			}
+			for _, rc := range rcs {
+				k, err := rc.r.read(rc.vals[:n])
+				if err == nil && k != n {
+					err = fmt.Errorf("%d values for %d rows (not a flat column?)", k, n)
+				}
+				if err != nil {
+					b.close()
+					return nil, 0, fmt.Errorf("column %d: %w", rc.file, err)
+				}
+			}
 			if err := ctx.Err(); err != nil {
 				b.close()
 				return nil, 0, err
 			}
-			srcs[colDB-1], srcs[colTable-1] = b.bufs[2], b.bufs[3]
 			for c := range convs {
-				srcs[nMeta-1+c] = b.bufs[4+c] // NULLs for an absent column
+				srcs[nMeta-1+c] = b.bufs[4+c] // nil for raw columns
 				if conv[c] != nil {
 					srcs[nMeta-1+c] = conv[c]
 				}
@@ -201,13 +258,11 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			for i := 0; i < n; i++ {
 				seq := fileNo<<32 | row
 				row++
-				opText := b.bufs[0][i].ByteArray()
-				pos := b.bufs[1][i].ByteArray()
+				opText, pos := opVals[i], posVals[i]
 				if len(pos) != posLen {
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: %s has %d bytes, want %d", row-1, warehouse.ColPos, len(pos), posLen)
 				}
-				db, table := b.bufs[2][i], b.bufs[3][i]
 				var op byte
 				switch string(opText) {
 				case opInsertText, opUpdateText:
@@ -220,7 +275,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 						b.close()
 						return nil, 0, err
 					}
-					truncs = append(truncs, warehouse.Truncate{SourceDB: string(db.ByteArray()), SourceTable: string(table.ByteArray()), Pos: p})
+					truncs = append(truncs, warehouse.Truncate{SourceDB: string(raw[colDB-1][i]), SourceTable: string(raw[colTable-1][i]), Pos: p})
 					continue
 				default:
 					b.close()
@@ -233,23 +288,24 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 						return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 					}
 				}
+				// The source columns are raw: columns colDB and colTable.
 				same := srcOK
 				for j := 0; j < nsrc && same; j++ {
-					v := &srcs[keySrc[j]][i]
-					same = !v.IsNull() && bytes.Equal(v.ByteArray(), srcVals[j])
+					v := raw[keySrc[j]][i]
+					same = v != nil && bytes.Equal(v, srcVals[j])
 				}
 				if !same {
 					srcKey, srcOK = srcKey[:0], true
 					for j := range nsrc {
-						v := srcs[keySrc[j]][i]
-						srcKey = appendKeyValue(srcKey, keyEncs[j], v)
-						srcVals[j] = append(srcVals[j][:0], v.ByteArray()...)
-						srcOK = srcOK && !v.IsNull()
+						v := raw[keySrc[j]][i]
+						srcKey = appendKeyValue(srcKey, keyEncs[j], rawValue(out.kinds[keySrc[j]+1], v))
+						srcVals[j] = append(srcVals[j][:0], v...)
+						srcOK = srcOK && v != nil
 					}
 				}
 				key = append(key[:0], srcKey...)
 				for j := nsrc; j < len(keyEncs); j++ {
-					key = appendKeyValue(key, keyEncs[j], srcs[keySrc[j]][i])
+					key = appendKeyValue(key, keyEncs[j], keyValue(srcs, keySrc[j], i))
 				}
 				if len(key) > maxKeyLen {
 					b.close()
@@ -258,7 +314,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 				start := len(batch)
 				batch = append(batch, 0, 0, 0, 0)
 				batch = appendRecordHeader(batch, key, pos, seq, op, flags)
-				if batch, err = codec.appendRow(batch, srcs, i); err != nil {
+				if batch, err = codec.appendRow(batch, srcs, raw, i); err != nil {
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 				}

@@ -14,6 +14,7 @@ type fileCol struct {
 	index int
 	typ   schema.Type
 	kind  parquet.Kind
+	size  int // FIXED_LEN_BYTE_ARRAY length
 	req   bool
 }
 
@@ -28,7 +29,7 @@ func fileColumns(pf *parquetFile, cols []warehouse.CatalogColumn, types []schema
 			continue
 		}
 		leaf, _ := pf.file.Schema().Lookup(path...)
-		fc := fileCol{index: i, kind: leaf.Node.Type().Kind(), req: leaf.Node.Required()}
+		fc := fileCol{index: i, kind: leaf.Node.Type().Kind(), size: leaf.Node.Type().Length(), req: leaf.Node.Required()}
 		switch path[0] {
 		case warehouse.ColSourceDB, warehouse.ColSourceTable, warehouse.ColOp, warehouse.ColKafkaTopic:
 			fc.typ = sourceType

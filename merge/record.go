@@ -134,14 +134,44 @@ func newRowCodec(l *layout) rowCodec {
 }
 
 // appendRow encodes row r of cols, the values of columns 1…n-1 (one
-// slice per column): a compact payload if c.srcInKey.
-func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, r int) ([]byte, error) {
+// slice per column): a compact payload if c.srcInKey. A column i with
+// raw[i] != nil (raw may be shorter than cols) takes its value from
+// raw[i][r] instead: the value's encoding without its length, as a
+// rawReader reads it, nil for NULL.
+func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, raw [][][]byte, r int) ([]byte, error) {
 	kinds := c.kinds
 	nb := (len(kinds) + 7) / 8
 	start := len(dst)
 	dst = append(dst, make([]byte, nb)...)
-	for i, col := range cols[:len(kinds)] {
-		v := &col[r] // not copied: only the fields the kind needs are read
+	for i := range kinds {
+		if i < len(raw) && raw[i] != nil {
+			b := raw[i][r]
+			switch {
+			case b == nil:
+				dst[start+i/8] |= 1 << (i % 8)
+				continue
+			case i < colTable && c.srcInKey:
+				continue
+			}
+			// Copied as numbers, not through memmove, when they are.
+			switch c.widths[i] {
+			case varWidth:
+				if len(b) < 0x80 {
+					dst = append(dst, byte(len(b)))
+				} else {
+					dst = binary.AppendUvarint(dst, uint64(len(b)))
+				}
+				dst = append(dst, b...)
+			case 4:
+				dst = binary.LittleEndian.AppendUint32(dst, binary.LittleEndian.Uint32(b))
+			case 8:
+				dst = binary.LittleEndian.AppendUint64(dst, binary.LittleEndian.Uint64(b))
+			default:
+				dst = append(dst, b...)
+			}
+			continue
+		}
+		v := &cols[i][r] // not copied: only the fields the kind needs are read
 		k := &kinds[i]
 		// One comparison in the common case: a NULL's Kind is no kind.
 		if v.Kind() != k.kind {
@@ -326,11 +356,12 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	}
 	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
 	k := c.kinds[col-1]
+	null := parquet.Value{}.Level(0, 0, col)
 	for _, e := range plan {
 		r := int(-1 - e)
 		off := offs[r*nc]
 		if off == nullOffset {
-			dst = append(dst, parquet.Value{}.Level(0, 0, col))
+			dst = append(dst, null)
 			continue
 		}
 		rs := recs[r]
@@ -353,7 +384,11 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 			n, w := binary.Uvarint(b)
 			v = parquet.ByteArrayValue(b[w : w+int(n) : w+int(n)])
 		}
-		dst = append(dst, v.Level(0, def, col))
+		// Levels set in place: Value.Level copies the value in and out.
+		dst = append(dst, v)
+		p := &dst[len(dst)-1]
+		p.SetDefinitionLevel(def)
+		p.SetColumnIndex(col)
 	}
 	return dst
 }

@@ -37,11 +37,11 @@ func TestCompactRecords(t *testing.T) {
 		key = appendKeyValue(key, encBytes, cols[1][0])
 		key = appendKeyValue(key, encInt64, cols[2][0])
 		pos := make([]byte, posLen)
-		want, err := full.appendRow(appendRecordHeader(nil, key, pos, 7, opUpsert, 0), cols, 0)
+		want, err := full.appendRow(appendRecordHeader(nil, key, pos, 7, opUpsert, 0), cols, nil, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec, err := compact.appendRow(appendRecordHeader(nil, key, pos, 7, opUpsert, 0), cols, 0)
+		rec, err := compact.appendRow(appendRecordHeader(nil, key, pos, 7, opUpsert, 0), cols, nil, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestAppendColumn(t *testing.T) {
 			cols[i] = []parquet.Value{v}
 		}
 		key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
-		rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, 0)
+		rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,37 +10,75 @@ import (
 	"github.com/binlake/binlake/schema"
 )
 
+// heldPages reads the pages of a column chunk for a reader whose batches
+// of values refer to them: the pages a batch refers to are released when
+// the next batch starts, or at close.
+type heldPages struct {
+	pages parquet.Pages
+	page  parquet.Page   // the page being read
+	held  []parquet.Page // pages the current batch's values refer to
+}
+
+// nextBatch releases the pages of the previous batch but the one being
+// read.
+func (h *heldPages) nextBatch() {
+	for _, p := range h.held {
+		if p != h.page {
+			parquet.Release(p)
+		}
+	}
+	h.held = h.held[:0]
+	if h.page != nil {
+		h.held = append(h.held, h.page)
+	}
+}
+
+// readPage makes the chunk's next page the one being read; io.EOF at the
+// end of the chunk.
+func (h *heldPages) readPage() (parquet.Page, error) {
+	p, err := h.pages.ReadPage()
+	if err != nil {
+		return nil, err
+	}
+	h.page = p
+	h.held = append(h.held, p)
+	return p, nil
+}
+
+// close releases every page and closes the chunk's pages (once).
+func (h *heldPages) close() {
+	if h.pages == nil {
+		return
+	}
+	for _, p := range h.held {
+		parquet.Release(p)
+	}
+	h.held, h.page = nil, nil
+	h.pages.Close()
+	h.pages = nil
+}
+
 // columnReader reads the values of one column chunk in batches. The
 // values of a batch (byte arrays included) stay valid until the next call
 // to read: pages are released only then.
 type columnReader struct {
-	pages  parquet.Pages
+	heldPages
 	values parquet.ValueReader
-	page   parquet.Page
-	held   []parquet.Page // pages the current batch's values refer to
 	eof    bool
 }
 
 func newColumnReader(cc parquet.ColumnChunk) *columnReader {
-	return &columnReader{pages: cc.Pages()}
+	return &columnReader{heldPages: heldPages{pages: cc.Pages()}}
 }
 
 // read fills buf as far as the column goes and returns how many values it
 // read; fewer than len(buf) only at the end of the chunk.
 func (r *columnReader) read(buf []parquet.Value) (int, error) {
-	for _, p := range r.held {
-		if p != r.page {
-			parquet.Release(p)
-		}
-	}
-	r.held = r.held[:0]
-	if r.page != nil {
-		r.held = append(r.held, r.page)
-	}
+	r.nextBatch()
 	n := 0
 	for n < len(buf) && !r.eof {
 		if r.values == nil {
-			p, err := r.pages.ReadPage()
+			p, err := r.readPage()
 			if errors.Is(err, io.EOF) {
 				r.eof = true
 				break
@@ -48,8 +86,7 @@ func (r *columnReader) read(buf []parquet.Value) (int, error) {
 			if err != nil {
 				return n, err
 			}
-			r.page, r.values = p, p.Values()
-			r.held = append(r.held, p)
+			r.values = p.Values()
 		}
 		k, err := r.values.ReadValues(buf[n:])
 		n += k
@@ -63,15 +100,11 @@ func (r *columnReader) read(buf []parquet.Value) (int, error) {
 }
 
 func (r *columnReader) close() {
-	if r == nil || r.pages == nil {
+	if r == nil {
 		return
 	}
-	for _, p := range r.held {
-		parquet.Release(p)
-	}
-	r.held, r.page, r.values = nil, nil, nil
-	r.pages.Close()
-	r.pages = nil
+	r.heldPages.close()
+	r.values = nil
 }
 
 // batcher reads several columns of a row group in lockstep, a batch of

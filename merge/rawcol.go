@@ -78,11 +78,9 @@ func encodingKind(k parquet.Kind) encoding.Kind {
 // unconverted. A batch's slices stay valid until the next call to read:
 // pages are released only then.
 type rawReader struct {
-	pages parquet.Pages
+	heldPages
 	kind  parquet.Kind
 	size  int // FIXED_LEN_BYTE_ARRAY length the column must have
-	held  []parquet.Page
-	page  parquet.Page
 	eof   bool
 	empty []byte // a non-NULL empty value: NULL is nil
 
@@ -105,22 +103,14 @@ type rawReader struct {
 // newRawReader returns a reader of cc, a flat column of kind k (size:
 // the length of a FIXED_LEN_BYTE_ARRAY) with rawKind(k).
 func newRawReader(cc parquet.ColumnChunk, k physKind) *rawReader {
-	return &rawReader{pages: cc.Pages(), kind: k.kind, size: k.size, empty: make([]byte, 0)}
+	return &rawReader{heldPages: heldPages{pages: cc.Pages()}, kind: k.kind, size: k.size, empty: make([]byte, 0)}
 }
 
 // read fills dst with the next values as far as the column goes, nil for
 // NULLs, and returns how many it read; fewer than len(dst) only at the
 // end of the chunk.
 func (r *rawReader) read(dst [][]byte) (int, error) {
-	for _, p := range r.held {
-		if p != r.page {
-			parquet.Release(p)
-		}
-	}
-	r.held = r.held[:0]
-	if r.page != nil {
-		r.held = append(r.held, r.page)
-	}
+	r.nextBatch()
 	n := 0
 	for n < len(dst) {
 		if r.row == r.nrows {
@@ -210,7 +200,7 @@ var errRawShort = errors.New("page has fewer values than its levels say")
 
 // nextPage makes the chunk's next page current, or sets r.eof.
 func (r *rawReader) nextPage() error {
-	p, err := r.pages.ReadPage()
+	p, err := r.readPage()
 	if errors.Is(err, io.EOF) {
 		r.eof, r.nrows, r.row = true, 0, 0
 		return nil
@@ -218,8 +208,6 @@ func (r *rawReader) nextPage() error {
 	if err != nil {
 		return err
 	}
-	r.page = p
-	r.held = append(r.held, p)
 	if p.RepetitionLevels() != nil {
 		return errors.New("page with repetition levels: not a flat column")
 	}
@@ -286,13 +274,9 @@ func (r *rawReader) values(data encoding.Values, dst [][]byte, n int) ([][]byte,
 }
 
 func (r *rawReader) close() {
-	if r == nil || r.pages == nil {
+	if r == nil {
 		return
 	}
-	for _, p := range r.held {
-		parquet.Release(p)
-	}
-	r.held, r.page, r.dict, r.dictVals = nil, nil, nil, nil
-	r.pages.Close()
-	r.pages = nil
+	r.heldPages.close()
+	r.dict, r.dictVals = nil, nil
 }

@@ -55,7 +55,7 @@ func canalOne(t *testing.T, o Options, mysqlType string, value any) Column {
 
 func canalOneErr(t *testing.T, mysqlType string, value any, wants ...string) {
 	t.Helper()
-	decodeErr(t, newDecoder(t, Options{Format: "canal"}), record(canalMessage("INSERT", []canalCol{{"c", mysqlType, value}}, nil)), wants...)
+	_ = decodeErr(t, newDecoder(t, Options{Format: "canal"}), record(canalMessage("INSERT", []canalCol{{"c", mysqlType, value}}, nil)), wants...)
 }
 
 func TestCanalChange(t *testing.T) {
@@ -253,8 +253,8 @@ func TestCanalEvents(t *testing.T) {
 			t.Errorf("%s: got %+v, want one %s of shop.orders with its SQL", typ, c, want)
 		}
 	}
-	decodeErr(t, dec, record(event("INSERT", true)), "canal: isDdl: true on a INSERT event")
-	decodeErr(t, dec, record(event("UPSERT", false)), `canal: type: unknown event type "UPSERT"`)
+	_ = decodeErr(t, dec, record(event("INSERT", true)), "canal: isDdl: true on a INSERT event")
+	_ = decodeErr(t, dec, record(event("UPSERT", false)), `canal: type: unknown event type "UPSERT"`)
 }
 
 func TestCanalErrors(t *testing.T) {

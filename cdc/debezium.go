@@ -214,7 +214,7 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 	switch del := d.get(p, "__deleted"); {
 	case d.kind(del) == jTrue, d.kind(del) == jString && d.str(del) == "true":
 		ch.Op = Delete
-	case del >= 0 && d.kind(del) != jFalse && !(d.kind(del) == jString && d.str(del) == "false"):
+	case del >= 0 && d.kind(del) != jFalse && (d.kind(del) != jString || d.str(del) != "false"):
 		return dst, NotSkipped, x.fail("__deleted", "want \"true\" or \"false\", got %s", quoteValue(d.compact(del)))
 	}
 	if err := x.fillFromTopic(&ch, rec); err != nil {

@@ -514,7 +514,7 @@ func stringStops(x uint64) uint64 {
 func isHex4(s string) bool {
 	for i := 0; i < 4; i++ {
 		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
 			return false
 		}
 	}

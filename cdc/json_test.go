@@ -117,7 +117,7 @@ func TestJSONShallowRepeat(t *testing.T) {
 		{`{"s":{"a":[1,2]}x}`, ""},                             // same value, then junk
 		{`{"s":{"a":[1,2]},"x":}`, ""},                         // same value, then a bad member
 		{`{"s":{"a":[1,2],"b":3},"x":1}`, `{"a":[1,2],"b":3}`}, // longer value
-		{`{"s":{"a":[1,2],"b":3` + "" + `},"x":1}`, ""},       // a known value's prefix, then bad
+		{`{"s":{"a":[1,2],"b":3` + "\x01" + `},"x":1}`, ""},    // a known value's prefix, then bad
 		{`{"s":[1],"t":[1]}`, `[1]`},                           // each member its own
 		{`{"x":{"s":{"a":1` + `}}}`, "-"},                      // not at the root: not shallow
 	}

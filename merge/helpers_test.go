@@ -3,6 +3,7 @@ package merge_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -203,7 +204,7 @@ func readParquetRows(t testing.TB, st storage.Store, key string, types map[strin
 			}
 			out = append(out, r)
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -84,14 +84,19 @@ func run(cfgPath, date, cpuProfile, memProfile string) error {
 	o := merge.ConfigOptions(cfg, t)
 	o.Store, o.Date = st, d
 	var ru0, ru1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru0); err != nil {
+		return fmt.Errorf("getrusage: %w", err)
+	}
 	start := time.Now()
 	s, err := merge.Run(context.Background(), o)
 	wall := time.Since(start)
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	rerr := syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	pprof.StopCPUProfile()
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
+	}
+	if rerr != nil {
+		return fmt.Errorf("getrusage: %w", rerr)
 	}
 	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	var ms runtime.MemStats

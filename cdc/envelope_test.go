@@ -51,7 +51,7 @@ func TestEnvelopeErrors(t *testing.T) {
 	decodeErr(t, noKey, &Record{Value: sealed}, "rowjson: encrypted message but no key configured (kafka.encryption)")
 
 	wrongKey := []byte("fedcba9876543210fedcba9876543210")
-	err = decodeErr(t, newDecoder(t, Options{Format: "rowjson", AESKey: wrongKey}), &Record{Value: sealed},
+	err = decodeError(t, newDecoder(t, Options{Format: "rowjson", AESKey: wrongKey}), &Record{Value: sealed},
 		"rowjson: AES-GCM envelope: cannot decrypt: wrong key or corrupted message")
 	for _, secret := range []string{string(wrongKey), hex.EncodeToString(wrongKey), string(testKey), hex.EncodeToString(testKey)} {
 		if strings.Contains(err.Error(), secret) {

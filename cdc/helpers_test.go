@@ -36,7 +36,14 @@ func decode(t testing.TB, dec Decoder, rec *Record) []Change {
 
 // decodeErr decodes one message that must fail with an error containing
 // every one of wants, and checks that dst comes back unchanged.
-func decodeErr(t testing.TB, dec Decoder, rec *Record, wants ...string) error {
+func decodeErr(t testing.TB, dec Decoder, rec *Record, wants ...string) {
+	t.Helper()
+	decodeError(t, dec, rec, wants...)
+}
+
+// decodeError is decodeErr returning the error, for tests that look
+// further into it.
+func decodeError(t testing.TB, dec Decoder, rec *Record, wants ...string) error {
 	t.Helper()
 	sentinel := Change{Op: DDL, SQL: "sentinel"}
 	out, skip, err := dec.Decode([]Change{sentinel}, rec)

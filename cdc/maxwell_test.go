@@ -129,7 +129,7 @@ func TestMaxwellEncryption(t *testing.T) {
 			t.Errorf("%s: got %+v", name, c)
 		}
 		decodeErr(t, newDecoder(t, Options{Format: "maxwell"}), rec, "encrypted message but no key configured (kafka.encryption)")
-		err := decodeErr(t, newDecoder(t, Options{Format: "maxwell", AESKey: []byte("bbbbbbbbbbbbbbbb")}), rec, "maxwell:")
+		err := decodeError(t, newDecoder(t, Options{Format: "maxwell", AESKey: []byte("bbbbbbbbbbbbbbbb")}), rec, "maxwell:")
 		if strings.Contains(err.Error(), "bbbb") {
 			t.Errorf("error shows key material: %v", err)
 		}

@@ -1,6 +1,7 @@
 package merge_test
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"os"
@@ -9,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/merge/internal/fakeingest"
+	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/storage/fault"
 	"github.com/binlake/binlake/storage/local"
 	"github.com/binlake/binlake/warehouse"
@@ -116,5 +120,61 @@ func checkNoLeftovers(t *testing.T, dir string, m *warehouse.Manifest, d warehou
 	})
 	if ok, _ := existsFile(dir, warehouse.SnapshotSuccess(m.Table, d)); !ok {
 		t.Errorf("no _SUCCESS")
+	}
+}
+
+// TestChangeFileOfWrongColumnTypes checks that a committed file whose
+// bookkeeping columns are not of a binlog file's physical types is
+// refused, naming the file and the column, before any row of it is read.
+func TestChangeFileOfWrongColumnTypes(t *testing.T) {
+	ctx := context.Background()
+	d1, d2 := mustDate(t, "2024-03-01"), mustDate(t, "2024-03-02")
+	st, _, w := ordersWarehouse(t, 100, d1)
+	o := merge.DefaultOptions()
+	o.Store, o.Table, o.Date = st, tableRule("orders", "id"), d1
+	runMerge(t, o)
+	seq, err := w.Commit(ctx, 0, fakeingest.File{Hour: warehouse.Hour{Date: d2, Hour: 1}, Version: 1, Rows: []fakeingest.Row{orderRow("update", 10_000, 10, "x")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := storage.ReadAll(ctx, st, warehouse.CommitKey(w.Topic, 0, seq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c warehouse.Commit
+	if err := warehouse.Unmarshal("commit", b, &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		col  string
+		node parquet.Node
+		want string
+	}{
+		{"_op", parquet.Int(32), "_op column of INT32 values"},
+		{"_pos", parquet.Int(64), "_pos column of INT64 values"},
+		{"_source_table", parquet.Int(64), "_source_table column of INT64 values"},
+	} {
+		t.Run(tc.col, func(t *testing.T) {
+			cols := parquet.Group{
+				"_op":           parquet.String(),
+				"_pos":          parquet.Leaf(parquet.FixedLenByteArrayType(16)),
+				"_source_db":    parquet.String(),
+				"_source_table": parquet.String(),
+			}
+			cols[tc.col] = tc.node
+			var buf bytes.Buffer
+			pw := parquet.NewGenericWriter[any](&buf, parquet.NewSchema("binlog", cols))
+			if err := pw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Put(ctx, c.Files[0].Key, &buf); err != nil {
+				t.Fatal(err)
+			}
+			o.Date = d2
+			_, err := merge.Run(ctx, o)
+			if err == nil || !strings.Contains(err.Error(), c.Files[0].Key) || !strings.Contains(err.Error(), tc.want+": not a binlog file") {
+				t.Fatalf("merge of a file whose %s is %s: %v, want an error naming %s and %q", tc.col, tc.node.Type(), err, c.Files[0].Key, tc.want)
+			}
+		})
 	}
 }

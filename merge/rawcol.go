@@ -15,11 +15,7 @@ import (
 // whose record encoding (see rowCodec) is the bytes of the value as a
 // Parquet page holds it, little-endian numbers included.
 func rawKind(k parquet.Kind) bool {
-	switch k {
-	case parquet.Int32, parquet.Int64, parquet.Float, parquet.Double, parquet.ByteArray, parquet.FixedLenByteArray:
-		return true
-	}
-	return false
+	return encodingKind(k) != encoding.Undefined
 }
 
 // rawCol is a column of a file that a rawReader reads, a batch of

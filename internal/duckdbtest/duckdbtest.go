@@ -243,7 +243,7 @@ func doLocate() setup {
 	dir := filepath.Join(root, "tools", "duckdb")
 	s := setup{script: filepath.Join(dir, "query.mjs")}
 	if _, err := os.Stat(s.script); err != nil {
-		return setup{err: fmt.Errorf("%s is missing: %v", s.script, err)}
+		return setup{err: fmt.Errorf("%s is missing: %w", s.script, err)}
 	}
 	s.node, err = exec.LookPath("node")
 	if err != nil {

@@ -76,7 +76,7 @@ func (p *pool) query(sql string, timeout time.Duration) (r *Result, qerr, err er
 	}
 	if err := json.Unmarshal(got.line, &ans); err != nil {
 		p.w = nil
-		return nil, nil, w.fail(fmt.Errorf("bad answer from node (%v): %.500s", err, got.line))
+		return nil, nil, w.fail(fmt.Errorf("bad answer from node (%w): %.500s", err, got.line))
 	}
 	if ans.Error != nil {
 		return nil, &QueryError{Message: *ans.Error}, nil

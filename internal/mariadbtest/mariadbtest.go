@@ -195,7 +195,7 @@ func start(bins binaries, datadir, socket, errLog string, opts Options) (*Server
 			if strings.Contains(log, "Address already in use") || strings.Contains(log, "Can't start server: Bind on TCP/IP port") {
 				return nil, fmt.Errorf("%w: mariadbd could not bind 127.0.0.1:%d", errPortInUse, port)
 			}
-			return nil, fmt.Errorf("mariadbd exited during start-up (%v)\ncommand: %s\nerror log %s:\n%s", s.waitErr, s.cmd, errLog, log)
+			return nil, fmt.Errorf("mariadbd exited during start-up (%w)\ncommand: %s\nerror log %s:\n%s", s.exitErr(), s.cmd, errLog, log)
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -226,7 +226,7 @@ func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		select {
 		case <-s.exited:
-			s.stopErr = fmt.Errorf("mariadbd on port %d had already exited (%v); error log:\n%s", s.Port, s.waitErr, s.ErrorLogText())
+			s.stopErr = fmt.Errorf("mariadbd on port %d had already exited (%w); error log:\n%s", s.Port, s.exitErr(), s.ErrorLogText())
 			return
 		default:
 		}
@@ -240,6 +240,15 @@ func (s *Server) Stop() error {
 		}
 	})
 	return s.stopErr
+}
+
+// exitErr is how the process ended, once it has been waited for: an exit
+// with status 0 is an error too, since the server should still run.
+func (s *Server) exitErr() error {
+	if s.waitErr == nil {
+		return errors.New("exit status 0")
+	}
+	return s.waitErr
 }
 
 // ErrorLogText returns the server's error log (its last 32 KiB).

@@ -404,7 +404,7 @@ func TestCanalKeyOutlivesItsMessage(t *testing.T) {
 // (and some it takes) both through scan and parsed whole.
 func TestCanalScanMatchesDOM(t *testing.T) {
 	o := goldenOptions(t, "canal")
-	o.AESKey = testKey
+	o.AESKeys = [][]byte{testKey}
 	ins := canalMessage("INSERT", []canalCol{{"id", "int", "1"}, {"v", "varchar(3)", "x"}}, nil)
 	sealed, err := Seal(testKey, []byte(ins))
 	if err != nil {

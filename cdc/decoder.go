@@ -19,10 +19,12 @@ type Options struct {
 	// (its JVM's zone) and in which rowjson and Maxwell timestamp strings
 	// without an offset are read; nil means UTC.
 	SourceLocation *time.Location
-	// AESKey decrypts messages in binlake's AES-GCM envelope and Maxwell's
-	// own AES-CBC encryption: 16, 24 or 32 bytes; nil when messages are
-	// not encrypted. It never appears in an error.
-	AESKey []byte
+	// AESKeys decrypt messages in binlake's AES-GCM envelope and Maxwell's
+	// own AES-CBC encryption: 16, 24 or 32 bytes each; none when messages
+	// are not encrypted. While producers move from one key to the next,
+	// messages come sealed with either: every key is tried, the one that
+	// opened the previous message first. No key ever appears in an error.
+	AESKeys [][]byte
 	// EventTimeField names the rowjson field holding the event time; ""
 	// uses the Kafka record timestamp. Other formats ignore it.
 	EventTimeField string
@@ -37,15 +39,16 @@ func New(o Options) (Decoder, error) {
 	if b.loc == nil {
 		b.loc = time.UTC
 	}
-	if o.AESKey != nil {
-		block, err := aes.NewCipher(o.AESKey)
+	for i, key := range o.AESKeys {
+		block, err := aes.NewCipher(key)
 		if err != nil {
-			return nil, fmt.Errorf("cdc: AES key must be 16, 24 or 32 bytes, not %d", len(o.AESKey))
+			return nil, fmt.Errorf("cdc: AES key %d of %d must be 16, 24 or 32 bytes, not %d", i+1, len(o.AESKeys), len(key))
 		}
-		if b.gcm, err = cipher.NewGCMWithNonceSize(block, nonceSize); err != nil {
+		gcm, err := cipher.NewGCMWithNonceSize(block, nonceSize)
+		if err != nil {
 			return nil, fmt.Errorf("cdc: %w", err)
 		}
-		b.block = block
+		b.keys = append(b.keys, cipherKey{gcm: gcm, block: block})
 	}
 	switch o.Format {
 	case "canal":
@@ -74,9 +77,11 @@ const (
 type base struct {
 	format string
 	loc    *time.Location
-	gcm    cipher.AEAD  // nil without a key
-	block  cipher.Block // nil without a key
-	doc    jdoc
+	keys   []cipherKey // none without a key
+	// lastKey is the index in keys of the key that opened the last
+	// encrypted message: the first one tried on the next.
+	lastKey int
+	doc     jdoc
 	// arena holds the row images of the current message; arena[used:]
 	// is free. Each Decode starts it over.
 	arena []Column
@@ -158,10 +163,10 @@ func (b *base) load(value []byte) error {
 		return b.fail("", "invalid JSON: %v", err)
 	}
 	if isEnvelope(&b.doc) {
-		if b.gcm == nil {
+		if len(b.keys) == 0 {
 			return fmt.Errorf("%s: %w", b.format, errNoKey)
 		}
-		plain, err := openEnvelope(b.gcm, &b.doc)
+		plain, err := b.openEnvelope(&b.doc)
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.format, err)
 		}

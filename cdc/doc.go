@@ -152,8 +152,8 @@
 // joined too.
 //
 // Maxwell's own encryption (AES/CBC/PKCS5Padding, {"iv","bytes"} under
-// "encrypted", encrypt=data or encrypt=all) is opened with Options.AESKey,
-// which is then Maxwell's secret_key.
+// "encrypted", encrypt=data or encrypt=all) is opened with Options.AESKeys,
+// Maxwell's secret_key.
 //
 // # rowjson
 //
@@ -172,7 +172,8 @@
 //
 // Any format may arrive as {"nonce": hex, "ciphertext": hex}, an object
 // with exactly these two string members: a 16-byte nonce and the
-// ciphertext followed by its 16-byte tag, AES-GCM with Options.AESKey.
+// ciphertext followed by its 16-byte tag, AES-GCM with one of
+// Options.AESKeys.
 // Seal writes it. An envelope without a configured key, a wrong key or a
 // corrupted message is an error; an envelope inside an envelope is too.
 package cdc

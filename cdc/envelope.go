@@ -11,8 +11,11 @@ import (
 )
 
 // nonceSize is the AES-GCM envelope's nonce length (FORMATS.md: 16 bytes,
-// not GCM's usual 12).
-const nonceSize = 16
+// not GCM's usual 12); tagSize is its tag's.
+const (
+	nonceSize = 16
+	tagSize   = 16
+)
 
 // Seal encrypts plaintext with key (16, 24 or 32 bytes) into binlake's
 // AES-GCM envelope, {"nonce": hex, "ciphertext": hex(ciphertext‖tag)},
@@ -51,8 +54,33 @@ func isEnvelope(d *jdoc) bool {
 	return d.kind(d.get(0, "nonce")) == jString && d.kind(d.get(0, "ciphertext")) == jString
 }
 
+// cipherKey is one configured AES key, ready for both encryptions.
+type cipherKey struct {
+	gcm   cipher.AEAD  // binlake's envelope
+	block cipher.Block // Maxwell's AES-CBC
+}
+
+// tryKeys calls open with the configured keys, the one that opened the
+// previous message first, until open succeeds, and remembers that key.
+// It returns the error of the first key tried when none succeeds.
+func (b *base) tryKeys(open func(k *cipherKey) error) error {
+	var first error
+	for i := range b.keys {
+		n := (b.lastKey + i) % len(b.keys)
+		err := open(&b.keys[n])
+		if err == nil {
+			b.lastKey = n
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // openEnvelope decrypts the envelope in d.
-func openEnvelope(gcm cipher.AEAD, d *jdoc) ([]byte, error) {
+func (b *base) openEnvelope(d *jdoc) ([]byte, error) {
 	nonceHex := d.str(d.get(0, "nonce"))
 	nonce, err := hex.DecodeString(nonceHex)
 	if err != nil || len(nonce) != nonceSize {
@@ -63,10 +91,21 @@ func openEnvelope(gcm cipher.AEAD, d *jdoc) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AES-GCM envelope: ciphertext: not hex: %v", err)
 	}
-	if len(ct) < gcm.Overhead() {
-		return nil, fmt.Errorf("AES-GCM envelope: ciphertext: %d bytes, shorter than the %d-byte tag", len(ct), gcm.Overhead())
+	if len(ct) < tagSize {
+		return nil, fmt.Errorf("AES-GCM envelope: ciphertext: %d bytes, shorter than the %d-byte tag", len(ct), tagSize)
 	}
-	plain, err := gcm.Open(ct[:0], nonce, ct, nil)
+	// With one key the plaintext takes the ciphertext's place. With
+	// several it needs room of its own: a failed Open clears what it
+	// wrote, and the next key needs the ciphertext.
+	dst := ct[:0]
+	if len(b.keys) > 1 {
+		dst = make([]byte, 0, len(ct)-tagSize)
+	}
+	var plain []byte
+	err = b.tryKeys(func(k *cipherKey) error {
+		plain, err = k.gcm.Open(dst, nonce, ct, nil)
+		return err
+	})
 	if err != nil {
 		return nil, errors.New("AES-GCM envelope: cannot decrypt: wrong key or corrupted message")
 	}
@@ -74,28 +113,41 @@ func openEnvelope(gcm cipher.AEAD, d *jdoc) ([]byte, error) {
 }
 
 // maxwellDecrypt opens Maxwell's own encryption: AES/CBC/PKCS5Padding,
-// with the base64 iv and bytes of an "encrypted" object.
-func maxwellDecrypt(block cipher.Block, ivB64, dataB64 string) ([]byte, error) {
+// with the base64 iv and bytes of an "encrypted" object, and parses the
+// plaintext with parse. A key is taken when the padding is right and the
+// plaintext parses: with several keys, a wrong one can leave valid
+// padding by chance (CBC has no tag), so the parse decides.
+func (b *base) maxwellDecrypt(ivB64, dataB64 string, parse func(plain []byte) error) error {
 	iv, err := base64.StdEncoding.DecodeString(ivB64)
 	if err != nil || len(iv) != aes.BlockSize {
-		return nil, fmt.Errorf("encrypted.iv: want %d bytes in base64, got %s", aes.BlockSize, quoteValue(ivB64))
+		return fmt.Errorf("encrypted.iv: want %d bytes in base64, got %s", aes.BlockSize, quoteValue(ivB64))
 	}
 	data, err := base64.StdEncoding.DecodeString(dataB64)
 	if err != nil {
-		return nil, fmt.Errorf("encrypted.bytes: not base64: %v", err)
+		return fmt.Errorf("encrypted.bytes: not base64: %v", err)
 	}
 	if len(data) == 0 || len(data)%aes.BlockSize != 0 {
-		return nil, fmt.Errorf("encrypted.bytes: %d bytes, not a positive multiple of %d", len(data), aes.BlockSize)
+		return fmt.Errorf("encrypted.bytes: %d bytes, not a positive multiple of %d", len(data), aes.BlockSize)
 	}
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(data, data)
-	pad := int(data[len(data)-1])
-	if pad == 0 || pad > aes.BlockSize {
-		return nil, errors.New("encrypted.bytes: bad padding: wrong key or corrupted message")
+	var buf []byte
+	if len(b.keys) > 1 {
+		buf = make([]byte, len(data)) // data stays for the next key
 	}
-	for _, c := range data[len(data)-pad:] {
-		if int(c) != pad {
-			return nil, errors.New("encrypted.bytes: bad padding: wrong key or corrupted message")
+	return b.tryKeys(func(k *cipherKey) error {
+		plain := data
+		if buf != nil {
+			plain = buf
 		}
-	}
-	return data[:len(data)-pad], nil
+		cipher.NewCBCDecrypter(k.block, iv).CryptBlocks(plain, data)
+		pad := int(plain[len(plain)-1])
+		if pad == 0 || pad > aes.BlockSize {
+			return errors.New("encrypted.bytes: bad padding: wrong key or corrupted message")
+		}
+		for _, c := range plain[len(plain)-pad:] {
+			if int(c) != pad {
+				return errors.New("encrypted.bytes: bad padding: wrong key or corrupted message")
+			}
+		}
+		return parse(plain[:len(plain)-pad])
+	})
 }

@@ -50,8 +50,8 @@ var handWritten = map[string][]string{
 
 func fuzzDecode(f *testing.F, format string) {
 	o := goldenOptions(f, format)
-	if o.AESKey == nil {
-		o.AESKey = testKey
+	if len(o.AESKeys) == 0 {
+		o.AESKeys = [][]byte{testKey}
 	}
 	var seeds []string
 	for _, fx := range loadFixtures(f, format) {
@@ -62,7 +62,7 @@ func fuzzDecode(f *testing.F, format string) {
 	seeds = append(seeds, handWritten[format]...)
 	for _, s := range seeds {
 		f.Add(s)
-		if sealed, err := Seal(o.AESKey, []byte(s)); err == nil {
+		if sealed, err := Seal(o.AESKeys[0], []byte(s)); err == nil {
 			f.Add(string(sealed))
 		}
 	}

@@ -103,7 +103,7 @@ func goldenOptions(t testing.TB, format string) Options {
 		}
 		o.SourceLocation = loc
 	case "maxwell":
-		o.AESKey = maxwellDocsKey
+		o.AESKeys = [][]byte{maxwellDocsKey}
 	case "rowjson":
 		o.EventTimeField = "updated_at"
 	}

@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -27,12 +28,8 @@ func (x *maxwellDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 	d := &x.doc
 	if enc := d.get(0, "encrypted"); enc >= 0 && d.nodes[0].n == 1 {
 		// encrypt=all: the whole message is encrypted.
-		plain, err := x.decrypt(d, enc)
-		if err != nil {
+		if err := x.decrypt(d, enc, d, "message"); err != nil {
 			return dst, NotSkipped, err
-		}
-		if err := d.parse(string(plain)); err != nil {
-			return dst, NotSkipped, x.fail("encrypted", "decrypted message: invalid JSON: %v", err)
 		}
 		if d.nodes[0].kind != jObject || d.get(0, "encrypted") >= 0 && d.nodes[0].n == 1 {
 			return dst, NotSkipped, x.fail("encrypted", "decrypted message is not a plain Maxwell message")
@@ -80,12 +77,8 @@ func (x *maxwellDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 	rows, data, old := d, d.get(0, "data"), d.get(0, "old")
 	if enc := d.get(0, "encrypted"); data < 0 && enc >= 0 {
 		// encrypt=data: data and old are encrypted together.
-		plain, err := x.decrypt(d, enc)
-		if err != nil {
+		if err := x.decrypt(d, enc, &x.inner, "data"); err != nil {
 			return dst, NotSkipped, err
-		}
-		if err := x.inner.parse(string(plain)); err != nil {
-			return dst, NotSkipped, x.fail("encrypted", "decrypted data: invalid JSON: %v", err)
 		}
 		rows = &x.inner
 		data, old = rows.get(0, "data"), rows.get(0, "old")
@@ -120,20 +113,34 @@ func (x *maxwellDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 	return append(dst, ch), NotSkipped, nil
 }
 
-// decrypt opens an "encrypted" {"iv", "bytes"} object.
-func (x *maxwellDecoder) decrypt(d *jdoc, enc int32) ([]byte, error) {
-	if x.block == nil {
-		return nil, x.fail("encrypted", "%v", errNoKey)
+// decrypt opens an "encrypted" {"iv", "bytes"} object of d and parses
+// the plaintext, the decrypted message or data (what), into into, which
+// may be d itself.
+func (x *maxwellDecoder) decrypt(d *jdoc, enc int32, into *jdoc, what string) error {
+	if len(x.keys) == 0 {
+		return x.fail("encrypted", "%v", errNoKey)
 	}
 	iv, data := d.get(enc, "iv"), d.get(enc, "bytes")
 	if d.kind(iv) != jString || d.kind(data) != jString {
-		return nil, x.fail("encrypted", `want {"iv": base64, "bytes": base64}, got %s`, quoteValue(d.compact(enc)))
+		return x.fail("encrypted", `want {"iv": base64, "bytes": base64}, got %s`, quoteValue(d.compact(enc)))
 	}
-	plain, err := maxwellDecrypt(x.block, d.str(iv), d.str(data))
-	if err != nil {
-		return nil, x.fail("", "%v", err)
+	var parseErr error
+	err := x.maxwellDecrypt(d.str(iv), d.str(data), func(plain []byte) error {
+		if err := into.parse(string(plain)); err != nil {
+			parseErr = fmt.Errorf("decrypted %s: invalid JSON: %v", what, err)
+			return parseErr
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case parseErr != nil:
+		// Some key gave valid padding: its failure to parse is the
+		// likelier story than another key's bad padding.
+		return x.fail("encrypted", "%v", parseErr)
 	}
-	return plain, nil
+	return x.fail("", "%v", err)
 }
 
 // pos reads position ("master.000003:4579") and xoffset; without a

@@ -5,6 +5,8 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,7 +123,7 @@ func TestMaxwellEncryption(t *testing.T) {
 		}
 		return b
 	}
-	keyed := newDecoder(t, Options{Format: "maxwell", AESKey: maxwellDocsKey})
+	keyed := newDecoder(t, Options{Format: "maxwell", AESKeys: [][]byte{maxwellDocsKey}})
 	for _, name := range []string{"08-insert-encrypt-data-docs.json", "09-encrypt-all-docs.json"} {
 		rec := &Record{Offset: 1, Value: read(name)}
 		c := decode(t, keyed, rec)[0]
@@ -129,7 +131,7 @@ func TestMaxwellEncryption(t *testing.T) {
 			t.Errorf("%s: got %+v", name, c)
 		}
 		decodeErr(t, newDecoder(t, Options{Format: "maxwell"}), rec, "encrypted message but no key configured (kafka.encryption)")
-		err := decodeError(t, newDecoder(t, Options{Format: "maxwell", AESKey: []byte("bbbbbbbbbbbbbbbb")}), rec, "maxwell:")
+		err := decodeError(t, newDecoder(t, Options{Format: "maxwell", AESKeys: [][]byte{[]byte("bbbbbbbbbbbbbbbb")}}), rec, "maxwell:")
 		if strings.Contains(err.Error(), "bbbb") {
 			t.Errorf("error shows key material: %v", err)
 		}
@@ -138,10 +140,70 @@ func TestMaxwellEncryption(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	enc := maxwellSeal(t, key, []byte("iviviviviviviviv"), []byte(`{"data":{"id":1,"v":"b"},"old":{"v":"a"}}`))
 	msg := `{"database":"d","table":"t","type":"update","ts":1,"encrypted":` + enc + `}`
-	c := decode(t, newDecoder(t, Options{Format: "maxwell", AESKey: key}), record(msg))[0]
+	c := decode(t, newDecoder(t, Options{Format: "maxwell", AESKeys: [][]byte{key}}), record(msg))[0]
 	if c.Op != Update || column(t, c.Columns, "v").Value.S != "b" || column(t, c.Before, "v").Value.S != "a" {
 		t.Errorf("encrypt=data update: got %+v", c)
 	}
-	decodeErr(t, newDecoder(t, Options{Format: "maxwell", AESKey: key}),
+	decodeErr(t, newDecoder(t, Options{Format: "maxwell", AESKeys: [][]byte{key}}),
 		record(`{"database":"d","table":"t","type":"insert","ts":1,"encrypted":{"iv":"AAAA","bytes":"AAAA"}}`), "maxwell: encrypted.iv: want 16 bytes")
+}
+
+// With several keys, a Maxwell message is opened by the key whose padding
+// is right and whose plaintext parses: CBC has no tag, so a wrong key
+// leaves valid padding now and then, and must not win.
+func TestMaxwellEncryptionKeyRotation(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	iv := []byte("iviviviviviviviv")
+	plain := []byte(`{"database":"d","table":"t","type":"insert","ts":1,"data":{"id":7}}`)
+	encAll := maxwellSeal(t, key, iv, plain)
+	encData := maxwellSeal(t, key, iv, []byte(`{"data":{"id":7}}`))
+	for _, m := range []struct{ msg, enc string }{
+		{`{"encrypted":` + encAll + `}`, encAll},
+		{`{"database":"d","table":"t","type":"insert","ts":1,"encrypted":` + encData + `}`, encData},
+	} {
+		// A wrong key under which this message's last block unpads
+		// cleanly.
+		var wrong []byte
+		for i := 0; wrong == nil; i++ {
+			if i > 100_000 {
+				t.Fatal("no wrong key with valid padding found")
+			}
+			if k := fmt.Appendf(nil, "wrong-key-%06d", i); validPadding(t, k, m.enc) {
+				wrong = k
+			}
+		}
+		msg := m.msg
+		for _, keys := range [][][]byte{{wrong, key}, {key, wrong}, {[]byte("bbbbbbbbbbbbbbbb"), wrong, key}} {
+			c := decode(t, newDecoder(t, Options{Format: "maxwell", AESKeys: keys}), record(msg))[0]
+			if c.Op != Insert || column(t, c.Columns, "id").Value.I != 7 {
+				t.Errorf("keys %q: got %+v", keys, c)
+			}
+		}
+		// Only the wrong key: its valid padding gives a plaintext that
+		// does not parse, and that is the error.
+		err := decodeError(t, newDecoder(t, Options{Format: "maxwell", AESKeys: [][]byte{[]byte("bbbbbbbbbbbbbbbb"), wrong}}), record(msg), "invalid JSON")
+		if strings.Contains(err.Error(), string(wrong)) {
+			t.Errorf("error shows key material: %v", err)
+		}
+	}
+}
+
+// validPadding reports whether the "encrypted" object enc decrypts with
+// key to valid PKCS#5 padding.
+func validPadding(t *testing.T, key []byte, enc string) bool {
+	t.Helper()
+	var e struct{ IV, Bytes []byte }
+	if err := json.Unmarshal([]byte(enc), &e); err != nil {
+		t.Fatal(err)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cipher.NewCBCDecrypter(block, e.IV).CryptBlocks(e.Bytes, e.Bytes)
+	pad := int(e.Bytes[len(e.Bytes)-1])
+	if pad == 0 || pad > aes.BlockSize {
+		return false
+	}
+	return bytes.Count(e.Bytes[len(e.Bytes)-pad:], []byte{byte(pad)}) == pad
 }

@@ -45,8 +45,9 @@ type Options struct {
 	// although some partition has not reached its end offset (the tail is
 	// a transaction marker, which is never delivered).
 	IdleTimeout time.Duration
-	// AESKey decrypts the AES-GCM envelope; nil when messages are plain.
-	AESKey []byte
+	// AESKeys decrypt encrypted messages (cdc.Options.AESKeys); none when
+	// messages are plain.
+	AESKeys [][]byte
 	// RunID names this run in commit and pending records; default: a
 	// random ID.
 	RunID string

@@ -146,7 +146,7 @@ func newDecoder(o Options) (cdc.Decoder, error) {
 	return cdc.New(cdc.Options{
 		Format:         string(o.Kafka.Format),
 		SourceLocation: o.Kafka.SourceLocation,
-		AESKey:         o.AESKey,
+		AESKeys:        o.AESKeys,
 		EventTimeField: o.Kafka.EventTimeField,
 	})
 }

@@ -77,7 +77,7 @@ func (a *app) ingestOptions(ctx context.Context, cfg *config.Config) (ingest.Opt
 	if cfg.Kafka == nil {
 		return ingest.Options{}, usagef("%s has no kafka section: ingest needs brokers, topics and format", a.configPath)
 	}
-	key, err := aesKey(cfg.Kafka.Encryption, a.lookup)
+	keys, err := aesKeys(cfg.Kafka.Encryption, a.lookup)
 	if err != nil {
 		return ingest.Options{}, usageError{err}
 	}
@@ -90,7 +90,7 @@ func (a *app) ingestOptions(ctx context.Context, cfg *config.Config) (ingest.Opt
 	o.Zone = warehouse.NewZone(cfg.Location)
 	o.Grace, o.MaxDLQRatio = cfg.Ingest.Grace, cfg.Ingest.MaxDLQRatio
 	o.MemoryBudget, o.MaxFileSize = cfg.Ingest.MemoryBudget, cfg.Ingest.MaxFileSize
-	o.AESKey = key
+	o.AESKeys = keys
 	o.Log = a.log
 	return o, nil
 }

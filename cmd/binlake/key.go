@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/binlake/binlake/config"
 )
 
-// aesKey reads the AES-GCM envelope key from the environment variable or
-// file the configuration names. The key is 16, 24 or 32 bytes, written
-// as hex, base64 or raw bytes. It never comes from the command line, and no
-// error message contains it.
-func aesKey(e *config.Encryption, lookup func(string) (string, bool)) ([]byte, error) {
+// aesKeys reads the AES keys for encrypted messages from the environment
+// variable or file the configuration names: one key, or several while
+// producers move from one key to the next (binlake tries each), separated
+// by newlines, spaces or commas. A key is 16, 24 or 32 bytes, written as
+// hex or base64, or as raw bytes when it is the only one. Keys never come
+// from the command line, and no error message contains one.
+func aesKeys(e *config.Encryption, lookup func(string) (string, bool)) ([][]byte, error) {
 	if e == nil {
 		return nil, nil
 	}
@@ -36,10 +39,25 @@ func aesKey(e *config.Encryption, lookup func(string) (string, bool)) ([]byte, e
 		return nil, nil
 	}
 	if key, ok := parseKey(strings.TrimSpace(text)); ok {
-		return key, nil
+		return [][]byte{key}, nil
 	}
-	if key := []byte(text); validKeyLen(len(key)) {
-		return key, nil
+	fields := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	keys := make([][]byte, 0, len(fields))
+	bad := 0
+	for i, f := range fields {
+		key, ok := parseKey(f)
+		if !ok && bad == 0 {
+			bad = i + 1
+		}
+		keys = append(keys, key)
+	}
+	switch {
+	case len(fields) > 1 && bad == 0:
+		return keys, nil
+	case validKeyLen(len(text)):
+		return [][]byte{[]byte(text)}, nil
+	case len(fields) > 1:
+		return nil, fmt.Errorf("key %d of the %d in %s is not 16, 24 or 32 bytes as hex or base64", bad, len(fields), from)
 	}
 	return nil, fmt.Errorf("the AES key in %s is not 16, 24 or 32 bytes (as hex, base64 or raw)", from)
 }

@@ -25,6 +25,48 @@ func canalInsert(id int, es time.Time) []byte {
 	return b
 }
 
+// shopKafka starts an embedded Kafka with the topic binlog_shop of n
+// partitions, and returns it with a function that produces records to it,
+// each into the partition it names.
+func shopKafka(t *testing.T, partitions int32) (*kfake.Cluster, func(...*kgo.Record)) {
+	t.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "binlog_shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.DefaultProduceTopic("binlog_shop"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return kc, func(recs ...*kgo.Record) {
+		t.Helper()
+		if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// usersConfig writes a configuration that ingests binlog_shop of kc, in
+// Canal format, into the warehouse dir/wh, with the one table users
+// (app.users). kafka is YAML added to the kafka section (each line
+// indented by two spaces), extra YAML added at the end.
+func usersConfig(t *testing.T, kc *kfake.Cluster, dir, kafka, extra string) string {
+	t.Helper()
+	return writeConfig(t, fmt.Sprintf(`warehouse: %s
+kafka:
+  brokers: [%s]
+  topics: [binlog_shop]
+  format: canal
+%stables:
+  - name: users
+    match: '^app\.users$'
+    key: [id]
+    bootstrap: empty
+%s`, filepath.Join(dir, "wh"), strings.Join(kc.ListenAddrs(), ", "), kafka, extra))
+}
+
 // lake is a warehouse that real ingest runs fill from an embedded Kafka:
 // 48 users rows on each of d1 and d2, none on d3, over two partitions,
 // and one record that is not JSON.
@@ -38,22 +80,7 @@ type lake struct {
 
 func newLake(t *testing.T) *lake {
 	t.Helper()
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "binlog_shop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kc.Close)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.DefaultProduceTopic("binlog_shop"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	produce := func(recs ...*kgo.Record) {
-		t.Helper()
-		if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	kc, produce := shopKafka(t, 2)
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	d1, d2, d3 := today.AddDate(0, 0, -3), today.AddDate(0, 0, -2), today.AddDate(0, 0, -1)
 	// 48 rows on each of d1 and d2, none on d3, two partitions.
@@ -64,20 +91,7 @@ func newLake(t *testing.T) *lake {
 	recs = append(recs, &kgo.Record{Partition: 0, Value: []byte("{not json")})
 	produce(recs...)
 
-	dir := t.TempDir()
-	cfg := writeConfig(t, fmt.Sprintf(`warehouse: %s
-kafka:
-  brokers: [%s]
-  topics: [binlog_shop]
-  format: canal
-ingest:
-  max_dlq_ratio: 0.5
-tables:
-  - name: users
-    match: '^app\.users$'
-    key: [id]
-    bootstrap: empty
-`, filepath.Join(dir, "wh"), strings.Join(kc.ListenAddrs(), ", ")))
+	cfg := usersConfig(t, kc, t.TempDir(), "", "ingest:\n  max_dlq_ratio: 0.5\n")
 	must := func(args ...string) string {
 		t.Helper()
 		code, out, stderr := invoke(t, nil, append(args, "--config", cfg)...)

@@ -1,6 +1,8 @@
 package merge
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/parquet-go/parquet-go"
@@ -60,6 +62,17 @@ type keyReader struct {
 	scratch []byte
 	// column positions in the batcher
 	posCol, dbCol, tableCol int
+	// intKey is the encoding of the last key column when it is an
+	// integer column read as it is (encInt32 or encInt64; else 0), as
+	// the id of (_source_db, _source_table, id) or a key of one column.
+	// Then a batch whose other key columns hold one value throughout and
+	// whose integers are not NULL is lazy: its keys are not encoded into arena
+	// but are prefix (the other columns' encoding) and the integer; key
+	// encodes the current row's into one, and below compares integers.
+	intKey keyEnc
+	lazy   bool
+	prefix []byte
+	one    []byte
 }
 
 // newKeyReader reads rg, whose columns fc describes, with the key
@@ -101,6 +114,9 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 		}
 	}
 	r.b = newBatcher(rg, cols, batchRows)
+	if last := len(r.keys) - 1; r.hasKey[last] && r.convs[last].same && (r.keys[last].enc == encInt32 || r.keys[last].enc == encInt64) {
+		r.intKey = r.keys[last].enc
+	}
 	return r, nil
 }
 
@@ -116,31 +132,138 @@ func (r *keyReader) next() (bool, error) {
 		return false, err
 	}
 	r.n, r.i = n, 0
+	for _, p := range r.b.bufs[r.posCol][:n] {
+		if p := p.ByteArray(); len(p) != posLen {
+			return false, fmt.Errorf("%s: want %d bytes, got %d", warehouse.ColPos, posLen, len(p))
+		}
+	}
+	last := len(r.keys) - 1
+	r.lazy = r.intKey != 0 && !hasNull(r.b.bufs[last][:n])
+	// The rows are in key order: when the first and the last have the
+	// same value in the columns before the integer, so do all.
+	for k := 0; k < last && r.lazy; k++ {
+		r.lazy = !r.hasKey[k] || parquet.Equal(r.b.bufs[k][0], r.b.bufs[k][n-1])
+	}
+	if r.lazy {
+		r.prefix = r.prefix[:0]
+		for k := range last {
+			if r.prefix, err = r.appendKey(r.prefix, k, 0); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	}
 	r.arena, r.offs = r.arena[:0], r.offs[:0]
 	for row := 0; row < n; row++ {
 		r.offs = append(r.offs, len(r.arena))
 		for k := range r.keys {
-			pv := r.b.bufs[k][row]
-			if !r.hasKey[k] {
-				pv = parquet.NullValue()
+			if r.arena, err = r.appendKey(r.arena, k, row); err != nil {
+				return false, err
 			}
-			if !r.convs[k].same && !pv.IsNull() {
-				r.scratch = r.scratch[:0]
-				if pv, err = r.convs[k].convert(pv, &r.scratch); err != nil {
-					return false, err
-				}
-			}
-			r.arena = appendKeyValue(r.arena, r.keys[k].enc, pv)
-		}
-		if p := r.b.bufs[r.posCol][row].ByteArray(); len(p) != posLen {
-			return false, fmt.Errorf("%s: want %d bytes, got %d", warehouse.ColPos, posLen, len(p))
 		}
 	}
 	r.offs = append(r.offs, len(r.arena))
 	return true, nil
 }
 
-func (r *keyReader) key() []byte { return r.arena[r.offs[r.i]:r.offs[r.i+1]] }
+// appendKey appends the encoding of key column k of row row of the batch.
+func (r *keyReader) appendKey(dst []byte, k, row int) ([]byte, error) {
+	pv := r.b.bufs[k][row]
+	if !r.hasKey[k] {
+		pv = parquet.NullValue()
+	}
+	if !r.convs[k].same && !pv.IsNull() {
+		r.scratch = r.scratch[:0]
+		var err error
+		if pv, err = r.convs[k].convert(pv, &r.scratch); err != nil {
+			return dst, err
+		}
+	}
+	return appendKeyValue(dst, r.keys[k].enc, pv), nil
+}
+
+func hasNull(vs []parquet.Value) bool {
+	for _, v := range vs {
+		if v.IsNull() {
+			return true
+		}
+	}
+	return false
+}
+
+// key is the current row's key. It is valid until the next call of key,
+// keyAt, next or skip.
+func (r *keyReader) key() []byte { return r.keyAt(r.i) }
+
+// keyAt is the key of row j of the current batch (j >= r.i), valid as
+// key's.
+func (r *keyReader) keyAt(j int) []byte {
+	if r.lazy {
+		r.one = appendKeyValue(append(r.one[:0], r.prefix...), r.intKey, r.b.bufs[len(r.keys)-1][j])
+		return r.one
+	}
+	return r.arena[r.offs[j]:r.offs[j+1]]
+}
+
+// below returns how many rows of the current batch, from the current
+// one on, have keys below limit (nil: no bound), at least 0.
+func (r *keyReader) below(limit []byte) int {
+	if limit == nil {
+		return r.n - r.i
+	}
+	if r.lazy {
+		// Keys of the batch are prefix and an integer: those of a limit
+		// of another prefix are all below it or none.
+		if !bytes.HasPrefix(limit, r.prefix) {
+			if bytes.Compare(limit, r.prefix) < 0 {
+				return 0
+			}
+			return r.n - r.i
+		}
+		if v, ok := intKeyOf(limit[len(r.prefix):], r.intKey); ok {
+			vs := r.b.bufs[len(r.keys)-1][r.i:r.n]
+			if r.intKey == encInt32 {
+				for j, pv := range vs {
+					if int64(pv.Int32()) >= v {
+						return j
+					}
+				}
+			} else {
+				for j, pv := range vs {
+					if pv.Int64() >= v {
+						return j
+					}
+				}
+			}
+			return len(vs)
+		}
+	}
+	for j := r.i; j < r.n; j++ {
+		if bytes.Compare(r.keyAt(j), limit) >= 0 {
+			return j - r.i
+		}
+	}
+	return r.n - r.i
+}
+
+// intKeyOf decodes the key encoding of one non-NULL integer of encoding
+// enc (encInt32 or encInt64); false for another encoding.
+func intKeyOf(key []byte, enc keyEnc) (int64, bool) {
+	switch {
+	case enc == encInt32 && len(key) == 5 && key[0] == 1:
+		return int64(int32(binary.BigEndian.Uint32(key[1:]) ^ 1<<31)), true
+	case enc == encInt64 && len(key) == 9 && key[0] == 1:
+		return int64(binary.BigEndian.Uint64(key[1:]) ^ 1<<63), true
+	}
+	return 0, false
+}
+
+// skip moves n rows on (n >= 1, at most the rows of the current batch
+// from the current one); false at the end.
+func (r *keyReader) skip(n int) (bool, error) {
+	r.i += n - 1
+	return r.next()
+}
 func (r *keyReader) pos() []byte { return r.b.bufs[r.posCol][r.i].ByteArray() }
 
 // db and table are the row's _source_db and _source_table; nil unless the

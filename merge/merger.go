@@ -318,6 +318,23 @@ func (m *merger) mergeRange(kr *keyReader, upper []byte) error {
 		if !ok && !hasD {
 			return nil
 		}
+		if ok && len(m.newTruncs) == 0 {
+			// The base rows below the next change are kept as they are.
+			var limit []byte
+			if hasD {
+				limit = m.cur.key()
+			}
+			if n := kr.below(limit); n > 0 {
+				if err := m.keepBaseRun(kr, n); err != nil {
+					return err
+				}
+				var err error
+				if ok, err = kr.skip(n); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		var c int
 		switch {
 		case !ok:
@@ -357,6 +374,32 @@ func (m *merger) keepBase(kr *keyReader) error {
 	}
 	m.sum.Unchanged++
 	return m.emit(m.ord, kr.key(), nil)
+}
+
+// keepBaseRun keeps the n base rows from the key reader's current one,
+// which no change applies to and no TRUNCATE removes: keepBase for each.
+func (m *merger) keepBaseRun(kr *keyReader, n int) error {
+	m.sum.Unchanged += int64(n)
+	for i := kr.i; n > 0; {
+		ch := m.chunkOf()
+		k := min(n, m.rgRows-len(ch.plan))
+		if len(ch.plan) == 0 {
+			ch.first = append(ch.first[:0], kr.keyAt(i)...)
+		}
+		for range k {
+			ch.plan = append(ch.plan, m.ord)
+			m.ord++
+		}
+		i += k
+		n -= k
+		ch.last = append(ch.last[:0], kr.keyAt(i-1)...)
+		if len(ch.plan) >= m.rgRows {
+			if err := m.sendChunk(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // emit adds an output row: base ordinal ord (>= 0), or the change row

@@ -211,3 +211,45 @@ func testKeyReaderIntKey(t *testing.T, kind schema.Kind, source bool, nulls, sou
 		t.Fatalf("seed %d: no batch read without encoding its keys", seed)
 	}
 }
+
+// TestPlanRuns checks that planRuns cuts random plans into maximal runs
+// of change rows or of consecutive base ordinals.
+func TestPlanRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		var plan []int64
+		ord, rec := int64(rng.IntN(3)), int64(0)
+		for range rng.IntN(60) {
+			switch rng.IntN(4) {
+			case 0:
+				rec++
+				plan = append(plan, -rec)
+			case 1:
+				ord += int64(rng.IntN(3)) // a gap, or none
+				fallthrough
+			default:
+				plan = append(plan, ord)
+				ord++
+			}
+		}
+		runs := planRuns(nil, plan)
+		i := 0
+		for r, j := range runs {
+			if j <= i || j > len(plan) {
+				t.Fatalf("plan %v: runs %v: run %d ends at %d after %d", plan, runs, r, j, i)
+			}
+			for k := i + 1; k < j; k++ {
+				if (plan[i] < 0) != (plan[k] < 0) || plan[k] >= 0 && plan[k] != plan[k-1]+1 {
+					t.Fatalf("plan %v: runs %v: run %d [%d, %d) is not one run", plan, runs, r, i, j)
+				}
+			}
+			if j < len(plan) && (plan[j] < 0 && plan[j-1] < 0 || plan[j-1] >= 0 && plan[j] == plan[j-1]+1) {
+				t.Fatalf("plan %v: runs %v: run %d [%d, %d) goes on", plan, runs, r, i, j)
+			}
+			i = j
+		}
+		if i != len(plan) {
+			t.Fatalf("plan %v: runs %v end at %d", plan, runs, i)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -50,9 +51,12 @@ func fileColumns(pf *parquetFile, cols []warehouse.CatalogColumn, types []schema
 }
 
 // keyReader reads the keys and positions of one row group of a snapshot
-// data or tombstone file, row by row (in batches underneath).
+// data or tombstone file, row by row (in batches underneath). Its
+// columns are read as raw bytes (rawReader) where they are of a rawKind
+// and need no conversion, as parquet.Values (the batcher) otherwise.
 type keyReader struct {
 	b       *batcher
+	raw     []rawCol // by batcher column; r nil: read by the batcher
 	keys    []keyCol
 	convs   []converter
 	hasKey  []bool
@@ -63,7 +67,7 @@ type keyReader struct {
 	// column positions in the batcher
 	posCol, dbCol, tableCol int
 	// intKey is the encoding of the last key column when it is an
-	// integer column read as it is (encInt32 or encInt64; else 0), as
+	// integer column read raw (encInt32 or encInt64; else 0), as
 	// the id of (_source_db, _source_table, id) or a key of one column.
 	// Then a batch whose other key columns hold one value throughout and
 	// whose integers are not NULL is lazy: its keys are not encoded into arena
@@ -80,6 +84,7 @@ type keyReader struct {
 func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withSource bool) (*keyReader, error) {
 	r := &keyReader{keys: out.keys, dbCol: -1, tableCol: -1}
 	var cols []int
+	var kinds []physKind
 	for _, k := range out.keys {
 		c, ok := fc[k.name]
 		idx := -1
@@ -92,6 +97,11 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 		cols = append(cols, idx)
 		r.hasKey = append(r.hasKey, ok)
 		r.convs = append(r.convs, newConverter(k.name, c.typ, c.kind, k.typ, out.kinds[k.col], 0, false))
+		kind := physKind{}
+		if ok && r.convs[len(r.convs)-1].same {
+			kind = physKind{kind: c.kind, size: c.size}
+		}
+		kinds = append(kinds, kind)
 	}
 	pc, ok := fc[warehouse.ColPos]
 	if !ok {
@@ -99,6 +109,7 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 	}
 	r.posCol = len(cols)
 	cols = append(cols, pc.index)
+	kinds = append(kinds, physKind{kind: pc.kind, size: pc.size})
 	if withSource {
 		for _, name := range []string{warehouse.ColSourceDB, warehouse.ColSourceTable} {
 			c, ok := fc[name]
@@ -111,13 +122,48 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 				r.tableCol = len(cols)
 			}
 			cols = append(cols, c.index)
+			kinds = append(kinds, physKind{kind: c.kind, size: c.size})
+		}
+	}
+	chunks := rg.ColumnChunks()
+	r.raw = make([]rawCol, len(cols))
+	for i, c := range cols {
+		if c >= 0 && rawKind(kinds[i].kind) {
+			r.raw[i] = rawCol{file: c, kind: kinds[i], vals: make([][]byte, batchRows), r: newRawReader(chunks[c], kinds[i])}
+			cols[i] = skipCol
 		}
 	}
 	r.b = newBatcher(rg, cols, batchRows)
-	if last := len(r.keys) - 1; r.hasKey[last] && r.convs[last].same && (r.keys[last].enc == encInt32 || r.keys[last].enc == encInt64) {
+	if last := len(r.keys) - 1; r.raw[last].r != nil && (r.keys[last].enc == encInt32 || r.keys[last].enc == encInt64) {
 		r.intKey = r.keys[last].enc
 	}
 	return r, nil
+}
+
+// value is batch row row of batcher column i as a parquet.Value.
+func (r *keyReader) value(i, row int) parquet.Value {
+	if rc := &r.raw[i]; rc.r != nil {
+		return rawValue(rc.kind, rc.vals[row])
+	}
+	return r.b.bufs[i][row]
+}
+
+// bytesAt is batch row row of batcher column i, a byte array column.
+func (r *keyReader) bytesAt(i, row int) []byte {
+	if rc := &r.raw[i]; rc.r != nil {
+		return rc.vals[row]
+	}
+	return r.b.bufs[i][row].ByteArray()
+}
+
+// sameEnds reports whether batcher column i has the same value (or NULL)
+// in the first and the last of the batch's n rows.
+func (r *keyReader) sameEnds(i, n int) bool {
+	if rc := &r.raw[i]; rc.r != nil {
+		a, b := rc.vals[0], rc.vals[n-1]
+		return (a == nil) == (b == nil) && bytes.Equal(a, b)
+	}
+	return parquet.Equal(r.b.bufs[i][0], r.b.bufs[i][n-1])
 }
 
 // next moves to the next row; false at the end.
@@ -132,17 +178,28 @@ func (r *keyReader) next() (bool, error) {
 		return false, err
 	}
 	r.n, r.i = n, 0
-	for _, p := range r.b.bufs[r.posCol][:n] {
-		if p := p.ByteArray(); len(p) != posLen {
+	for i := range r.raw {
+		if rc := &r.raw[i]; rc.r != nil {
+			got, err := rc.r.read(rc.vals[:n])
+			if err == nil && got != n {
+				err = fmt.Errorf("%d values for %d rows", got, n)
+			}
+			if err != nil {
+				return false, fmt.Errorf("column %d: %w", rc.file, err)
+			}
+		}
+	}
+	for row := range n {
+		if p := r.bytesAt(r.posCol, row); len(p) != posLen {
 			return false, fmt.Errorf("%s: want %d bytes, got %d", warehouse.ColPos, posLen, len(p))
 		}
 	}
 	last := len(r.keys) - 1
-	r.lazy = r.intKey != 0 && !hasNull(r.b.bufs[last][:n])
+	r.lazy = r.intKey != 0 && !slices.ContainsFunc(r.raw[last].vals[:n], func(b []byte) bool { return b == nil })
 	// The rows are in key order: when the first and the last have the
 	// same value in the columns before the integer, so do all.
 	for k := 0; k < last && r.lazy; k++ {
-		r.lazy = !r.hasKey[k] || parquet.Equal(r.b.bufs[k][0], r.b.bufs[k][n-1])
+		r.lazy = !r.hasKey[k] || r.sameEnds(k, n)
 	}
 	if r.lazy {
 		r.prefix = r.prefix[:0]
@@ -168,7 +225,7 @@ func (r *keyReader) next() (bool, error) {
 
 // appendKey appends the encoding of key column k of row row of the batch.
 func (r *keyReader) appendKey(dst []byte, k, row int) ([]byte, error) {
-	pv := r.b.bufs[k][row]
+	pv := r.value(k, row)
 	if !r.hasKey[k] {
 		pv = parquet.NullValue()
 	}
@@ -182,15 +239,6 @@ func (r *keyReader) appendKey(dst []byte, k, row int) ([]byte, error) {
 	return appendKeyValue(dst, r.keys[k].enc, pv), nil
 }
 
-func hasNull(vs []parquet.Value) bool {
-	for _, v := range vs {
-		if v.IsNull() {
-			return true
-		}
-	}
-	return false
-}
-
 // key is the current row's key. It is valid until the next call of key,
 // keyAt, next or skip.
 func (r *keyReader) key() []byte { return r.keyAt(r.i) }
@@ -199,7 +247,8 @@ func (r *keyReader) key() []byte { return r.keyAt(r.i) }
 // key's.
 func (r *keyReader) keyAt(j int) []byte {
 	if r.lazy {
-		r.one = appendKeyValue(append(r.one[:0], r.prefix...), r.intKey, r.b.bufs[len(r.keys)-1][j])
+		last := &r.raw[len(r.keys)-1]
+		r.one = appendKeyValue(append(r.one[:0], r.prefix...), r.intKey, rawValue(last.kind, last.vals[j]))
 		return r.one
 	}
 	return r.arena[r.offs[j]:r.offs[j+1]]
@@ -221,16 +270,17 @@ func (r *keyReader) below(limit []byte) int {
 			return r.n - r.i
 		}
 		if v, ok := intKeyOf(limit[len(r.prefix):], r.intKey); ok {
-			vs := r.b.bufs[len(r.keys)-1][r.i:r.n]
+			// Raw integers, little-endian.
+			vs := r.raw[len(r.keys)-1].vals[r.i:r.n]
 			if r.intKey == encInt32 {
-				for j, pv := range vs {
-					if int64(pv.Int32()) >= v {
+				for j, b := range vs {
+					if int64(int32(binary.LittleEndian.Uint32(b))) >= v {
 						return j
 					}
 				}
 			} else {
-				for j, pv := range vs {
-					if pv.Int64() >= v {
+				for j, b := range vs {
+					if int64(binary.LittleEndian.Uint64(b)) >= v {
 						return j
 					}
 				}
@@ -264,7 +314,7 @@ func (r *keyReader) skip(n int) (bool, error) {
 	r.i += n - 1
 	return r.next()
 }
-func (r *keyReader) pos() []byte { return r.b.bufs[r.posCol][r.i].ByteArray() }
+func (r *keyReader) pos() []byte { return r.bytesAt(r.posCol, r.i) }
 
 // db and table are the row's _source_db and _source_table; nil unless the
 // reader was made withSource.
@@ -272,14 +322,21 @@ func (r *keyReader) db() []byte {
 	if r.dbCol < 0 {
 		return nil
 	}
-	return r.b.bufs[r.dbCol][r.i].ByteArray()
+	return r.bytesAt(r.dbCol, r.i)
 }
 
 func (r *keyReader) table() []byte {
 	if r.tableCol < 0 {
 		return nil
 	}
-	return r.b.bufs[r.tableCol][r.i].ByteArray()
+	return r.bytesAt(r.tableCol, r.i)
 }
 
-func (r *keyReader) close() { r.b.close() }
+func (r *keyReader) close() {
+	r.b.close()
+	for _, rc := range r.raw {
+		if rc.r != nil {
+			rc.r.close()
+		}
+	}
+}

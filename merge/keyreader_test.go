@@ -176,7 +176,9 @@ func testKeyReaderIntKey(t *testing.T, kind schema.Kind, source bool, nulls, sou
 		if fast.lazy && fast.i == 0 {
 			lazy++
 		}
-		if !bytes.Equal(fast.key(), rows[row].key) || !bytes.Equal(fast.key(), slow.key()) || !bytes.Equal(fast.pos(), slow.pos()) {
+		pos := make([]byte, posLen)
+		pos[posLen-1], pos[posLen-2] = byte(row), byte(row>>8)
+		if !bytes.Equal(fast.key(), rows[row].key) || !bytes.Equal(fast.key(), slow.key()) || !bytes.Equal(fast.pos(), pos) || !bytes.Equal(slow.pos(), pos) {
 			t.Fatalf("seed %d row %d: key %x pos %x, want %x %x (%x)", seed, row, fast.key(), fast.pos(), slow.key(), slow.pos(), rows[row].key)
 		}
 		l := limit()

@@ -102,6 +102,7 @@ func testKeyReaderIntKey(t *testing.T, kind schema.Kind, source bool, nulls, sou
 
 	var buf bytes.Buffer
 	w := parquet.NewWriter(&buf, out.schema, parquet.PageBufferSize(2048))
+	prows := make([]parquet.Row, len(rows))
 	for r, kr := range rows {
 		pos := make([]byte, posLen)
 		pos[posLen-1], pos[posLen-2] = byte(r), byte(r>>8)
@@ -109,23 +110,14 @@ func testKeyReaderIntKey(t *testing.T, kind schema.Kind, source bool, nulls, sou
 		if kr.id.IsNull() {
 			id = parquet.Value{}.Level(0, 0, nMeta)
 		}
-		row := parquet.Row{
+		prows[r] = parquet.Row{
 			parquet.FixedLenByteArrayValue(pos).Level(0, 0, 0),
 			parquet.ByteArrayValue([]byte(kr.db)).Level(0, 0, colDB),
 			parquet.ByteArrayValue([]byte(kr.table)).Level(0, 0, colTable),
 			id,
 		}
-		if _, err := w.WriteRows([]parquet.Row{row}); err != nil {
-			t.Fatal(err)
-		}
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := writeAndOpen(t, w, &buf, prows)
 	pf := &parquetFile{file: f}
 	fc := fileColumns(pf, out.cols, out.types)
 	rg := f.RowGroups()[0]

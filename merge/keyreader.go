@@ -1,7 +1,10 @@
 package merge
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -48,9 +51,12 @@ func fileColumns(pf *parquetFile, cols []warehouse.CatalogColumn, types []schema
 }
 
 // keyReader reads the keys and positions of one row group of a snapshot
-// data or tombstone file, row by row (in batches underneath).
+// data or tombstone file, row by row (in batches underneath). Its
+// columns are read as raw bytes (rawReader) where they are of a rawKind
+// and need no conversion, as parquet.Values (the batcher) otherwise.
 type keyReader struct {
 	b       *batcher
+	raw     []rawCol // by batcher column; r nil: read by the batcher
 	keys    []keyCol
 	convs   []converter
 	hasKey  []bool
@@ -60,6 +66,17 @@ type keyReader struct {
 	scratch []byte
 	// column positions in the batcher
 	posCol, dbCol, tableCol int
+	// intKey is the encoding of the last key column when it is an
+	// integer column read raw (encInt32 or encInt64; else 0), as
+	// the id of (_source_db, _source_table, id) or a key of one column.
+	// Then a batch whose other key columns hold one value throughout and
+	// whose integers are not NULL is lazy: its keys are not encoded into arena
+	// but are prefix (the other columns' encoding) and the integer; key
+	// encodes the current row's into one, and below compares integers.
+	intKey keyEnc
+	lazy   bool
+	prefix []byte
+	one    []byte
 }
 
 // newKeyReader reads rg, whose columns fc describes, with the key
@@ -67,6 +84,7 @@ type keyReader struct {
 func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withSource bool) (*keyReader, error) {
 	r := &keyReader{keys: out.keys, dbCol: -1, tableCol: -1}
 	var cols []int
+	var kinds []physKind
 	for _, k := range out.keys {
 		c, ok := fc[k.name]
 		idx := -1
@@ -79,6 +97,11 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 		cols = append(cols, idx)
 		r.hasKey = append(r.hasKey, ok)
 		r.convs = append(r.convs, newConverter(k.name, c.typ, c.kind, k.typ, out.kinds[k.col], 0, false))
+		kind := physKind{}
+		if ok && r.convs[len(r.convs)-1].same {
+			kind = physKind{kind: c.kind, size: c.size}
+		}
+		kinds = append(kinds, kind)
 	}
 	pc, ok := fc[warehouse.ColPos]
 	if !ok {
@@ -86,6 +109,7 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 	}
 	r.posCol = len(cols)
 	cols = append(cols, pc.index)
+	kinds = append(kinds, physKind{kind: pc.kind, size: pc.size})
 	if withSource {
 		for _, name := range []string{warehouse.ColSourceDB, warehouse.ColSourceTable} {
 			c, ok := fc[name]
@@ -98,10 +122,48 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 				r.tableCol = len(cols)
 			}
 			cols = append(cols, c.index)
+			kinds = append(kinds, physKind{kind: c.kind, size: c.size})
+		}
+	}
+	chunks := rg.ColumnChunks()
+	r.raw = make([]rawCol, len(cols))
+	for i, c := range cols {
+		if c >= 0 && rawKind(kinds[i].kind) {
+			r.raw[i] = rawCol{file: c, kind: kinds[i], vals: make([][]byte, batchRows), r: newRawReader(chunks[c], kinds[i])}
+			cols[i] = skipCol
 		}
 	}
 	r.b = newBatcher(rg, cols, batchRows)
+	if last := len(r.keys) - 1; r.raw[last].r != nil && (r.keys[last].enc == encInt32 || r.keys[last].enc == encInt64) {
+		r.intKey = r.keys[last].enc
+	}
 	return r, nil
+}
+
+// value is batch row row of batcher column i as a parquet.Value.
+func (r *keyReader) value(i, row int) parquet.Value {
+	if rc := &r.raw[i]; rc.r != nil {
+		return rawValue(rc.kind, rc.vals[row])
+	}
+	return r.b.bufs[i][row]
+}
+
+// bytesAt is batch row row of batcher column i, a byte array column.
+func (r *keyReader) bytesAt(i, row int) []byte {
+	if rc := &r.raw[i]; rc.r != nil {
+		return rc.vals[row]
+	}
+	return r.b.bufs[i][row].ByteArray()
+}
+
+// sameEnds reports whether batcher column i has the same value (or NULL)
+// in the first and the last of the batch's n rows.
+func (r *keyReader) sameEnds(i, n int) bool {
+	if rc := &r.raw[i]; rc.r != nil {
+		a, b := rc.vals[0], rc.vals[n-1]
+		return (a == nil) == (b == nil) && bytes.Equal(a, b)
+	}
+	return parquet.Equal(r.b.bufs[i][0], r.b.bufs[i][n-1])
 }
 
 // next moves to the next row; false at the end.
@@ -116,32 +178,143 @@ func (r *keyReader) next() (bool, error) {
 		return false, err
 	}
 	r.n, r.i = n, 0
+	for i := range r.raw {
+		if rc := &r.raw[i]; rc.r != nil {
+			got, err := rc.r.read(rc.vals[:n])
+			if err == nil && got != n {
+				err = fmt.Errorf("%d values for %d rows", got, n)
+			}
+			if err != nil {
+				return false, fmt.Errorf("column %d: %w", rc.file, err)
+			}
+		}
+	}
+	for row := range n {
+		if p := r.bytesAt(r.posCol, row); len(p) != posLen {
+			return false, fmt.Errorf("%s: want %d bytes, got %d", warehouse.ColPos, posLen, len(p))
+		}
+	}
+	last := len(r.keys) - 1
+	r.lazy = r.intKey != 0 && !slices.ContainsFunc(r.raw[last].vals[:n], func(b []byte) bool { return b == nil })
+	// The rows are in key order: when the first and the last have the
+	// same value in the columns before the integer, so do all.
+	for k := 0; k < last && r.lazy; k++ {
+		r.lazy = !r.hasKey[k] || r.sameEnds(k, n)
+	}
+	if r.lazy {
+		r.prefix = r.prefix[:0]
+		for k := range last {
+			if r.prefix, err = r.appendKey(r.prefix, k, 0); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	}
 	r.arena, r.offs = r.arena[:0], r.offs[:0]
 	for row := 0; row < n; row++ {
 		r.offs = append(r.offs, len(r.arena))
 		for k := range r.keys {
-			pv := r.b.bufs[k][row]
-			if !r.hasKey[k] {
-				pv = parquet.NullValue()
+			if r.arena, err = r.appendKey(r.arena, k, row); err != nil {
+				return false, err
 			}
-			if !r.convs[k].same && !pv.IsNull() {
-				r.scratch = r.scratch[:0]
-				if pv, err = r.convs[k].convert(pv, &r.scratch); err != nil {
-					return false, err
-				}
-			}
-			r.arena = appendKeyValue(r.arena, r.keys[k].enc, pv)
-		}
-		if p := r.b.bufs[r.posCol][row].ByteArray(); len(p) != posLen {
-			return false, fmt.Errorf("%s: want %d bytes, got %d", warehouse.ColPos, posLen, len(p))
 		}
 	}
 	r.offs = append(r.offs, len(r.arena))
 	return true, nil
 }
 
-func (r *keyReader) key() []byte { return r.arena[r.offs[r.i]:r.offs[r.i+1]] }
-func (r *keyReader) pos() []byte { return r.b.bufs[r.posCol][r.i].ByteArray() }
+// appendKey appends the encoding of key column k of row row of the batch.
+func (r *keyReader) appendKey(dst []byte, k, row int) ([]byte, error) {
+	pv := r.value(k, row)
+	if !r.hasKey[k] {
+		pv = parquet.NullValue()
+	}
+	if !r.convs[k].same && !pv.IsNull() {
+		r.scratch = r.scratch[:0]
+		var err error
+		if pv, err = r.convs[k].convert(pv, &r.scratch); err != nil {
+			return dst, err
+		}
+	}
+	return appendKeyValue(dst, r.keys[k].enc, pv), nil
+}
+
+// key is the current row's key. It is valid until the next call of key,
+// keyAt, next or skip.
+func (r *keyReader) key() []byte { return r.keyAt(r.i) }
+
+// keyAt is the key of row j of the current batch (j >= r.i), valid as
+// key's.
+func (r *keyReader) keyAt(j int) []byte {
+	if r.lazy {
+		last := &r.raw[len(r.keys)-1]
+		r.one = appendKeyValue(append(r.one[:0], r.prefix...), r.intKey, rawValue(last.kind, last.vals[j]))
+		return r.one
+	}
+	return r.arena[r.offs[j]:r.offs[j+1]]
+}
+
+// below returns how many rows of the current batch, from the current
+// one on, have keys below limit (nil: no bound), at least 0.
+func (r *keyReader) below(limit []byte) int {
+	if limit == nil {
+		return r.n - r.i
+	}
+	if r.lazy {
+		// Keys of the batch are prefix and an integer: those of a limit
+		// of another prefix are all below it or none.
+		if !bytes.HasPrefix(limit, r.prefix) {
+			if bytes.Compare(limit, r.prefix) < 0 {
+				return 0
+			}
+			return r.n - r.i
+		}
+		if v, ok := intKeyOf(limit[len(r.prefix):], r.intKey); ok {
+			// Raw integers, little-endian.
+			vs := r.raw[len(r.keys)-1].vals[r.i:r.n]
+			if r.intKey == encInt32 {
+				for j, b := range vs {
+					if int64(int32(binary.LittleEndian.Uint32(b))) >= v {
+						return j
+					}
+				}
+			} else {
+				for j, b := range vs {
+					if int64(binary.LittleEndian.Uint64(b)) >= v {
+						return j
+					}
+				}
+			}
+			return len(vs)
+		}
+	}
+	for j := r.i; j < r.n; j++ {
+		if bytes.Compare(r.keyAt(j), limit) >= 0 {
+			return j - r.i
+		}
+	}
+	return r.n - r.i
+}
+
+// intKeyOf decodes the key encoding of one non-NULL integer of encoding
+// enc (encInt32 or encInt64); false for another encoding.
+func intKeyOf(key []byte, enc keyEnc) (int64, bool) {
+	switch {
+	case enc == encInt32 && len(key) == 5 && key[0] == 1:
+		return int64(int32(binary.BigEndian.Uint32(key[1:]) ^ 1<<31)), true
+	case enc == encInt64 && len(key) == 9 && key[0] == 1:
+		return int64(binary.BigEndian.Uint64(key[1:]) ^ 1<<63), true
+	}
+	return 0, false
+}
+
+// skip moves n rows on (n >= 1, at most the rows of the current batch
+// from the current one); false at the end.
+func (r *keyReader) skip(n int) (bool, error) {
+	r.i += n - 1
+	return r.next()
+}
+func (r *keyReader) pos() []byte { return r.bytesAt(r.posCol, r.i) }
 
 // db and table are the row's _source_db and _source_table; nil unless the
 // reader was made withSource.
@@ -149,14 +322,21 @@ func (r *keyReader) db() []byte {
 	if r.dbCol < 0 {
 		return nil
 	}
-	return r.b.bufs[r.dbCol][r.i].ByteArray()
+	return r.bytesAt(r.dbCol, r.i)
 }
 
 func (r *keyReader) table() []byte {
 	if r.tableCol < 0 {
 		return nil
 	}
-	return r.b.bufs[r.tableCol][r.i].ByteArray()
+	return r.bytesAt(r.tableCol, r.i)
 }
 
-func (r *keyReader) close() { r.b.close() }
+func (r *keyReader) close() {
+	r.b.close()
+	for _, rc := range r.raw {
+		if rc.r != nil {
+			rc.r.close()
+		}
+	}
+}

@@ -318,6 +318,23 @@ func (m *merger) mergeRange(kr *keyReader, upper []byte) error {
 		if !ok && !hasD {
 			return nil
 		}
+		if ok && len(m.newTruncs) == 0 {
+			// The base rows below the next change are kept as they are.
+			var limit []byte
+			if hasD {
+				limit = m.cur.key()
+			}
+			if n := kr.below(limit); n > 0 {
+				if err := m.keepBaseRun(kr, n); err != nil {
+					return err
+				}
+				var err error
+				if ok, err = kr.skip(n); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		var c int
 		switch {
 		case !ok:
@@ -357,6 +374,32 @@ func (m *merger) keepBase(kr *keyReader) error {
 	}
 	m.sum.Unchanged++
 	return m.emit(m.ord, kr.key(), nil)
+}
+
+// keepBaseRun keeps the n base rows from the key reader's current one,
+// which no change applies to and no TRUNCATE removes: keepBase for each.
+func (m *merger) keepBaseRun(kr *keyReader, n int) error {
+	m.sum.Unchanged += int64(n)
+	for i := kr.i; n > 0; {
+		ch := m.chunkOf()
+		k := min(n, m.rgRows-len(ch.plan))
+		if len(ch.plan) == 0 {
+			ch.first = append(ch.first[:0], kr.keyAt(i)...)
+		}
+		for range k {
+			ch.plan = append(ch.plan, m.ord)
+			m.ord++
+		}
+		i += k
+		n -= k
+		ch.last = append(ch.last[:0], kr.keyAt(i-1)...)
+		if len(ch.plan) >= m.rgRows {
+			if err := m.sendChunk(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // emit adds an output row: base ordinal ord (>= 0), or the change row
@@ -550,6 +593,7 @@ type consumer struct {
 	cancel  context.CancelCauseFunc
 	segs    []*baseSeg
 	sources []*colSource
+	runs    []int // of the chunk being written (planRuns)
 }
 
 // run writes the tasks until tasks is closed. Once it fails, or ctx is
@@ -607,11 +651,12 @@ func (c *consumer) writeChunk(ch *chunk) error {
 		}
 	}
 	cws := c.sink.writer().ColumnWriters()
+	c.runs = planRuns(c.runs[:0], ch.plan)
 	var g errgroup.Group
 	g.SetLimit(c.par)
 	for col := range c.sources {
 		g.Go(func() error {
-			if err := c.sources[col].write(cws[col], ch, c.segs); err != nil {
+			if err := c.sources[col].write(cws[col], ch, c.runs, c.segs); err != nil {
 				return err
 			}
 			// Compress the column's last page here, in parallel, rather
@@ -623,6 +668,27 @@ func (c *consumer) writeChunk(ch *chunk) error {
 		return c.sink.fail(err)
 	}
 	return c.sink.flushRowGroup(int64(len(ch.plan)), ch.minKey, ch.maxKey)
+}
+
+// planRuns appends to runs the end of each run of plan, which the column
+// goroutines each write in one step: change rows in a row, or base rows
+// of consecutive ordinals.
+func planRuns(runs []int, plan []int64) []int {
+	for i := 0; i < len(plan); {
+		j := i + 1
+		if plan[i] < 0 {
+			for j < len(plan) && plan[j] < 0 {
+				j++
+			}
+		} else {
+			for j < len(plan) && plan[j] == plan[j-1]+1 {
+				j++
+			}
+		}
+		runs = append(runs, j)
+		i = j
+	}
+	return runs
 }
 
 // colSource reads one column of the base row groups of a run, in order,
@@ -718,9 +784,10 @@ func (s *colSource) open(seg *baseSeg) error {
 }
 
 // write writes column s.col of the chunk's rows to cw, in batches of
-// values. Base values of the same layout are written as read; a batch is
-// written before reading on releases the pages its values refer to.
-func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) error {
+// values; runs are the ends of the runs of its plan (planRuns). Base
+// values of the same layout are written as read; a batch is written
+// before reading on releases the pages its values refer to.
+func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs []*baseSeg) error {
 	if s.vals == nil {
 		s.vals = make([]parquet.Value, 0, batchRows)
 	}
@@ -736,14 +803,11 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) 
 		return nil
 	}
 	plan := ch.plan
-	for i := 0; i < len(plan); {
+	i := 0
+	for _, j := range runs {
 		e := plan[i]
 		if e < 0 {
 			// A run of change rows, decoded in one call per batch.
-			j := i + 1
-			for j < len(plan) && plan[j] < 0 {
-				j++
-			}
 			for i < j {
 				c := min(j-i, cap(vals)-len(vals))
 				if s.col == colPos {
@@ -761,10 +825,6 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, segs []*baseSeg) 
 				}
 			}
 			continue
-		}
-		j := i + 1
-		for j < len(plan) && plan[j] == plan[j-1]+1 {
-			j++
 		}
 		for ord, n := e, int64(j-i); n > 0; {
 			if ord >= s.bufStart+int64(s.bufN) {

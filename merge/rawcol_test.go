@@ -145,22 +145,14 @@ func rawRecords(t testing.TB, nodes []parquet.Node, rows int, value func(c, r in
 	var buf bytes.Buffer
 	w := parquet.NewWriter(&buf, sch, parquet.PageBufferSize(pageSize), parquet.DataPageVersion(1),
 		parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(int64(max(rows/2, 1))))
+	prows := make([]parquet.Row, rows)
 	for r := range rows {
-		row := make(parquet.Row, len(nodes))
+		prows[r] = make(parquet.Row, len(nodes))
 		for c := range nodes {
-			row[c] = value(c, r)
-		}
-		if _, err := w.WriteRows([]parquet.Row{row}); err != nil {
-			t.Fatal(err)
+			prows[r][c] = value(c, r)
 		}
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := writeAndOpen(t, w, &buf, prows)
 	kinds := make([]physKind, len(nodes))
 	for c, n := range nodes {
 		kinds[c] = physKind{kind: n.Type().Kind(), size: n.Type().Length()}
@@ -259,4 +251,21 @@ func TestRawReaderShortPage(t *testing.T) {
 	if err := r.fill(make([][]byte, 2)); err == nil {
 		t.Fatal("dictionary index 2 of two values: no error")
 	}
+}
+
+// writeAndOpen writes rows through w, which writes to buf, closes it and
+// opens the file.
+func writeAndOpen(t testing.TB, w *parquet.Writer, buf *bytes.Buffer, rows []parquet.Row) *parquet.File {
+	t.Helper()
+	if _, err := w.WriteRows(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

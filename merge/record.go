@@ -356,7 +356,10 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	}
 	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
 	k := c.kinds[col-1]
-	null := parquet.Value{}.Level(0, 0, col)
+	// Called for every run of change rows, often of one row: the NULL
+	// is made in place rather than by Value.Level, which is not inlined.
+	var null parquet.Value
+	null.SetColumnIndex(col)
 	for _, e := range plan {
 		r := int(-1 - e)
 		off := offs[r*nc]

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/binlake/binlake/schema"
@@ -290,8 +289,8 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 	d.src = s
 	d.nodes = d.nodes[:0]
 	d.escKeys = d.escKeys[:0]
-	if len(s) > math.MaxInt32 || !utf8.ValidString(s) {
-		return false
+	if len(s) > math.MaxInt32 {
+		return false // scanString checks that strings are UTF-8
 	}
 	start := skipSpace(s, 0)
 	if start >= len(s) || s[start] != '{' {

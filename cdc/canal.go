@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -8,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/binlake/binlake/schema"
@@ -107,7 +107,34 @@ type canalDecoder struct {
 	// order[i] is the index in canalKeys of the i-th root member of the
 	// last message scan read, -1 for one not in canalKeys.
 	order [16]int8
+	// flat[0] and flat[1] are the rows of data and old as scan read them
+	// (flatRows), when flatOK says it did; changes types them then.
+	flat   [2][]flatRow
+	flatOK [2]bool
+	// members are the members of the rows in flat, in order.
+	members []flatMember
 }
+
+// flatRow is a row image scan read without building nodes: its members
+// are members[start:start+n]; null marks a null row (old's rows of
+// columns that did not change are null).
+type flatRow struct {
+	start, n int32
+	null     bool
+}
+
+// flatMember is one member of a flat row: the offsets of its name and of
+// its value's text in the message, as in jnode.
+type flatMember struct {
+	keyOff, keyLen int32
+	off, end       int32
+	kind           jkind
+	esc            bool
+}
+
+// errNotFlat stops scan at rows that are not arrays of objects of
+// scalar members with plain names: the whole parse reads those.
+var errNotFlat = errors.New("not flat rows")
 
 // Decode implements Decoder. A message is first read by scan, which builds
 // nodes only for the members the decoder reads; a message scan does not
@@ -228,6 +255,7 @@ func (c *canalDecoder) decodeDOM(dst []Change, rec *Record) ([]Change, Skip, err
 	if err := c.load(rec.Value); err != nil {
 		return dst, NotSkipped, err
 	}
+	c.flatOK = [2]bool{}
 	d := &c.doc
 	m := noCanalMembers
 	for n := d.nodes[0].first; n >= 0; n = d.nodes[n].next {
@@ -246,18 +274,23 @@ func (c *canalDecoder) decodeDOM(dst []Change, rec *Record) ([]Change, Skip, err
 // with escapes, and fewer than three members (a flatMessage has more; an
 // AES-GCM envelope has two). A message scan takes, parse takes too.
 //
+// The rows of data and old are read flat (rowsValue): their members go
+// to c.members without nodes, and changes types them.
+//
 // Messages list their members in one order: where the previous message
 // had a member of canalKeys, the name is first looked for as it would
 // appear in a compact message (c.order).
 func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 	c.used = 0
+	c.flatOK = [2]bool{}
+	c.members = c.members[:0]
 	d := &c.doc
 	s := unsafe.String(unsafe.SliceData(value), len(value))
 	d.src = s
 	d.nodes = d.nodes[:0]
 	d.escKeys = d.escKeys[:0]
-	if len(s) > math.MaxInt32 || !utf8.ValidString(s) {
-		return false
+	if len(s) > math.MaxInt32 {
+		return false // scanString checks that strings are UTF-8
 	}
 	start := skipSpace(s, 0)
 	if start >= len(s) || s[start] != '{' {
@@ -305,6 +338,8 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 			q, err = d.shallowEnd(skipSpace(s, p), 1, canalSQLType)
 		case canalKeys[k].member == mMySQLType:
 			m[mMySQLType], q, err = d.shallowValue(skipSpace(s, p), 1, canalMySQLType)
+		case canalKeys[k].member == mData || canalKeys[k].member == mOld:
+			m[canalKeys[k].member], q, err = c.rowsValue(skipSpace(s, p), canalKeys[k].member-mData)
 		case canalKeys[k].member != noMember:
 			m[canalKeys[k].member], q, err = d.value(p, 1)
 		default:
@@ -329,6 +364,124 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 		d.setText(root, start, p+1)
 		d.nodes[root].n = n
 		return n >= 3 && skipSpace(s, p+1) == len(s)
+	}
+}
+
+// rowsValue reads the value of data (f 0) or old (f 1) at s[p]. An array
+// of objects of scalar members with plain names, or of nulls — Canal's
+// rows — gets a node of its own only, with n its number of rows, and its
+// rows go to c.flat[f] for changes to type once mysqlType is known
+// (mysqlType comes after data); it is checked as value checks it. Any
+// other array stops scan (errNotFlat), and other values are read by value.
+func (c *canalDecoder) rowsValue(p, f int) (int32, int, error) {
+	d := &c.doc
+	s := d.src
+	c.flatOK[f] = false
+	if p >= len(s) || s[p] != '[' {
+		return d.value(p, 1)
+	}
+	start := p
+	rows := c.flat[f][:0]
+	// p ends at the closing bracket.
+	if p = skipSpace(s, p+1); p >= len(s) || s[p] != ']' {
+		for {
+			var err error
+			var row flatRow
+			if row, p, err = c.flatRow(p); err != nil {
+				return 0, 0, err
+			}
+			rows = append(rows, row)
+			if p >= len(s) || s[p] != ',' && s[p] != ']' {
+				p = skipSpace(s, p)
+			}
+			if p < len(s) && s[p] == ',' {
+				p = skipSpace(s, p+1)
+				continue
+			}
+			if p >= len(s) || s[p] != ']' {
+				return 0, 0, errNotFlat
+			}
+			break
+		}
+	}
+	i := d.add(jArray)
+	d.setText(i, start, p+1)
+	d.nodes[i].n = int32(len(rows))
+	c.flat[f], c.flatOK[f] = rows, true
+	return i, p + 1, nil
+}
+
+// flatRow reads the row at s[p], an object or null, into c.members, and
+// returns the offset after it.
+func (c *canalDecoder) flatRow(p int) (flatRow, int, error) {
+	s := c.doc.src
+	row := flatRow{start: int32(len(c.members))}
+	if strings.HasPrefix(s[p:], "null") {
+		row.null = true
+		return row, p + 4, nil
+	}
+	if p >= len(s) || s[p] != '{' {
+		return row, 0, errNotFlat
+	}
+	p = skipSpace(s, p+1)
+	if p < len(s) && s[p] == '}' {
+		return row, p + 1, nil
+	}
+	for {
+		if p >= len(s) || s[p] != '"' {
+			if p = skipSpace(s, p); p >= len(s) || s[p] != '"' {
+				return row, 0, errNotFlat
+			}
+		}
+		end, esc, err := scanString(s, p)
+		if err != nil || esc {
+			return row, 0, errNotFlat
+		}
+		fm := flatMember{keyOff: int32(p + 1), keyLen: int32(end - 1 - (p + 1))}
+		if p = end; p >= len(s) || s[p] != ':' {
+			if p = skipSpace(s, p); p >= len(s) || s[p] != ':' {
+				return row, 0, errNotFlat
+			}
+		}
+		if p = p + 1; p < len(s) && s[p] != '"' {
+			p = skipSpace(s, p)
+		}
+		if p >= len(s) {
+			return row, 0, errNotFlat
+		}
+		switch ch := s[p]; {
+		case ch == '"':
+			if end, fm.esc, err = scanString(s, p); err != nil {
+				return row, 0, err
+			}
+			fm.kind, fm.off, fm.end = jString, int32(p+1), int32(end-1)
+		case ch == '-' || ch >= '0' && ch <= '9':
+			if end, err = scanNumber(s, p); err != nil {
+				return row, 0, err
+			}
+			fm.kind, fm.off, fm.end = jNumber, int32(p), int32(end)
+		case strings.HasPrefix(s[p:], "null"):
+			fm.kind, end = jNull, p+4
+		case strings.HasPrefix(s[p:], "true"):
+			fm.kind, end = jTrue, p+4
+		case strings.HasPrefix(s[p:], "false"):
+			fm.kind, end = jFalse, p+5
+		default:
+			return row, 0, errNotFlat
+		}
+		c.members = append(c.members, fm)
+		row.n++
+		if p = end; p >= len(s) || s[p] != ',' && s[p] != '}' {
+			p = skipSpace(s, p)
+		}
+		if p < len(s) && s[p] == ',' {
+			p++
+			continue
+		}
+		if p < len(s) && s[p] == '}' {
+			return row, p + 1, nil
+		}
+		return row, 0, errNotFlat
 	}
 }
 
@@ -412,6 +565,9 @@ func (c *canalDecoder) changes(dst []Change, rec *Record, m *canalMembers) ([]Ch
 		return dst, NotSkipped, err
 	}
 	ch.Key = key
+	if c.flatOK[0] {
+		return c.flatChanges(dst, ch, hasOld)
+	}
 	o := int32(-1)
 	if hasOld {
 		o = d.nodes[old].first
@@ -437,6 +593,71 @@ func (c *canalDecoder) changes(dst []Change, rec *Record, m *canalMembers) ([]Ch
 		row++
 	}
 	return dst, NotSkipped, nil
+}
+
+// flatChanges appends a change per row of data as scan read them
+// (c.flat), ch filled in but for the row.
+func (c *canalDecoder) flatChanges(dst []Change, ch Change, hasOld bool) ([]Change, Skip, error) {
+	data, old := c.flat[0], c.flat[1]
+	if hasOld && !c.flatOK[1] {
+		return dst, NotSkipped, errNotFlat // cannot happen: old is an array (of data's length)
+	}
+	var err error
+	for row := range data {
+		rc := ch
+		rc.Pos.Row = int64(row)
+		if rc.Columns, err = c.flatColumns(data[row], "data", row); err != nil {
+			return dst, NotSkipped, err
+		}
+		if hasOld && !old[row].null {
+			oldCols, err := c.flatColumns(old[row], "old", row)
+			if err != nil {
+				return dst, NotSkipped, err
+			}
+			rc.Before = c.mergeBefore(rc.Columns, oldCols)
+		}
+		dst = append(dst, rc)
+	}
+	return dst, NotSkipped, nil
+}
+
+// flatColumns converts flat row r, the row-th of field (data or old), as
+// row converts a row's nodes.
+func (c *canalDecoder) flatColumns(r flatRow, field string, row int) ([]Column, error) {
+	if r.null {
+		return nil, c.fail(fmt.Sprintf("%s[%d]", field, row), "want an object, got %s", jNull)
+	}
+	s := c.doc.src
+	cols := c.carve(int(r.n))[:r.n]
+	for j := range cols {
+		fm := &c.members[int(r.start)+j]
+		col := &cols[j]
+		name := s[fm.keyOff : fm.keyOff+fm.keyLen]
+		t := c.typeOf(name, j)
+		*col = Column{Name: name, Type: t.typ}
+		var v string
+		switch fm.kind {
+		case jNull:
+			continue
+		case jString:
+			if v = s[fm.off:fm.end]; fm.esc {
+				v = unescape(v)
+			}
+		case jNumber:
+			v = s[fm.off:fm.end]
+		case jTrue:
+			v = "1"
+		case jFalse:
+			v = "0"
+		}
+		if err := canalValue(t, v, c.loc, col); err != nil {
+			return nil, c.fail(fmt.Sprintf("%s[%d].%s", field, row, col.Name), "%v", err)
+		}
+	}
+	if name, dup := duplicateColumn(cols); dup {
+		return nil, c.fail(fmt.Sprintf("%s[%d].%s", field, row, name), "column appears twice")
+	}
+	return cols, nil
 }
 
 // loadTypes points c.cols at the column types of the message's mysqlType

@@ -2,7 +2,9 @@ package cdc
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -496,5 +498,117 @@ func TestCanalKeyMatch(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestCanalFlatRowsRandomized compares messages whose rows scan reads flat
+// (rowsValue) with the whole parse: random rows of scalar values, space,
+// escapes, nulls, empty and duplicate columns, null old rows, rows of
+// other shapes and row counts that do not match.
+func TestCanalFlatRowsRandomized(t *testing.T) {
+	o := goldenOptions(t, "canal")
+	dec := newDecoder(t, o)
+	rng := rand.New(rand.NewPCG(7, 11))
+	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
+	sp := func() string {
+		if rng.IntN(6) == 0 {
+			return pick(" ", "\n", "\t ", "\r\n  ")
+		}
+		return ""
+	}
+	names := []string{"id", "amount", "at", "note", "flag", `n\u0061me`, "x"}
+	types := `{"id":"int(11)","amount":"decimal(10,2)","at":"datetime(3)","note":"varchar(20)","flag":"tinyint(1)","x":"bigint unsigned"}`
+	value := func(col string) string {
+		switch rng.IntN(12) {
+		case 0:
+			return "null"
+		case 1:
+			return pick("true", "false")
+		case 2:
+			return pick("12", "-3", "1.5e2", "0", "18446744073709551615")
+		case 3:
+			return pick(`"a\"b"`, `"\u00e9t\u00e9"`, `"tab\there"`, `"\ud83c\udf89"`)
+		case 4:
+			return pick(`{}`, `[]`, `[1]`, `{"a":1}`, `nul`, `"`) // not scalar or not JSON
+		}
+		switch col {
+		case "id", "x":
+			return `"` + strconv.Itoa(rng.IntN(1000)-10) + `"`
+		case "amount":
+			return pick(`"12.50"`, `"-0.05"`, `"1E+3"`, `"abc"`)
+		case "at":
+			return pick(`"2024-05-01 18:30:00.250"`, `"0000-00-00 00:00:00"`, `"2024-02-30 00:00:00"`)
+		case "flag":
+			return pick(`"1"`, `"0"`, `"2"`)
+		}
+		return `"` + pick("plain", "", "ünï", "a,b") + `"`
+	}
+	row := func() string {
+		if rng.IntN(20) == 0 {
+			return pick("null", "1", `"r"`, "[]")
+		}
+		var b strings.Builder
+		b.WriteString("{" + sp())
+		n := rng.IntN(5)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(sp() + "," + sp())
+			}
+			col := names[rng.IntN(len(names))]
+			if rng.IntN(3) > 0 && i < 4 {
+				col = names[i] // mostly in mysqlType's order
+			}
+			b.WriteString(`"` + col + `"` + sp() + ":" + sp() + value(col))
+		}
+		b.WriteString(sp() + "}")
+		return b.String()
+	}
+	rows := func(n int, old bool) string {
+		var b strings.Builder
+		b.WriteString("[" + sp())
+		for i := range n {
+			if i > 0 {
+				b.WriteString(sp() + "," + sp())
+			}
+			if old && rng.IntN(3) == 0 {
+				b.WriteString("null")
+			} else {
+				b.WriteString(row())
+			}
+		}
+		b.WriteString(sp() + "]")
+		return b.String()
+	}
+	flat := 0
+	const messages = 3000
+	for i := range messages {
+		n := rng.IntN(4)
+		data := rows(n, false)
+		typ := pick("INSERT", "UPDATE", "UPDATE", "DELETE")
+		old := "null"
+		if typ == "UPDATE" && rng.IntN(4) > 0 {
+			m := n
+			if rng.IntN(10) == 0 {
+				m = rng.IntN(4)
+			}
+			old = rows(m, true)
+		}
+		if rng.IntN(30) == 0 {
+			data = pick("null", `{"id":"1"}`, `"x"`)
+		}
+		msg := `{` + sp() + `"data":` + sp() + data + sp() + `,"database":"shop","es":1714559400000,"id":1,"isDdl":false,"mysqlType":` + types +
+			`,"old":` + sp() + old + `,"pkNames":["id"],"sql":"","table":"orders","ts":1,"type":"` + typ + `"}`
+		if rng.IntN(40) == 0 { // data twice: the last one counts
+			msg = strings.Replace(msg, `"database"`, `"data":`+rows(1, false)+`,"database"`, 1)
+		}
+		rec := &Record{Value: []byte(msg), Offset: int64(i), Timestamp: time.UnixMilli(1714559400000)}
+		checkCanalScan(t, dec, o, rec)
+		if dec.(*canalDecoder).flatOK[0] {
+			flat++
+		}
+	}
+	t.Logf("%d of %d messages decoded from flat rows", flat, messages)
+	if flat < messages/3 {
+		t.Errorf("%d of %d messages decoded from flat rows, want most of those that decode", flat, messages)
 	}
 }

@@ -115,18 +115,20 @@ func (d *jdoc) parse(src string) error {
 	if len(src) > math.MaxInt32 {
 		return fmt.Errorf("message of %d bytes is too large", len(src))
 	}
-	if !utf8.ValidString(src) {
-		return fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8At(src))
-	}
 	p := skipSpace(src, 0)
 	_, p, err := d.value(p, 0)
-	if err != nil {
-		return err
+	if err == nil {
+		if p = skipSpace(src, p); p != len(src) {
+			err = fmt.Errorf("unexpected %s after the JSON value at byte %d", quoteValue(src[p:]), p)
+		}
 	}
-	if p = skipSpace(src, p); p != len(src) {
-		return fmt.Errorf("unexpected %s after the JSON value at byte %d", quoteValue(src[p:]), p)
+	// A byte of invalid UTF-8 fails the parse: outside strings any byte
+	// above 0x7f is out of place, and scanString checks the strings. The
+	// error then names it, wherever the parse stopped.
+	if err != nil && !utf8.ValidString(src) {
+		return fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8At(src))
 	}
-	return nil
+	return err
 }
 
 func invalidUTF8At(s string) int {
@@ -427,25 +429,32 @@ func (d *jdoc) link(parent, prev, child int32) {
 }
 
 // stringStop marks the bytes that end the fast scan of a string: the
-// closing quote, a backslash and control characters.
+// closing quote, a backslash, control characters and bytes above 0x7f.
 var stringStop = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
 		t[c] = true
 	}
 	t['"'], t['\\'] = true, true
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = true
+	}
 	return t
 }()
 
 // scanString scans the string starting with the quote at s[p] and returns
-// the offset after its closing quote and whether it holds escapes.
+// the offset after its closing quote and whether it holds escapes. A
+// string that is not valid UTF-8 is an error: a byte above 0x7f stops the
+// fast scan too, and the text from there to the next byte that ends the
+// scan is checked as UTF-8.
 func scanString(s string, p int) (end int, esc bool, err error) {
 	i := p + 1
 	for {
-		// Skip eight plain bytes at a time up to the word that holds a
-		// stop byte, and within it straight to the first one; near the
+		// Skip eight plain ASCII bytes at a time up to the word that holds
+		// a stop byte, and within it straight to the first one; near the
 		// end of s, single bytes.
 		if i+8 <= len(s) {
-			m := stringStops(load64(s, i))
+			x := load64(s, i)
+			m := stringStops(x) | x&msb
 			if m == 0 {
 				i += 8
 				continue
@@ -459,10 +468,10 @@ func scanString(s string, p int) (end int, esc bool, err error) {
 				return 0, false, errors.New("unexpected end of JSON input in a string")
 			}
 		}
-		switch c := s[i]; c {
-		case '"':
+		switch c := s[i]; {
+		case c == '"':
 			return i + 1, esc, nil
-		case '\\':
+		case c == '\\':
 			esc = true
 			if i+1 >= len(s) {
 				return 0, false, errors.New("unexpected end of JSON input in a string")
@@ -478,10 +487,32 @@ func scanString(s string, p int) (end int, esc bool, err error) {
 			default:
 				return 0, false, fmt.Errorf("invalid escape %s at byte %d", quoteValue(s[i:i+2]), i)
 			}
+		case c >= utf8.RuneSelf:
+			// Text that is not ASCII: the bytes up to the next quote,
+			// backslash or control character are checked in one go.
+			k := skipPlain(s, i)
+			if !utf8.ValidString(s[i:k]) {
+				return 0, false, fmt.Errorf("invalid UTF-8 in a string at byte %d", i+invalidUTF8At(s[i:k]))
+			}
+			i = k
 		default:
 			return 0, false, fmt.Errorf("control character 0x%02x in a string at byte %d", c, i)
 		}
 	}
+}
+
+// skipPlain returns the offset of the first quote, backslash or control
+// character at or after s[i], or len(s).
+func skipPlain(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		if m := stringStops(load64(s, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(s) && (s[i] >= utf8.RuneSelf || !stringStop[s[i]]) {
+		i++
+	}
+	return i
 }
 
 // load64 reads s[i:i+8] as a little-endian word (one load once compiled).

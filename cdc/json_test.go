@@ -2,7 +2,9 @@ package cdc
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -281,6 +283,41 @@ func TestJSONSpace(t *testing.T) {
 		var d jdoc
 		if err := d.parse(s); err == nil || err.Error() != want {
 			t.Errorf("parse(%q) = %v, want %s", s, err, want)
+		}
+	}
+}
+
+// TestJSONInvalidUTF8 puts bytes above 0x7f, valid runes and invalid
+// sequences, into and between the strings of JSON text: parse must take
+// the text exactly when it took it before it checked only strings, and
+// name the first invalid byte; a Canal scan must not take invalid text.
+func TestJSONInvalidUTF8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := `{"data":[{"id":"12","note":"a long string of plain text, then some","x":null}],"database":"shop","es":1,"isDdl":false,"mysqlType":{"id":"int","note":"varchar(9)"},"table":"t","type":"INSERT","n":[1,"é",{"k":"v"}]}`
+	inserts := []string{"\xff", "\x80", "\xc3", "\xe2\x82", "é", "€", "\xf0\x9f\x8e\x89", "\xed\xa0\x80", "\xc3\xa9\xff"}
+	var d jdoc
+	for range 20000 {
+		s := base
+		for range 1 + rng.IntN(2) {
+			at := rng.IntN(len(s) + 1)
+			s = s[:at] + inserts[rng.IntN(len(inserts))] + s[at:]
+		}
+		err := d.parse(s)
+		var want string
+		if !utf8.ValidString(s) {
+			want = fmt.Sprintf("invalid UTF-8 at byte %d", invalidUTF8At(s))
+		} else if err != nil {
+			continue // a valid text the parse refuses for its grammar, as before
+		}
+		if got := fmt.Sprint(err); err != nil && got != want || err == nil && want != "" {
+			t.Fatalf("%q: parse error %v, want %q", s, err, want)
+		}
+		if want != "" {
+			c := newDecoder(t, Options{Format: "canal"}).(*canalDecoder)
+			m := noCanalMembers
+			if c.scan([]byte(s), &m) {
+				t.Fatalf("%q: scan took invalid UTF-8", s)
+			}
 		}
 	}
 }

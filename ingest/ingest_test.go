@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -157,6 +158,9 @@ func TestIngestCanal(t *testing.T) {
 		FROM read_parquet([%s]) ORDER BY _kafka_partition, _kafka_offset, _pos`, strings.Join(paths, ",")))
 	got := res.String()
 	t.Logf("rows:\n%s", got)
+	for _, f := range files {
+		checkBounds(t, st, f.Key)
+	}
 	types := duckdbtest.DescribeParquet(t, filepath.Join(dir, files[0].Key))
 	wantTypes := map[string]string{
 		"_op": "VARCHAR", "_pos": "DECIMAL(38,0)", "_event_time": "TIMESTAMP WITH TIME ZONE",
@@ -205,6 +209,46 @@ func TestIngestCanal(t *testing.T) {
 	}
 	if got := len(committedFiles(t, st)); got != 3 {
 		t.Errorf("after the second run: %d files", got)
+	}
+}
+
+// checkBounds checks that a file keeps the bounds readers prune by, which
+// its page headers leave out: every column chunk's statistics and every
+// page's entry in the column index hold a min and a max unless all its
+// values are NULL.
+func checkBounds(t *testing.T, st storage.Store, path string) {
+	t.Helper()
+	b, err := storage.ReadAll(context.Background(), st, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := f.Schema().Columns()
+	indexes := f.ColumnIndexes()
+	for g, rg := range f.Metadata().RowGroups {
+		for c, cc := range rg.Columns {
+			name := strings.Join(leaves[c], ".")
+			st := cc.MetaData.Statistics
+			if st.NullCount < cc.MetaData.NumValues && (st.MinValue == nil || st.MaxValue == nil) {
+				t.Errorf("%s: row group %d column %s: no min and max in the chunk's statistics", path, g, name)
+			}
+			k := g*len(rg.Columns) + c
+			if k >= len(indexes) {
+				t.Fatalf("%s: no column index for row group %d column %s", path, g, name)
+			}
+			ci := indexes[k]
+			if len(ci.NullPages) == 0 {
+				t.Errorf("%s: row group %d column %s: empty column index", path, g, name)
+			}
+			for p, null := range ci.NullPages {
+				if !null && (ci.MinValues[p] == nil || ci.MaxValues[p] == nil) {
+					t.Errorf("%s: row group %d column %s page %d: no min and max in the column index", path, g, name, p)
+				}
+			}
+		}
 	}
 }
 

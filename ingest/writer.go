@@ -438,6 +438,11 @@ func (r *run) encode(e *encoder) (int64, error) {
 		pw = parquet.NewWriter(&out, warehouse.FileSchema(fields),
 			parquet.Compression(r.zstd),
 			parquet.DataPageVersion(1),
+			// Page headers get no min and max: the column index holds the
+			// same per page, and readers prune pages by it. parquet-go
+			// would compute every page's bounds twice (for the dictionary
+			// columns, a look-up and two comparisons per value each time).
+			parquet.DataPageStatistics(false),
 			parquet.KeyValueMetadata("binlake.schema_version", strconv.Itoa(b.version)),
 			parquet.KeyValueMetadata("binlake.table", b.key.table),
 		)

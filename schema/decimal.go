@@ -252,6 +252,48 @@ func isCanonicalDecimal(s string, p, scale int) bool {
 // that scale, and returns the number of integer digits. It refuses values
 // of more than 38 digits.
 func parseUnscaled(s string, scale int) (neg bool, hi, lo uint64, intDigits int, ok bool) {
+	if neg, lo, intDigits, ok = parseUnscaledShort(s, scale); ok {
+		return neg, 0, lo, intDigits, true
+	}
+	return parseUnscaledLong(s, scale)
+}
+
+// parseUnscaledShort is parseUnscaled in one pass for the usual text:
+// plain digits with at most scale fractional ones, whose integer digits
+// and scale come to at most 18, so that the unscaled value fits in lo.
+// It reports false for any other text, valid or not.
+func parseUnscaledShort(s string, scale int) (neg bool, lo uint64, intDigits int, ok bool) {
+	i := 0
+	if s != "" && s[0] == '-' {
+		neg = true
+		i = 1
+	}
+	start := i
+	for ; i < len(s) && s[i]-'0' <= 9; i++ {
+		lo = lo*10 + uint64(s[i]-'0')
+	}
+	intLen, fracLen := i-start, 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		fs := i
+		for ; i < len(s) && s[i]-'0' <= 9; i++ {
+			lo = lo*10 + uint64(s[i]-'0')
+		}
+		fracLen = i - fs
+	}
+	if i != len(s) || intLen+fracLen == 0 || fracLen > scale || intLen+scale > 18 {
+		return false, 0, 0, false
+	}
+	lo *= uint64(pow10[scale-fracLen])
+	intDigits = intLen
+	for j := start; j < start+intLen && s[j] == '0'; j++ {
+		intDigits--
+	}
+	return neg && lo != 0, lo, intDigits, true
+}
+
+// parseUnscaledLong is parseUnscaled for any text.
+func parseUnscaledLong(s string, scale int) (neg bool, hi, lo uint64, intDigits int, ok bool) {
 	i := 0
 	if s != "" && s[0] == '-' {
 		neg = true

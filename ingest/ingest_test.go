@@ -71,7 +71,10 @@ func options(t *testing.T, c *kfake.Cluster, st storage.Store, now time.Time) in
 		Bootstrap:         config.BootstrapEmpty,
 	}}
 	o.Now = func() time.Time { return now }
-	o.IdleTimeout = 2 * time.Second
+	// Long: a run that idles stops short (nothing is lost), and a test
+	// under the race detector on a busy machine can wait seconds for a
+	// fetch.
+	o.IdleTimeout = 30 * time.Second
 	o.Log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	return o
 }
@@ -87,6 +90,27 @@ func committedFiles(t *testing.T, st storage.Store) []warehouse.CommitFile {
 		files = append(files, c.Files...)
 	}
 	return files
+}
+
+// committedOffsets returns the Kafka offsets of the committed rows by
+// partition, sorted, and fails on any committed twice.
+func committedOffsets(t *testing.T, st storage.Store) map[int32][]int64 {
+	t.Helper()
+	out := map[int32][]int64{}
+	for _, f := range committedFiles(t, st) {
+		for _, r := range readMeta(t, st, f.Key) {
+			out[r.Partition] = append(out[r.Partition], r.Offset)
+		}
+	}
+	for p, offs := range out {
+		slices.Sort(offs)
+		for i := 1; i < len(offs); i++ {
+			if offs[i] == offs[i-1] {
+				t.Fatalf("partition %d offset %d committed twice", p, offs[i])
+			}
+		}
+	}
+	return out
 }
 
 func TestIngestCanal(t *testing.T) {

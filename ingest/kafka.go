@@ -140,7 +140,8 @@ func comparePartitions(a, b partitionID) int {
 	return int(a.Partition) - int(b.Partition)
 }
 
-// offsets lists the start (earliest) or end offsets of partitions.
+// offsets lists the start (earliest) or end offsets of partitions; an end
+// offset is the last stable offset (see below).
 func offsets(ctx context.Context, adm *kadm.Client, parts []partitionID, end bool) (map[partitionID]int64, error) {
 	var topics []string
 	for _, p := range parts {
@@ -151,7 +152,11 @@ func offsets(ctx context.Context, adm *kadm.Client, parts []partitionID, end boo
 	list := adm.ListStartOffsets
 	what := "start"
 	if end {
-		list, what = adm.ListEndOffsets, "end"
+		// The last stable offset: ingest reads committed records only
+		// (read_committed), and records of a transaction still open
+		// are not readable until it ends. The high watermark would put
+		// them below the end, where the run would wait for them.
+		list, what = adm.ListCommittedOffsets, "end"
 	}
 	listed, err := list(ctx, topics...)
 	if err != nil {

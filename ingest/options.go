@@ -42,8 +42,9 @@ type Options struct {
 	// partition. It never reads past what ingest has committed.
 	ReplayDate *warehouse.Date
 	// IdleTimeout ends reading when no record arrived for this long,
-	// although some partition has not reached its end offset (the tail is
-	// a transaction marker, which is never delivered).
+	// although some partition has not reached its end offset: the broker
+	// does not answer, or the offsets left hold nothing to deliver. The
+	// run commits what it read and the next one reads on from there.
 	IdleTimeout time.Duration
 	// AESKeys decrypt encrypted messages (cdc.Options.AESKeys); none when
 	// messages are plain.

@@ -30,6 +30,10 @@ import (
 // costs nothing next to decoding it.
 const jobRecords = 512
 
+// skipTxnMarker is how a transaction's commit or abort marker (a Kafka
+// control record) is counted: skipped, like records that hold no row.
+const skipTxnMarker cdc.Skip = "transaction-marker"
+
 // decoded is one Kafka record and what its decoder made of it.
 type decoded struct {
 	rec     cdc.Record
@@ -177,6 +181,13 @@ func (w *decodeWorker) decode(rd *reader, b *readBatch, kr *kgo.Record) {
 	if !ok || kr.Offset < pr.start || kr.Offset >= pr.end {
 		return
 	}
+	if kr.Attrs.IsControl() {
+		b.recs = append(b.recs, decoded{
+			rec:  cdc.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp},
+			skip: skipTxnMarker,
+		})
+		return
+	}
 	// Decoded in place: a record of its own would escape to the heap
 	// through the decoder interface, one allocation per record.
 	b.recs = append(b.recs, decoded{rec: cdc.Record{
@@ -252,6 +263,10 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 			// are.
 			kgo.FetchMaxBytes(int32(max(1<<20, fetchMaxBytes/len(groups)))),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+			// Transaction markers take offsets too: delivered, they
+			// move the partition on to its end offset, where the
+			// marker of the last transaction often sits.
+			kgo.KeepControlRecords(),
 			kgo.FetchMaxWait(500*time.Millisecond),
 			kgo.WithPools(pool),
 		)
@@ -400,13 +415,18 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 		if got {
 			lastRecord = time.Now()
 		} else if time.Since(lastRecord) > r.opts.IdleTimeout {
-			// Nothing arrives although some partitions are short of their
-			// end offsets: what is left below them are transaction
-			// markers or aborted records, never delivered.
+			// Nothing arrives although some partitions are short of
+			// their end offsets: a broker that does not answer, or
+			// offsets that hold nothing to deliver (the tail of a
+			// compacted topic). The run stops there and commits what it
+			// read; it never counts offsets it did not read, which would
+			// lose their records. Not caught up, the partitions do not
+			// move their hours towards ready either. The next run reads
+			// on from where this one stopped.
 			for _, ps := range r.parts {
 				if !ps.caughtUp {
-					r.log.Info("partition idle below its end offset; treating it as read", "partition", ps.id.String(), "next", ps.next, "end", ps.end)
-					ps.next, ps.caughtUp = ps.end, true
+					r.log.Warn("no record arrived for the idle timeout although the partition is short of its end offset; stopping, the next run reads on from here",
+						"partition", ps.id.String(), "next", ps.next, "end", ps.end, "idle_timeout", r.opts.IdleTimeout)
 				}
 			}
 			return nil

@@ -1,0 +1,124 @@
+package ingest_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/binlake/binlake/ingest"
+	"github.com/binlake/binlake/storage/mem"
+)
+
+// Transactions (Debezium's exactly-once source, Canal with
+// canal.mq.transaction): a run reads committed records only, counts the
+// commit and abort markers as skipped, stops below a transaction still
+// open, and a later run reads that transaction once it commits. Nothing
+// of an aborted transaction is ingested.
+func TestTransactionalProducer(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 1)
+	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	msg := func(id int) *kgo.Record {
+		return rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: id, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil))
+	}
+	produce(t, kc, msg(1), msg(2))
+	txn, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("binlake-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Close()
+	// A transaction of records ids, ended by end unless open.
+	inTxn := func(end kgo.TransactionEndTry, open bool, ids ...int) {
+		t.Helper()
+		if err := txn.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if err := txn.ProduceSync(ctx, msg(id)).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !open {
+			if err := txn.EndTransaction(ctx, end); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	inTxn(kgo.TryCommit, false, 3, 4, 5) // offsets 2-4, commit marker 5
+	inTxn(kgo.TryAbort, false, 100, 101) // offsets 6-7, abort marker 8
+	inTxn(kgo.TryCommit, true, 6, 7)     // offsets 9-10, still open
+	st := mem.New()
+	o := options(t, kc, st, es.Add(time.Hour))
+	sum, err := ingest.Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := lastCommits(t, st)[0]
+	if got := committedOffsets(t, st)[0]; !slices.Equal(got, []int64{0, 1, 2, 3, 4}) || c.EndOffset != 9 || c.Skipped["transaction-marker"] != 2 || c.CaughtUpAt.IsZero() {
+		t.Fatalf("first run: offsets %v, end offset %d (want 9, the open transaction's first), skipped %v, caught up at %v; summary %+v", got, c.EndOffset, c.Skipped, c.CaughtUpAt, sum)
+	}
+
+	if err := txn.EndTransaction(ctx, kgo.TryCommit); err != nil { // marker 11
+		t.Fatal(err)
+	}
+	if _, err := ingest.Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	c = lastCommits(t, st)[0]
+	if got := committedOffsets(t, st)[0]; !slices.Equal(got, []int64{0, 1, 2, 3, 4, 9, 10}) || c.EndOffset != 12 || c.Skipped["transaction-marker"] != 1 {
+		t.Fatalf("second run: offsets %v, end offset %d (want 12), skipped %v", got, c.EndOffset, c.Skipped)
+	}
+}
+
+// A broker that does not answer for longer than the idle timeout ends the
+// run early, but the run never counts offsets it did not read as read: the
+// partition is neither moved on nor caught up, and the next run ingests
+// every record exactly once.
+func TestIdleBrokerLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 2)
+	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	for i := range 40 {
+		recs = append(recs, rec(int32(i%2), canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
+	}
+	produce(t, kc, recs...)
+	st := mem.New()
+	o := options(t, kc, st, es.Add(time.Hour))
+	o.IdleTimeout = 500 * time.Millisecond
+	release := make(chan struct{})
+	kc.ControlKey(kmsg.Fetch.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		kc.KeepControl()
+		kc.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	sum, err := ingest.Run(ctx, o)
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Records != 0 {
+		t.Fatalf("the broker answered no fetch, yet %d records were read", sum.Records)
+	}
+	for p, c := range lastCommits(t, st) {
+		if c.EndOffset != 0 || !c.CaughtUpAt.IsZero() {
+			t.Errorf("partition %d: committed up to offset %d, caught up at %v; want 0 and never", p, c.EndOffset, c.CaughtUpAt)
+		}
+	}
+	kc.DropControl()
+	o.IdleTimeout = 30 * time.Second
+	if _, err := ingest.Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	offs := committedOffsets(t, st)
+	for p := range int32(2) {
+		if got := offs[p]; len(got) != 20 || got[19] != 19 {
+			t.Errorf("after the second run partition %d has offsets %v committed, want 0-19", p, got)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/bits"
 	"strconv"
+	"strings"
 )
 
 // pow10[i] is 10^i.
@@ -215,33 +216,36 @@ func isCanonicalDecimal(s string, p, scale int) bool {
 		i = 1
 	}
 	start := i
-	nonzero := false
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		nonzero = nonzero || s[i] != '0'
+	for i < len(s) && s[i]-'0' <= 9 {
 		i++
 	}
+	// Without leading zeros, the integer part is zero only as "0", which
+	// counts as no integer digits.
 	intLen := i - start
-	if intLen == 0 || (intLen > 1 && s[start] == '0') {
+	if intLen == 0 || intLen > 1 && s[start] == '0' {
 		return false
 	}
-	if !nonzero {
+	zeroInt := s[start] == '0'
+	if zeroInt {
 		intLen = 0
 	}
 	if intLen > p-scale {
 		return false
 	}
-	if scale > 0 {
-		if i >= len(s) || s[i] != '.' || len(s)-i-1 != scale {
+	if scale == 0 {
+		return i == len(s) && !(start == 1 && zeroInt)
+	}
+	if len(s)-i-1 != scale || s[i] != '.' {
+		return false
+	}
+	frac := i + 1
+	for i = frac; i < len(s); i++ {
+		if s[i]-'0' > 9 {
 			return false
 		}
-		for i++; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return false
-			}
-			nonzero = nonzero || s[i] != '0'
-		}
 	}
-	return i == len(s) && (start == 0 || nonzero)
+	// No negative zero.
+	return start == 0 || !zeroInt || strings.Trim(s[frac:], "0") != ""
 }
 
 // u128 arithmetic for decimals up to 38 digits, stored big-endian in two's

@@ -900,6 +900,10 @@ func canalValue(t *canalType, s string, loc *time.Location, col *Column) error {
 		}
 		col.Value = schema.UintValue(u)
 	case schema.Decimal:
+		// MySQL writes the column's own form, which needs no checks after.
+		if schema.CanonicalDecimal(&col.Value, s, &t.typ) {
+			return nil
+		}
 		d, ok := plainDecimal(s)
 		if !ok {
 			return bad("decimal")

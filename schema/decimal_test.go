@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"bytes"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -128,4 +130,71 @@ func canonicalDecimalRef(s string, p, scale int) bool {
 		}
 	}
 	return i == len(s) && (start == 0 || nonzero)
+}
+
+// TestCanonicalDecimalCarry checks decimals that carry their unscaled
+// value (CanonicalDecimal) against the same text without it, on random
+// text and types: CanonicalDecimal takes what isCanonicalDecimal takes,
+// and Typed and the Parquet encoding give equal values, the same bytes
+// and the same errors either way, also at other precisions and scales
+// than the one the value was made for.
+func TestCanonicalDecimalCarry(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 4))
+	carried := 0
+	digits := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteByte(byte('0' + rng.IntN(10)))
+		}
+		return b.String()
+	}
+	for range 200000 {
+		from := Type{Kind: Decimal, Precision: 1 + rng.IntN(40)}
+		from.Scale = rng.IntN(min(from.Precision, 10) + 1)
+		var s string
+		if rng.IntN(3) == 0 {
+			s = "-"
+		}
+		if n := rng.IntN(from.Precision - from.Scale + 2); n == 0 || rng.IntN(4) == 0 {
+			s += "0"
+		} else {
+			s += strconv.Itoa(1+rng.IntN(9)) + digits(n-1)
+		}
+		switch frac := from.Scale; {
+		case rng.IntN(8) == 0:
+			s += "." + digits(rng.IntN(12))
+		case frac > 0:
+			s += "." + digits(frac)
+		}
+		var v Value
+		ok := CanonicalDecimal(&v, s, &from)
+		if ok != isCanonicalDecimal(s, from.Precision, from.Scale) || ok && !v.Equal(DecimalValue(s)) || ok && v.S != s {
+			t.Fatalf("CanonicalDecimal(%q, %s) = %v, %v", s, from, v, ok)
+		}
+		if !ok {
+			continue
+		}
+		if v.U != 0 {
+			carried++
+		}
+		to := from
+		if rng.IntN(2) == 0 {
+			to.Precision = 1 + rng.IntN(40)
+			to.Scale = rng.IntN(min(to.Precision, 10) + 1)
+		}
+		plain := DecimalValue(s)
+		var a, b Value
+		aok, bok := Typed(&a, &v, &to), Typed(&b, &plain, &to)
+		if aok != bok || aok && (!a.Equal(b) || a.S != b.S) {
+			t.Fatalf("Typed(%q from %s, %s): carried %v %v, text %v %v", s, from, to, a, aok, b, bok)
+		}
+		pa, _, aerr := AppendParquetValueOf(nil, &v, &to, 0)
+		pb, _, berr := AppendParquetValueOf(nil, &plain, &to, 0)
+		if (aerr == nil) != (berr == nil) || !bytes.Equal(pa.ByteArray(), pb.ByteArray()) || pa.Kind() != pb.Kind() {
+			t.Fatalf("ParquetValue(%q from %s, %s): carried %v %v, text %v %v", s, from, to, pa, aerr, pb, berr)
+		}
+	}
+	if carried < 30000 {
+		t.Errorf("%d values carried their unscaled value", carried)
+	}
 }

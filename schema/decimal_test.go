@@ -13,30 +13,9 @@ import (
 // takes a text it must read it as the general path does.
 func TestParseUnscaledShort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
-	digits := func(n int) string {
-		var b strings.Builder
-		for range n {
-			if rng.IntN(4) == 0 {
-				b.WriteByte('0')
-			} else {
-				b.WriteByte(byte('0' + rng.IntN(10)))
-			}
-		}
-		return b.String()
-	}
 	taken := 0
 	for range 200000 {
-		var s string
-		if rng.IntN(3) == 0 {
-			s = "-"
-		}
-		s += digits(rng.IntN(21))
-		if rng.IntN(3) > 0 {
-			s += "." + digits(rng.IntN(8))
-		}
-		if rng.IntN(40) == 0 {
-			s = s[:rng.IntN(len(s)+1)] + string("x.-+e 0"[rng.IntN(7)]) + s[rng.IntN(len(s)+1):]
-		}
+		s := randomDecimal(rng, 20, 7)
 		scale := rng.IntN(20)
 		neg, lo, intDigits, ok := parseUnscaledShort(s, scale)
 		if !ok {
@@ -58,30 +37,9 @@ func TestParseUnscaledShort(t *testing.T) {
 // and not, at random precisions and scales.
 func TestIsCanonicalDecimal(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 8))
-	digits := func(n int) string {
-		var b strings.Builder
-		for range n {
-			if rng.IntN(3) == 0 {
-				b.WriteByte('0')
-			} else {
-				b.WriteByte(byte('0' + rng.IntN(10)))
-			}
-		}
-		return b.String()
-	}
 	canonical := 0
 	for range 300000 {
-		var s string
-		if rng.IntN(3) == 0 {
-			s = "-"
-		}
-		s += digits(rng.IntN(8))
-		if rng.IntN(4) > 0 {
-			s += "." + digits(rng.IntN(6))
-		}
-		if rng.IntN(30) == 0 {
-			s = s[:rng.IntN(len(s)+1)] + string("x.-+e 0/:"[rng.IntN(9)]) + s[rng.IntN(len(s)+1):]
-		}
+		s := randomDecimal(rng, 7, 5)
 		p, scale := rng.IntN(12), rng.IntN(6)
 		got, want := isCanonicalDecimal(s, p, scale), canonicalDecimalRef(s, p, scale)
 		if got != want {
@@ -141,13 +99,7 @@ func canonicalDecimalRef(s string, p, scale int) bool {
 func TestCanonicalDecimalCarry(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 4))
 	carried := 0
-	digits := func(n int) string {
-		var b strings.Builder
-		for range n {
-			b.WriteByte(byte('0' + rng.IntN(10)))
-		}
-		return b.String()
-	}
+	digits := func(n int) string { return randomDigits(rng, n) }
 	for range 200000 {
 		from := Type{Kind: Decimal, Precision: 1 + rng.IntN(40)}
 		from.Scale = rng.IntN(min(from.Precision, 10) + 1)
@@ -197,4 +149,35 @@ func TestCanonicalDecimalCarry(t *testing.T) {
 	if carried < 30000 {
 		t.Errorf("%d values carried their unscaled value", carried)
 	}
+}
+
+// randomDecimal returns decimal text for the randomized tests: an
+// optional "-", up to maxInt digits, often "." and up to maxFrac digits,
+// and now and then a stray byte.
+func randomDecimal(rng *rand.Rand, maxInt, maxFrac int) string {
+	var s string
+	if rng.IntN(3) == 0 {
+		s = "-"
+	}
+	s += randomDigits(rng, rng.IntN(maxInt+1))
+	if rng.IntN(3) > 0 {
+		s += "." + randomDigits(rng, rng.IntN(maxFrac+1))
+	}
+	if rng.IntN(40) == 0 {
+		s = s[:rng.IntN(len(s)+1)] + string("x.-+e 0/:"[rng.IntN(9)]) + s[rng.IntN(len(s)+1):]
+	}
+	return s
+}
+
+// randomDigits returns n random digits, a quarter of them zeros besides.
+func randomDigits(rng *rand.Rand, n int) string {
+	var b strings.Builder
+	for range n {
+		if rng.IntN(4) == 0 {
+			b.WriteByte('0')
+		} else {
+			b.WriteByte(byte('0' + rng.IntN(10)))
+		}
+	}
+	return b.String()
 }

@@ -643,7 +643,7 @@ func (c *canalDecoder) flatColumns(r flatRow, field string, row int) ([]Column, 
 	for j := range cols {
 		fm := &c.members[int(r.start)+j]
 		col := &cols[j]
-		name := s[fm.keyOff : fm.keyOff+fm.keyLen]
+		name := sub(s, fm.keyOff, fm.keyOff+fm.keyLen)
 		i := j
 		if j >= len(c.cols) || c.cols[j].name != name {
 			// Where mysqlType names a column twice, the first counts,
@@ -668,11 +668,11 @@ func (c *canalDecoder) flatColumns(r flatRow, field string, row int) ([]Column, 
 			col.Value = schema.Value{}
 			continue
 		case jString:
-			if v = s[fm.off:fm.end]; fm.esc {
+			if v = sub(s, fm.off, fm.end); fm.esc {
 				v = unescape(v)
 			}
 		case jNumber:
-			v = s[fm.off:fm.end]
+			v = sub(s, fm.off, fm.end)
 		case jTrue:
 			v = "1"
 		case jFalse:
@@ -689,6 +689,12 @@ func (c *canalDecoder) flatColumns(r flatRow, field string, row int) ([]Column, 
 		return nil, c.fail(fmt.Sprintf("%s[%d].%s", field, row, name), "column appears twice")
 	}
 	return cols, nil
+}
+
+// sub is s[from:to] without the bounds checks, for offsets flatRow took
+// from s.
+func sub(s string, from, to int32) string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), from)), to-from)
 }
 
 // loadTypes points c.cols at the column types of the message's mysqlType

@@ -81,6 +81,9 @@ var binaryTypeNames = []string{
 type canalTypes struct {
 	text string
 	cols []canalColumn
+	// unique is set when no two of cols have one name (an object may
+	// repeat a member).
+	unique bool
 }
 
 type canalColumn struct {
@@ -93,6 +96,9 @@ type canalDecoder struct {
 	base
 	types map[string]*canalTypes // parsed mysqlType objects by their text
 	cols  []canalColumn          // this message's mysqlType, in order; shared with types
+	// colsUnique is set when no two of cols have one name: a row whose
+	// columns are cols in order has no column twice.
+	colsUnique bool
 	// last is what cols came from: a message repeating its text needs no
 	// look-up in types.
 	last *canalTypes
@@ -629,22 +635,44 @@ func (c *canalDecoder) flatColumns(r flatRow, field string, row int) ([]Column, 
 	}
 	s := c.doc.src
 	cols := c.carve(int(r.n))[:r.n]
+	// inOrder stays set while the row's columns are columns of mysqlType
+	// in its order (all of them in data, the changed ones in old): then
+	// none can appear twice if mysqlType names each once. prev is the
+	// index in c.cols of the row's previous column.
+	inOrder, prev := c.colsUnique, -1
 	for j := range cols {
 		fm := &c.members[int(r.start)+j]
 		col := &cols[j]
-		name := s[fm.keyOff : fm.keyOff+fm.keyLen]
-		t := c.typeOf(name, j)
-		*col = Column{Name: name, Type: t.typ}
+		name := sub(s, fm.keyOff, fm.keyOff+fm.keyLen)
+		i := j
+		if j >= len(c.cols) || c.cols[j].name != name {
+			// Where mysqlType names a column twice, the first counts,
+			// as in typeOf; inOrder is not set then.
+			from := 0
+			if inOrder {
+				from = prev + 1
+			}
+			i = c.colIndex(name, from)
+		}
+		t := &untyped
+		if i >= 0 {
+			t = &c.cols[i].t
+		}
+		inOrder = inOrder && i > prev
+		prev = i
+		// canalValue sets Value unless it fails, and ZeroDate if it is set.
+		col.Name, col.Type, col.ZeroDate = name, t.typ, false
 		var v string
 		switch fm.kind {
 		case jNull:
+			col.Value = schema.Value{}
 			continue
 		case jString:
-			if v = s[fm.off:fm.end]; fm.esc {
+			if v = sub(s, fm.off, fm.end); fm.esc {
 				v = unescape(v)
 			}
 		case jNumber:
-			v = s[fm.off:fm.end]
+			v = sub(s, fm.off, fm.end)
 		case jTrue:
 			v = "1"
 		case jFalse:
@@ -654,10 +682,19 @@ func (c *canalDecoder) flatColumns(r flatRow, field string, row int) ([]Column, 
 			return nil, c.fail(fmt.Sprintf("%s[%d].%s", field, row, col.Name), "%v", err)
 		}
 	}
+	if inOrder {
+		return cols, nil
+	}
 	if name, dup := duplicateColumn(cols); dup {
 		return nil, c.fail(fmt.Sprintf("%s[%d].%s", field, row, name), "column appears twice")
 	}
 	return cols, nil
+}
+
+// sub is s[from:to] without the bounds checks, for offsets flatRow took
+// from s.
+func sub(s string, from, to int32) string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), from)), to-from)
 }
 
 // loadTypes points c.cols at the column types of the message's mysqlType
@@ -667,7 +704,7 @@ func (c *canalDecoder) loadTypes(mysqlType int32) error {
 	d := &c.doc
 	switch d.kind(mysqlType) {
 	case jNull:
-		c.cols = nil
+		c.cols, c.colsUnique = nil, true
 		return nil
 	case jObject:
 	default:
@@ -675,11 +712,11 @@ func (c *canalDecoder) loadTypes(mysqlType int32) error {
 	}
 	raw := d.text(mysqlType)
 	if c.last != nil && raw == c.last.text {
-		c.cols = c.last.cols
+		c.cols, c.colsUnique = c.last.cols, c.last.unique
 		return nil
 	}
 	if ts, ok := c.types[raw]; ok {
-		c.cols, c.last = ts.cols, ts
+		c.cols, c.colsUnique, c.last = ts.cols, ts.unique, ts
 		return nil
 	}
 	d = &c.typeDoc
@@ -706,10 +743,39 @@ func (c *canalDecoder) loadTypes(mysqlType int32) error {
 		cols = append(cols, canalColumn{name: strings.Clone(name), t: t})
 	}
 	pruneCache(c.types, 4096)
-	ts := &canalTypes{text: strings.Clone(raw), cols: cols}
+	ts := &canalTypes{text: strings.Clone(raw), cols: cols, unique: uniqueNames(cols)}
 	c.types[ts.text] = ts
-	c.cols, c.last = cols, ts
+	c.cols, c.colsUnique, c.last = cols, ts.unique, ts
 	return nil
+}
+
+// uniqueNames reports whether no two of cols have one name.
+func uniqueNames(cols []canalColumn) bool {
+	seen := make(map[string]bool, len(cols))
+	for _, col := range cols {
+		if seen[col.name] {
+			return false
+		}
+		seen[col.name] = true
+	}
+	return true
+}
+
+// colIndex returns the index in c.cols of column name, -1 if there is
+// none; it looks from index from on first, then before it.
+func (c *canalDecoder) colIndex(name string, from int) int {
+	from = min(from, len(c.cols))
+	for i := from; i < len(c.cols); i++ {
+		if c.cols[i].name == name {
+			return i
+		}
+	}
+	for i := range from {
+		if c.cols[i].name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // typeOf returns the type of column name, the j-th of its row: mysqlType
@@ -840,6 +906,10 @@ func canalValue(t *canalType, s string, loc *time.Location, col *Column) error {
 		}
 		col.Value = schema.UintValue(u)
 	case schema.Decimal:
+		// MySQL writes the column's own form, which needs no checks after.
+		if schema.CanonicalDecimal(&col.Value, s, &t.typ) {
+			return nil
+		}
 		d, ok := plainDecimal(s)
 		if !ok {
 			return bad("decimal")

@@ -194,7 +194,8 @@ func Coerce(v Value, t Type, o CoerceOptions) (Value, bool, error) {
 // timestamps. It takes pointers and skips the dispatch, being called for
 // every value of a row; it reports false, leaving *dst alone, for any
 // other value, which Coerce then converts. zeroDate is false and the error
-// nil whenever it reports true. dst may be v.
+// nil whenever it reports true. dst may be v. A decimal that carries its
+// unscaled value (CanonicalDecimal) keeps it where t has its scale.
 func Typed(dst, v *Value, t *Type) bool {
 	switch {
 	case v.Kind == Null:
@@ -207,6 +208,10 @@ func Typed(dst, v *Value, t *Type) bool {
 			return true
 		}
 	case v.Kind == DecimalV && t.Kind == Decimal:
+		if u, ok := v.unscaledAt(t.Scale); ok && t.Scale <= t.Precision && (t.Precision > 18 || u < pow10[t.Precision] && u > -pow10[t.Precision]) {
+			*dst = *v // canonical at t's scale and within its precision
+			return true
+		}
 		if isCanonicalDecimal(v.S, t.Precision, t.Scale) {
 			*dst = Value{Kind: DecimalV, S: v.S}
 			return true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/bits"
 	"strconv"
+	"strings"
 )
 
 // pow10[i] is 10^i.
@@ -205,43 +206,87 @@ func (x *decNum) appendText(b []byte, scale int) []byte {
 // fracDigits is the number of fractional digits x needs.
 func (x *decNum) fracDigits() int { return max(x.n-x.point, 0) }
 
+// CanonicalDecimal sets *dst to the DecimalV of s and reports true if s
+// is the text Coerce gives a value of decimal type t (see
+// isCanonicalDecimal), so that Typed takes it as it is; it leaves *dst
+// alone otherwise. Where the unscaled value fits 18 digits, the value
+// carries it (in I, with the scale plus one in U) for Typed's range check
+// and the Parquet encoding, which then do not read the text again; the
+// value equals DecimalValue(s) all the same.
+func CanonicalDecimal(dst *Value, s string, t *Type) bool {
+	if t.Kind != Decimal {
+		return false
+	}
+	u, digits, ok := canonicalDecimal(s, t.Precision, t.Scale)
+	if !ok {
+		return false
+	}
+	*dst = Value{Kind: DecimalV, S: s}
+	if digits <= 18 {
+		dst.I, dst.U = int64(u), uint64(t.Scale)+1
+		if s[0] == '-' {
+			dst.I = -dst.I
+		}
+	}
+	return true
+}
+
+// unscaledAt returns the unscaled value a DecimalV carries (CanonicalDecimal)
+// if it carries one at scale.
+func (v *Value) unscaledAt(scale int) (int64, bool) {
+	return v.I, v.U == uint64(scale)+1
+}
+
 // isCanonicalDecimal reports whether s is the form Coerce gives a value of
 // decimal(p, scale): optional '-', integer digits without leading zeros
 // ("0" when there are none), and '.' with exactly scale digits when scale
 // > 0; no negative zero; at most p-scale integer digits.
 func isCanonicalDecimal(s string, p, scale int) bool {
+	_, _, ok := canonicalDecimal(s, p, scale)
+	return ok
+}
+
+// canonicalDecimal is isCanonicalDecimal that also returns the number of
+// digits of s and, if there are at most 19, its unscaled magnitude.
+func canonicalDecimal(s string, p, scale int) (u uint64, digits int, ok bool) {
 	i := 0
 	if s != "" && s[0] == '-' {
 		i = 1
 	}
 	start := i
-	nonzero := false
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		nonzero = nonzero || s[i] != '0'
-		i++
+	for ; i < len(s) && s[i]-'0' <= 9; i++ {
+		u = u*10 + uint64(s[i]-'0')
 	}
+	// Without leading zeros, the integer part is zero only as "0", which
+	// counts as no integer digits.
 	intLen := i - start
-	if intLen == 0 || (intLen > 1 && s[start] == '0') {
-		return false
+	if intLen == 0 || intLen > 1 && s[start] == '0' {
+		return 0, 0, false
 	}
-	if !nonzero {
+	digits = intLen + scale
+	zeroInt := s[start] == '0'
+	if zeroInt {
 		intLen = 0
 	}
 	if intLen > p-scale {
-		return false
+		return 0, 0, false
 	}
-	if scale > 0 {
-		if i >= len(s) || s[i] != '.' || len(s)-i-1 != scale {
-			return false
-		}
-		for i++; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return false
-			}
-			nonzero = nonzero || s[i] != '0'
-		}
+	if scale == 0 {
+		return u, digits, i == len(s) && !(start == 1 && zeroInt)
 	}
-	return i == len(s) && (start == 0 || nonzero)
+	if len(s)-i-1 != scale || s[i] != '.' {
+		return 0, 0, false
+	}
+	frac := i + 1
+	for i = frac; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, 0, false
+		}
+		u = u*10 + uint64(d)
+	}
+	// No negative zero.
+	return u, digits, start == 0 || !zeroInt || strings.Trim(s[frac:], "0") != ""
 }
 
 // u128 arithmetic for decimals up to 38 digits, stored big-endian in two's

@@ -300,6 +300,16 @@ func appendDecimal(buf []byte, v *Value, t *Type) (parquet.Value, []byte, error)
 			buf = d.appendText(buf, sc)
 			return parquet.ByteArrayValue(buf[start:len(buf):len(buf)]), buf, nil
 		}
+		if u, ok := v.unscaledAt(sc); ok {
+			neg, lo = u < 0, uint64(u)
+			if neg {
+				lo = uint64(-u)
+			}
+			if p <= 18 && lo >= uint64(pow10[p]) {
+				return parquet.Value{}, buf, valueErr(v, t)
+			}
+			break // intLen 0: the value has at most p digits
+		}
 		var ok bool
 		if neg, hi, lo, intLen, ok = parseUnscaled(v.S, sc); !ok {
 			return parquet.Value{}, buf, valueErr(v, t)

@@ -18,7 +18,7 @@ const (
 	IntV                 // I: a signed integer
 	UintV                // U: an unsigned integer above the int64 range (bigint unsigned)
 	FloatV               // F: a float or double
-	DecimalV             // S: an exact decimal in plain notation, "-12.30"
+	DecimalV             // S: an exact decimal in plain notation, "-12.30"; from CanonicalDecimal also I: its unscaled value, U: its scale + 1 (0: none carried)
 	StringV              // S: text (char, varchar, text, enum label, set labels joined by ",", JSON text, time)
 	BytesV               // B: binary data
 	BoolV                // I: 0 or 1

@@ -2,6 +2,8 @@ package merge
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -185,4 +187,99 @@ func TestAppendColumn(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAppendColumnKinds compares appendColumn, which has a loop of its
+// own for the usual kinds, with appendColumnValues, which decodes any
+// kind value by value, on random records (NULLs, empty and long byte
+// arrays among them) and random plans: rows in any order, repeated, runs
+// of any length, appended after values already in dst.
+func TestAppendColumnKinds(t *testing.T) {
+	kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.ByteArray}, {kind: parquet.Int64},
+		{kind: parquet.Int32}, {kind: parquet.FixedLenByteArray, size: 16}, {kind: parquet.ByteArray},
+		{kind: parquet.Boolean}, {kind: parquet.Double}, {kind: parquet.FixedLenByteArray, size: 1}}
+	codec := rowCodec{kinds: kinds, widths: []int{varWidth, varWidth, 8, 4, 16, varWidth, 1, 8, 1}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.UintN(256))
+		}
+		return b
+	}
+	for round := range 50 {
+		ch := &chunk{}
+		nrows := 1 + rng.IntN(300)
+		for r := range nrows {
+			cols := make([][]parquet.Value, len(kinds))
+			for i, k := range kinds {
+				var v parquet.Value // NULL one time in five
+				if rng.IntN(5) > 0 {
+					switch k.kind {
+					case parquet.Int64:
+						v = parquet.Int64Value(int64(rng.Uint64()))
+					case parquet.Int32:
+						v = parquet.Int32Value(int32(rng.Uint32()))
+					case parquet.Boolean:
+						v = parquet.BooleanValue(rng.IntN(2) == 0)
+					case parquet.Double:
+						v = parquet.DoubleValue(rng.Float64())
+					case parquet.FixedLenByteArray:
+						v = parquet.FixedLenByteArrayValue(randBytes(k.size))
+					default:
+						n := rng.IntN(20)
+						if rng.IntN(4) == 0 {
+							n = 100 + rng.IntN(300) // lengths of two uvarint bytes
+						}
+						v = parquet.ByteArrayValue(randBytes(n))
+					}
+				}
+				cols[i] = []parquet.Value{v}
+			}
+			key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
+			rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
+				t.Fatal(err)
+			}
+			// Several records to an arena chunk, as the merger stages them.
+			if len(ch.arena) == 0 || rng.IntN(8) == 0 {
+				ch.arena = append(ch.arena, nil)
+			}
+			a := len(ch.arena) - 1
+			start := len(ch.arena[a])
+			ch.arena[a] = append(ch.arena[a], rec...)
+			ch.recs = append(ch.recs, recSpan{a: uint32(a), start: uint32(start), end: uint32(len(ch.arena[a]))})
+		}
+		plan := make([]int64, rng.IntN(2*nrows))
+		for i := range plan {
+			plan[i] = -1 - int64(rng.IntN(nrows))
+			if i > 0 && rng.IntN(2) == 0 && plan[i-1] > -int64(nrows) {
+				plan[i] = plan[i-1] - 1 // the next row: runs as the merger's
+			}
+		}
+		for col := 1; col <= len(kinds); col++ {
+			pre := []parquet.Value{parquet.Int64Value(9)}
+			got := codec.appendColumn(slices.Clone(pre), ch, plan, col)
+			want := codec.appendColumnValues(slices.Clone(pre), ch, plan, col)
+			if len(got) != len(want) {
+				t.Fatalf("round %d column %d: %d values, want %d", round, col, len(got), len(want))
+			}
+			for i := range want {
+				if !sameValue(got[i], want[i]) {
+					t.Fatalf("round %d column %d value %d: got %v (column %d, level %d), want %v (column %d, level %d)",
+						round, col, i, got[i], got[i].Column(), got[i].DefinitionLevel(), want[i], want[i].Column(), want[i].DefinitionLevel())
+				}
+			}
+		}
+	}
+}
+
+// sameValue reports whether two values are the same, levels and column
+// index included.
+func sameValue(g, w parquet.Value) bool {
+	return g.Kind() == w.Kind() && g.IsNull() == w.IsNull() && bytes.Equal(g.Bytes(), w.Bytes()) &&
+		g.Column() == w.Column() && g.DefinitionLevel() == w.DefinitionLevel() && g.RepetitionLevel() == w.RepetitionLevel()
 }

@@ -273,6 +273,21 @@ func TestAppendColumnKinds(t *testing.T) {
 						round, col, i, got[i], got[i].Column(), got[i].DefinitionLevel(), want[i], want[i].Column(), want[i].DefinitionLevel())
 				}
 			}
+			// A column's block of change rows from a random one on
+			// (colSource.decodeChanges), as the short runs of a chunk
+			// take their values from.
+			s := &colSource{col: col, codec: codec}
+			r := rng.IntN(nrows)
+			s.decodeChanges(ch, r)
+			if s.chgLo != r || len(s.chg) != min(changeBlock, nrows-r) {
+				t.Fatalf("round %d column %d: rows %d… decoded as %d rows from %d", round, col, r, len(s.chg), s.chgLo)
+			}
+			for k, g := range s.chg {
+				w := codec.appendColumnValues(nil, ch, []int64{int64(-1 - r - k)}, col)[0]
+				if !sameValue(g, w) {
+					t.Fatalf("round %d column %d: row %d decoded as %v, want %v", round, col, r+k, g, w)
+				}
+			}
 		}
 	}
 }
@@ -282,4 +297,23 @@ func TestAppendColumnKinds(t *testing.T) {
 func sameValue(g, w parquet.Value) bool {
 	return g.Kind() == w.Kind() && g.IsNull() == w.IsNull() && bytes.Equal(g.Bytes(), w.Bytes()) &&
 		g.Column() == w.Column() && g.DefinitionLevel() == w.DefinitionLevel() && g.RepetitionLevel() == w.RepetitionLevel()
+}
+
+// TestShortChangeRuns checks which plans count as of short runs of
+// change rows.
+func TestShortChangeRuns(t *testing.T) {
+	for _, c := range []struct {
+		plan  []int64
+		short bool
+	}{
+		{[]int64{0, 1, 2}, false}, // no change rows
+		{[]int64{0, -1, 1, -2, 2, -3}, true},
+		{[]int64{-1, -2, -3, -4, 0, 1}, false},
+		{[]int64{-1, -2, -3, 0, -4, -5, -6, 1}, true}, // 3 a run on average
+		{[]int64{-1, -2, -3, -4, -5, 0, -6, -7, -8}, false},
+	} {
+		if got := shortChangeRuns(c.plan, planRuns(nil, c.plan)); got != c.short {
+			t.Errorf("%v: short %v, want %v", c.plan, got, c.short)
+		}
+	}
 }

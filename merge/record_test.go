@@ -145,18 +145,7 @@ func TestAppendColumn(t *testing.T) {
 	}
 	ch := &chunk{}
 	for r, row := range rows {
-		cols := make([][]parquet.Value, len(row))
-		for i, v := range row {
-			cols[i] = []parquet.Value{v}
-		}
-		key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
-		rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
-			t.Fatal(err)
-		}
+		rec := addChangeRecord(t, codec, ch, r, row)
 		if r != 1 { // its last value ends the record: a cut record is corrupt
 			hdr := len(rec) - len(record(rec).payload())
 			for n := hdr; n < len(rec); n++ {
@@ -211,7 +200,7 @@ func TestAppendColumnKinds(t *testing.T) {
 		ch := &chunk{}
 		nrows := 1 + rng.IntN(300)
 		for r := range nrows {
-			cols := make([][]parquet.Value, len(kinds))
+			row := make([]parquet.Value, len(kinds))
 			for i, k := range kinds {
 				var v parquet.Value // NULL one time in five
 				if rng.IntN(5) > 0 {
@@ -234,16 +223,9 @@ func TestAppendColumnKinds(t *testing.T) {
 						v = parquet.ByteArrayValue(randBytes(n))
 					}
 				}
-				cols[i] = []parquet.Value{v}
+				row[i] = v
 			}
-			key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
-			rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
-				t.Fatal(err)
-			}
+			rec := addChangeRecord(t, codec, ch, r, row)
 			// Several records to an arena chunk, as the merger stages them.
 			if len(ch.arena) == 0 || rng.IntN(8) == 0 {
 				ch.arena = append(ch.arena, nil)
@@ -316,4 +298,23 @@ func TestShortChangeRuns(t *testing.T) {
 			t.Errorf("%v: short %v, want %v", c.plan, got, c.short)
 		}
 	}
+}
+
+// addChangeRecord encodes row as change row r (key r) and appends its
+// offsets to ch.offs; the caller puts the record into ch's arena.
+func addChangeRecord(t *testing.T, codec rowCodec, ch *chunk, r int, row []parquet.Value) []byte {
+	t.Helper()
+	cols := make([][]parquet.Value, len(row))
+	for i, v := range row {
+		cols[i] = []parquet.Value{v}
+	}
+	key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
+	rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }

@@ -652,11 +652,12 @@ func (c *consumer) writeChunk(ch *chunk) error {
 	}
 	cws := c.sink.writer().ColumnWriters()
 	c.runs = planRuns(c.runs[:0], ch.plan)
+	short := shortChangeRuns(ch.plan, c.runs)
 	var g errgroup.Group
 	g.SetLimit(c.par)
 	for col := range c.sources {
 		g.Go(func() error {
-			if err := c.sources[col].write(cws[col], ch, c.runs, c.segs); err != nil {
+			if err := c.sources[col].write(cws[col], ch, c.runs, c.segs, short); err != nil {
 				return err
 			}
 			// Compress the column's last page here, in parallel, rather
@@ -691,6 +692,30 @@ func planRuns(runs []int, plan []int64) []int {
 	return runs
 }
 
+// shortChangeRuns reports whether the runs of change rows of plan (runs
+// are its ends, planRuns) are shorter than changeBlockRun rows on
+// average, as where changes are spread over the key space.
+func shortChangeRuns(plan []int64, runs []int) bool {
+	n, rows := 0, 0
+	i := 0
+	for _, j := range runs {
+		if plan[i] < 0 {
+			n++
+			rows += j - i
+		}
+		i = j
+	}
+	return rows < changeBlockRun*n
+}
+
+// changeBlockRun is the average length of the runs of change rows below
+// which a column decodes the change rows' values changeBlock rows at a
+// time (see colSource.decodeChanges), not run by run.
+const (
+	changeBlockRun = 4
+	changeBlock    = 256
+)
+
 // colSource reads one column of the base row groups of a run, in order,
 // and writes that column of the output rows.
 type colSource struct {
@@ -710,6 +735,11 @@ type colSource struct {
 	bufN     int
 	scratch  []byte
 	vals     []parquet.Value
+	// chg holds the values of change rows chgLo… of the chunk being
+	// written (see decodeChanges); chgPlan names them for appendColumn.
+	chg     []parquet.Value
+	chgLo   int
+	chgPlan []int64
 }
 
 func (s *colSource) close() {
@@ -783,14 +813,31 @@ func (s *colSource) open(seg *baseSeg) error {
 	return nil
 }
 
+// decodeChanges decodes the values of column s.col of change rows r…
+// of ch into s.chg, changeBlock rows of them (or up to the last): for
+// runs of change rows of a row or two, one call of appendColumn per run
+// costs more than the values' decoding.
+func (s *colSource) decodeChanges(ch *chunk, r int) {
+	n := min(changeBlock, len(ch.recs)-r)
+	s.chgPlan = s.chgPlan[:0]
+	for k := range n {
+		s.chgPlan = append(s.chgPlan, int64(-1-r-k))
+	}
+	s.chg, s.chgLo = s.codec.appendColumn(s.chg[:0], ch, s.chgPlan, s.col), r
+}
+
 // write writes column s.col of the chunk's rows to cw, in batches of
-// values; runs are the ends of the runs of its plan (planRuns). Base
-// values of the same layout are written as read; a batch is written
-// before reading on releases the pages its values refer to.
-func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs []*baseSeg) error {
+// values; runs are the ends of the runs of its plan (planRuns); short
+// says its runs of change rows are short (shortChangeRuns): their values
+// are then decoded in blocks (decodeChanges). Base values of the same
+// layout are written as read; a batch is written before reading on
+// releases the pages its values refer to.
+func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs []*baseSeg, short bool) error {
 	if s.vals == nil {
 		s.vals = make([]parquet.Value, 0, batchRows)
 	}
+	s.chg, s.chgLo = s.chg[:0], 0
+	defer func() { clear(s.chg) }() // they refer to the chunk's records
 	vals := s.vals[:0]
 	flush := func() error {
 		if len(vals) > 0 {
@@ -813,6 +860,15 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 				if s.col == colPos {
 					for _, e := range plan[i : i+c] {
 						vals = append(vals, parquet.FixedLenByteArrayValue(ch.rec(int(-1-e)).pos()).Level(0, 0, colPos))
+					}
+				} else if short {
+					// Each value from the block decoded (decodeChanges).
+					for _, e := range plan[i : i+c] {
+						r := int(-1 - e)
+						if uint(r-s.chgLo) >= uint(len(s.chg)) {
+							s.decodeChanges(ch, r)
+						}
+						vals = append(vals, s.chg[r-s.chgLo])
 					}
 				} else {
 					vals = s.codec.appendColumn(vals, ch, plan[i:i+c], s.col)

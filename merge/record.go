@@ -348,7 +348,98 @@ func (c rowCodec) appendOffsets(dst []uint32, rec record) ([]uint32, error) {
 // whose value is at offset ch.offs[(-1-e)*(columns-1)+col-1] of the
 // record), with their column index and definition level. The values
 // refer to the records' bytes.
+//
+// It is called for every run of change rows, in the uniform shape mostly
+// of one row, and decodes every change value in the clustered shape: the
+// usual kinds have loops of their own, which store each value in room
+// made once, without a switch on the kind per value.
 func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col int) []parquet.Value {
+	k := c.kinds[col-1]
+	switch k.kind {
+	case parquet.Int64, parquet.Int32, parquet.ByteArray, parquet.FixedLenByteArray:
+	default:
+		return c.appendColumnValues(dst, ch, plan, col)
+	}
+	nc := len(c.kinds)
+	def := 1
+	if col < nMeta {
+		def = 0
+	}
+	if uint(col) > parquet.MaxColumnIndex {
+		panic("merge: column index out of range")
+	}
+	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
+	var null parquet.Value
+	null.SetColumnIndex(col)
+	start := len(dst)
+	dst = slices.Grow(dst, len(plan))[:start+len(plan)]
+	out := dst[start:]
+	out = out[:len(plan)]
+	switch k.kind {
+	case parquet.Int64:
+		for i, e := range plan {
+			off := offs[int(-1-e)*nc]
+			if off == nullOffset {
+				out[i] = null
+				continue
+			}
+			rs := recs[-1-e]
+			out[i] = parquet.Int64Value(int64(binary.LittleEndian.Uint64(arena[rs.a][rs.start+off : rs.end])))
+			out[i].SetDefinitionLevel(def)
+			out[i].SetColumnIndex(col)
+		}
+	case parquet.Int32:
+		for i, e := range plan {
+			off := offs[int(-1-e)*nc]
+			if off == nullOffset {
+				out[i] = null
+				continue
+			}
+			rs := recs[-1-e]
+			out[i] = parquet.Int32Value(int32(binary.LittleEndian.Uint32(arena[rs.a][rs.start+off : rs.end])))
+			out[i].SetDefinitionLevel(def)
+			out[i].SetColumnIndex(col)
+		}
+	case parquet.FixedLenByteArray:
+		size := k.size
+		for i, e := range plan {
+			off := offs[int(-1-e)*nc]
+			if off == nullOffset {
+				out[i] = null
+				continue
+			}
+			rs := recs[-1-e]
+			b := arena[rs.a][rs.start+off : rs.end]
+			out[i] = parquet.FixedLenByteArrayValue(b[:size:size])
+			out[i].SetDefinitionLevel(def)
+			out[i].SetColumnIndex(col)
+		}
+	default: // parquet.ByteArray
+		for i, e := range plan {
+			off := offs[int(-1-e)*nc]
+			if off == nullOffset {
+				out[i] = null
+				continue
+			}
+			rs := recs[-1-e]
+			b := arena[rs.a][rs.start+off : rs.end]
+			var n, w uint64 = uint64(b[0]), 1 // a length of one byte, mostly
+			if n >= 0x80 {
+				var m int
+				n, m = binary.Uvarint(b)
+				w = uint64(m)
+			}
+			out[i] = parquet.ByteArrayValue(b[w : w+n : w+n])
+			out[i].SetDefinitionLevel(def)
+			out[i].SetColumnIndex(col)
+		}
+	}
+	return dst
+}
+
+// appendColumnValues is appendColumn for any kind, one value after the
+// other.
+func (c rowCodec) appendColumnValues(dst []parquet.Value, ch *chunk, plan []int64, col int) []parquet.Value {
 	nc := len(c.kinds)
 	def := 1
 	if col < nMeta {
@@ -356,8 +447,6 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	}
 	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
 	k := c.kinds[col-1]
-	// Called for every run of change rows, often of one row: the NULL
-	// is made in place rather than by Value.Level, which is not inlined.
 	var null parquet.Value
 	null.SetColumnIndex(col)
 	for _, e := range plan {

@@ -2,6 +2,8 @@ package merge
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -143,18 +145,7 @@ func TestAppendColumn(t *testing.T) {
 	}
 	ch := &chunk{}
 	for r, row := range rows {
-		cols := make([][]parquet.Value, len(row))
-		for i, v := range row {
-			cols[i] = []parquet.Value{v}
-		}
-		key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
-		rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
-			t.Fatal(err)
-		}
+		rec := addChangeRecord(t, codec, ch, r, row)
 		if r != 1 { // its last value ends the record: a cut record is corrupt
 			hdr := len(rec) - len(record(rec).payload())
 			for n := hdr; n < len(rec); n++ {
@@ -185,4 +176,145 @@ func TestAppendColumn(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAppendColumnKinds compares appendColumn, which has a loop of its
+// own for the usual kinds, with appendColumnValues, which decodes any
+// kind value by value, on random records (NULLs, empty and long byte
+// arrays among them) and random plans: rows in any order, repeated, runs
+// of any length, appended after values already in dst.
+func TestAppendColumnKinds(t *testing.T) {
+	kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.ByteArray}, {kind: parquet.Int64},
+		{kind: parquet.Int32}, {kind: parquet.FixedLenByteArray, size: 16}, {kind: parquet.ByteArray},
+		{kind: parquet.Boolean}, {kind: parquet.Double}, {kind: parquet.FixedLenByteArray, size: 1}}
+	codec := rowCodec{kinds: kinds, widths: []int{varWidth, varWidth, 8, 4, 16, varWidth, 1, 8, 1}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.UintN(256))
+		}
+		return b
+	}
+	for round := range 50 {
+		ch := &chunk{}
+		nrows := 1 + rng.IntN(300)
+		for r := range nrows {
+			row := make([]parquet.Value, len(kinds))
+			for i, k := range kinds {
+				var v parquet.Value // NULL one time in five
+				if rng.IntN(5) > 0 {
+					switch k.kind {
+					case parquet.Int64:
+						v = parquet.Int64Value(int64(rng.Uint64()))
+					case parquet.Int32:
+						v = parquet.Int32Value(int32(rng.Uint32()))
+					case parquet.Boolean:
+						v = parquet.BooleanValue(rng.IntN(2) == 0)
+					case parquet.Double:
+						v = parquet.DoubleValue(rng.Float64())
+					case parquet.FixedLenByteArray:
+						v = parquet.FixedLenByteArrayValue(randBytes(k.size))
+					default:
+						n := rng.IntN(20)
+						if rng.IntN(4) == 0 {
+							n = 100 + rng.IntN(300) // lengths of two uvarint bytes
+						}
+						v = parquet.ByteArrayValue(randBytes(n))
+					}
+				}
+				row[i] = v
+			}
+			rec := addChangeRecord(t, codec, ch, r, row)
+			// Several records to an arena chunk, as the merger stages them.
+			if len(ch.arena) == 0 || rng.IntN(8) == 0 {
+				ch.arena = append(ch.arena, nil)
+			}
+			a := len(ch.arena) - 1
+			start := len(ch.arena[a])
+			ch.arena[a] = append(ch.arena[a], rec...)
+			ch.recs = append(ch.recs, recSpan{a: uint32(a), start: uint32(start), end: uint32(len(ch.arena[a]))})
+		}
+		plan := make([]int64, rng.IntN(2*nrows))
+		for i := range plan {
+			plan[i] = -1 - int64(rng.IntN(nrows))
+			if i > 0 && rng.IntN(2) == 0 && plan[i-1] > -int64(nrows) {
+				plan[i] = plan[i-1] - 1 // the next row: runs as the merger's
+			}
+		}
+		for col := 1; col <= len(kinds); col++ {
+			pre := []parquet.Value{parquet.Int64Value(9)}
+			got := codec.appendColumn(slices.Clone(pre), ch, plan, col)
+			want := codec.appendColumnValues(slices.Clone(pre), ch, plan, col)
+			if len(got) != len(want) {
+				t.Fatalf("round %d column %d: %d values, want %d", round, col, len(got), len(want))
+			}
+			for i := range want {
+				if !sameValue(got[i], want[i]) {
+					t.Fatalf("round %d column %d value %d: got %v (column %d, level %d), want %v (column %d, level %d)",
+						round, col, i, got[i], got[i].Column(), got[i].DefinitionLevel(), want[i], want[i].Column(), want[i].DefinitionLevel())
+				}
+			}
+			// A column's block of change rows from a random one on
+			// (colSource.decodeChanges), as the short runs of a chunk
+			// take their values from.
+			s := &colSource{col: col, codec: codec}
+			r := rng.IntN(nrows)
+			s.decodeChanges(ch, r)
+			if s.chgLo != r || len(s.chg) != min(changeBlock, nrows-r) {
+				t.Fatalf("round %d column %d: rows %d… decoded as %d rows from %d", round, col, r, len(s.chg), s.chgLo)
+			}
+			for k, g := range s.chg {
+				w := codec.appendColumnValues(nil, ch, []int64{int64(-1 - r - k)}, col)[0]
+				if !sameValue(g, w) {
+					t.Fatalf("round %d column %d: row %d decoded as %v, want %v", round, col, r+k, g, w)
+				}
+			}
+		}
+	}
+}
+
+// sameValue reports whether two values are the same, levels and column
+// index included.
+func sameValue(g, w parquet.Value) bool {
+	return g.Kind() == w.Kind() && g.IsNull() == w.IsNull() && bytes.Equal(g.Bytes(), w.Bytes()) &&
+		g.Column() == w.Column() && g.DefinitionLevel() == w.DefinitionLevel() && g.RepetitionLevel() == w.RepetitionLevel()
+}
+
+// TestShortChangeRuns checks which plans count as of short runs of
+// change rows.
+func TestShortChangeRuns(t *testing.T) {
+	for _, c := range []struct {
+		plan  []int64
+		short bool
+	}{
+		{[]int64{0, 1, 2}, false}, // no change rows
+		{[]int64{0, -1, 1, -2, 2, -3}, true},
+		{[]int64{-1, -2, -3, -4, 0, 1}, false},
+		{[]int64{-1, -2, -3, 0, -4, -5, -6, 1}, true}, // 3 a run on average
+		{[]int64{-1, -2, -3, -4, -5, 0, -6, -7, -8}, false},
+	} {
+		if got := shortChangeRuns(c.plan, planRuns(nil, c.plan)); got != c.short {
+			t.Errorf("%v: short %v, want %v", c.plan, got, c.short)
+		}
+	}
+}
+
+// addChangeRecord encodes row as change row r (key r) and appends its
+// offsets to ch.offs; the caller puts the record into ch's arena.
+func addChangeRecord(t *testing.T, codec rowCodec, ch *chunk, r int, row []parquet.Value) []byte {
+	t.Helper()
+	cols := make([][]parquet.Value, len(row))
+	for i, v := range row {
+		cols[i] = []parquet.Value{v}
+	}
+	key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
+	rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }

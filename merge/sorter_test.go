@@ -181,3 +181,30 @@ func BenchmarkSorter(b *testing.B) {
 		it.close()
 	}
 }
+
+// TestCommonPrefix compares commonPrefix, which compares words, with a
+// byte by byte count, on random pairs that differ at any byte, of any
+// lengths, one the other's prefix among them.
+func TestCommonPrefix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		a := make([]byte, rng.IntN(40))
+		for i := range a {
+			a[i] = byte(rng.IntN(3)) // few values: long common prefixes
+		}
+		b := append([]byte(nil), a[:rng.IntN(len(a)+1)]...)
+		for range rng.IntN(20) {
+			b = append(b, byte(rng.IntN(3)))
+		}
+		if len(b) > 0 && rng.IntN(2) == 0 {
+			b[rng.IntN(len(b))] ^= byte(1 + rng.IntN(255))
+		}
+		want := 0
+		for want < min(len(a), len(b)) && a[want] == b[want] {
+			want++
+		}
+		if got := commonPrefix(a, b); got != want {
+			t.Fatalf("commonPrefix(%x, %x) = %d, want %d", a, b, got, want)
+		}
+	}
+}

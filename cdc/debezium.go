@@ -515,12 +515,12 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 		}
 		return want("an integer")
 	case dkFloat:
-		switch {
-		case n.kind == jNumber:
+		switch n.kind {
+		case jNumber:
 			if v, err := strconv.ParseFloat(d.text(m), 64); err == nil {
 				return schema.FloatValue(v), nil
 			}
-		case n.kind == jString:
+		case jString:
 			switch s := d.str(m); s {
 			case "NaN", "Infinity", "-Infinity":
 				v, _ := strconv.ParseFloat(s, 64)

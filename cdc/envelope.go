@@ -89,7 +89,7 @@ func (b *base) openEnvelope(d *jdoc) ([]byte, error) {
 	ctHex := d.str(d.get(0, "ciphertext"))
 	ct, err := hex.DecodeString(ctHex)
 	if err != nil {
-		return nil, fmt.Errorf("AES-GCM envelope: ciphertext: not hex: %v", err)
+		return nil, fmt.Errorf("AES-GCM envelope: ciphertext: not hex: %w", err)
 	}
 	if len(ct) < tagSize {
 		return nil, fmt.Errorf("AES-GCM envelope: ciphertext: %d bytes, shorter than the %d-byte tag", len(ct), tagSize)
@@ -124,7 +124,7 @@ func (b *base) maxwellDecrypt(ivB64, dataB64 string, parse func(plain []byte) er
 	}
 	data, err := base64.StdEncoding.DecodeString(dataB64)
 	if err != nil {
-		return fmt.Errorf("encrypted.bytes: not base64: %v", err)
+		return fmt.Errorf("encrypted.bytes: not base64: %w", err)
 	}
 	if len(data) == 0 || len(data)%aes.BlockSize != 0 {
 		return fmt.Errorf("encrypted.bytes: %d bytes, not a positive multiple of %d", len(data), aes.BlockSize)

@@ -127,7 +127,7 @@ func (x *maxwellDecoder) decrypt(d *jdoc, enc int32, into *jdoc, what string) er
 	var parseErr error
 	err := x.maxwellDecrypt(d.str(iv), d.str(data), func(plain []byte) error {
 		if err := into.parse(string(plain)); err != nil {
-			parseErr = fmt.Errorf("decrypted %s: invalid JSON: %v", what, err)
+			parseErr = fmt.Errorf("decrypted %s: invalid JSON: %w", what, err)
 			return parseErr
 		}
 		return nil

@@ -77,14 +77,14 @@ func parseWarehouse(raw string) (Warehouse, error) {
 	if m == nil {
 		abs, err := filepath.Abs(raw)
 		if err != nil {
-			return w, fmt.Errorf("cannot make %q absolute: %v", raw, err)
+			return w, fmt.Errorf("cannot make %q absolute: %w", raw, err)
 		}
 		w.Scheme, w.Path = "file", abs
 		return w, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return w, fmt.Errorf("invalid URL %q: %v", raw, err)
+		return w, fmt.Errorf("invalid URL %q: %w", raw, err)
 	}
 	switch scheme := strings.ToLower(m[1]); scheme {
 	case "s3":

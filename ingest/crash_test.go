@@ -132,7 +132,7 @@ tables:
 				return false, lastLine(stderr.String())
 			case <-time.After(kill):
 				_ = cmd.Process.Signal(syscall.SIGKILL)
-				<-done
+				<-done //nolint:errcheck // killed: its error only says so
 				return true, ""
 			}
 		}

@@ -35,8 +35,11 @@ func (r *run) replayOffsets(ctx context.Context, adm *kadm.Client, owned []parti
 		out := map[partitionID]int64{}
 		for _, id := range owned {
 			o, ok := listed.Lookup(id.Topic, id.Partition)
-			if !ok || o.Err != nil {
-				return nil, fmt.Errorf("kafka offset of %s at %s: %v", id, t.UTC().Format(time.RFC3339), o.Err)
+			if !ok {
+				return nil, fmt.Errorf("kafka offset of %s at %s: no answer", id, t.UTC().Format(time.RFC3339))
+			}
+			if o.Err != nil {
+				return nil, fmt.Errorf("kafka offset of %s at %s: %w", id, t.UTC().Format(time.RFC3339), o.Err)
 			}
 			out[id] = o.Offset
 		}

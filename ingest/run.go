@@ -496,7 +496,7 @@ func (r *run) values(ctx context.Context, t *tableState, db, table string, cols 
 		} else if declared.Kind != schema.Unknown && !declared.Same(&t.types[i]) {
 			wider, err := schema.Widen(t.types[i], *declared)
 			if err != nil {
-				t.failed = fmt.Errorf("column %s: %v", m.name, err)
+				t.failed = fmt.Errorf("column %s: %w", m.name, err)
 				r.tableErrors[t.rule.Name] = t.failed.Error()
 				return nil, recordErrorf("table %s (%s.%s): column %s: %v", t.rule.Name, db, table, m.name, err)
 			}

@@ -433,9 +433,9 @@ func (r *run) encode(e *encoder) (int64, error) {
 		fields = append(fields, warehouse.Field{Name: c.Name, Node: node})
 	}
 	var out bytes.Buffer
-	var pw *parquet.Writer
+	var pw *parquet.GenericWriter[any]
 	if err == nil {
-		pw = parquet.NewWriter(&out, warehouse.FileSchema(fields),
+		pw = parquet.NewGenericWriter[any](&out, warehouse.FileSchema(fields),
 			parquet.Compression(r.zstd),
 			parquet.DataPageVersion(1),
 			// Page headers get no min and max: the column index holds the

@@ -41,7 +41,7 @@ func buildBinlake(t *testing.T) string {
 		builtBin = filepath.Join(dir, "binlake")
 		out, err := exec.Command("go", "build", "-o", builtBin, "github.com/binlake/binlake/cmd/binlake").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("build binlake: %v\n%s", err, out)
+			buildErr = fmt.Errorf("build binlake: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -181,7 +181,7 @@ merge:
 			return false, time.Since(start)
 		case <-timer:
 			_ = cmd.Process.Signal(syscall.SIGKILL)
-			<-done
+			<-done //nolint:errcheck // killed: its error only says so
 			return true, time.Since(start)
 		}
 	}

@@ -226,7 +226,7 @@ func (l *lease) renew() error {
 	if err != nil {
 		l.log.Warn("renew merge lease", "key", l.key, "err", err)
 		if t.Sub(last) > l.ttl/2 {
-			return fmt.Errorf("%w: could not renew %s since %s: %v", errLeaseLost, l.key, last.UTC().Format(time.RFC3339), err)
+			return fmt.Errorf("%w: could not renew %s since %s: %w", errLeaseLost, l.key, last.UTC().Format(time.RFC3339), err)
 		}
 		return nil
 	}

@@ -143,7 +143,7 @@ func rawRecords(t testing.TB, nodes []parquet.Node, rows int, value func(c, r in
 	}
 	sch := parquet.NewSchema("t", group)
 	var buf bytes.Buffer
-	w := parquet.NewWriter(&buf, sch, parquet.PageBufferSize(pageSize), parquet.DataPageVersion(1),
+	w := parquet.NewGenericWriter[any](&buf, sch, parquet.PageBufferSize(pageSize), parquet.DataPageVersion(1),
 		parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(int64(max(rows/2, 1))))
 	prows := make([]parquet.Row, rows)
 	for r := range rows {
@@ -255,7 +255,7 @@ func TestRawReaderShortPage(t *testing.T) {
 
 // writeAndOpen writes rows through w, which writes to buf, closes it and
 // opens the file.
-func writeAndOpen(t testing.TB, w *parquet.Writer, buf *bytes.Buffer, rows []parquet.Row) *parquet.File {
+func writeAndOpen(t testing.TB, w *parquet.GenericWriter[any], buf *bytes.Buffer, rows []parquet.Row) *parquet.File {
 	t.Helper()
 	if _, err := w.WriteRows(rows); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ type sinkFile struct {
 	pw     *io.PipeWriter
 	done   chan error
 	cw     *countingWriter
-	w      *parquet.Writer
+	w      *parquet.GenericWriter[any]
 	rgKeys [][2][]string
 	rows   int64
 }
@@ -86,7 +86,7 @@ func (s *fileSink) track(key string) {
 
 // writer returns the writer of the current file, opening a new file if
 // there is none.
-func (s *fileSink) writer() *parquet.Writer {
+func (s *fileSink) writer() *parquet.GenericWriter[any] {
 	if s.cur != nil {
 		return s.cur.w
 	}
@@ -114,7 +114,7 @@ func (s *fileSink) writer() *parquet.Writer {
 	for _, kv := range s.meta {
 		opts = append(opts, parquet.KeyValueMetadata(kv[0], kv[1]))
 	}
-	f.w = parquet.NewWriter(f.cw, opts...)
+	f.w = parquet.NewGenericWriter[any](f.cw, opts...)
 	s.cur = f
 	return f.w
 }
@@ -160,7 +160,7 @@ func (s *fileSink) writeRows(rows []parquet.Row) error {
 func (s *fileSink) fail(err error) error {
 	if s.cur != nil {
 		s.cur.pw.CloseWithError(err)
-		<-s.cur.done
+		<-s.cur.done //nolint:errcheck // the store's error is err's consequence
 		s.cur = nil
 	}
 	return err

@@ -272,7 +272,7 @@ func canonicalDecimal(s string, p, scale int) (u uint64, digits int, ok bool) {
 		return 0, 0, false
 	}
 	if scale == 0 {
-		return u, digits, i == len(s) && !(start == 1 && zeroInt)
+		return u, digits, i == len(s) && (start == 0 || !zeroInt)
 	}
 	if len(s)-i-1 != scale || s[i] != '.' {
 		return 0, 0, false

@@ -207,7 +207,7 @@ func start(bins binaries, datadir, socket, errLog string, opts Options) (*Server
 		lastErr = err
 		if time.Now().After(deadline) {
 			s.kill()
-			return nil, fmt.Errorf("mariadbd did not accept connections on 127.0.0.1:%d within %v (last error: %v)\ncommand: %s\nerror log %s:\n%s",
+			return nil, fmt.Errorf("mariadbd did not accept connections on 127.0.0.1:%d within %v (last error: %w)\ncommand: %s\nerror log %s:\n%s",
 				port, StartTimeout, lastErr, s.cmd, errLog, s.ErrorLogText())
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -425,7 +425,7 @@ func doLocate() binaries {
 	}
 	out, err := exec.Command(b.server, "--no-defaults", "--version").CombinedOutput()
 	if err != nil {
-		return binaries{err: fmt.Errorf("%s --version: %v: %s", b.server, err, out)}
+		return binaries{err: fmt.Errorf("%s --version: %w: %s", b.server, err, out)}
 	}
 	b.version = strings.TrimSpace(string(out))
 	return b
@@ -469,7 +469,7 @@ func installDB(b binaries, datadir string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %v\n%s", cmd, err, out.String())
+		return fmt.Errorf("%s: %w\n%s", cmd, err, out.String())
 	}
 	return nil
 }

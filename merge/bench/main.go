@@ -131,7 +131,7 @@ func bench(ctx context.Context, o options) error {
 	}
 	bin := filepath.Join(o.dir, "binlake")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/binlake").CombinedOutput(); err != nil {
-		return fmt.Errorf("build binlake: %v\n%s", err, out)
+		return fmt.Errorf("build binlake: %w\n%s", err, out)
 	}
 	_ = root
 	fmt.Printf("merge benchmark: %d base rows, %d changes, %d runs per side, DuckDB threads=%d, GOMAXPROCS=%d, %d CPUs, load %s\n",
@@ -248,7 +248,7 @@ merge:
 		}
 		start := time.Now()
 		if out, err := exec.Command(bin, "merge", "--config", cfg, "--date", dayBase.String(), "--log-level", "warn").CombinedOutput(); err != nil {
-			return r, fmt.Errorf("merge the base day: %v\n%s", err, out)
+			return r, fmt.Errorf("merge the base day: %w\n%s", err, out)
 		}
 		fmt.Printf("%s: base day merged from %d inserts in %v\n", shape, o.rows, time.Since(start).Round(time.Second))
 	}
@@ -365,10 +365,10 @@ func generate(ctx context.Context, o options, wh, shape string) error {
 			id = lo + rng.Int64N(int64(o.rows)-lo)
 		}
 		op := "update"
-		switch r := rng.IntN(10); {
-		case r == 0:
+		switch rng.IntN(10) {
+		case 0:
 			op = "delete"
-		case r == 1:
+		case 1:
 			op, id = "insert", nextID
 			nextID++
 		}
@@ -470,7 +470,7 @@ func runBinlake(bin, cfg, wh, dir string) (measurement, error) {
 	cmd.Stderr = &stderr
 	wall, ru, err := childUsage(cmd)
 	if err != nil {
-		return m, fmt.Errorf("binlake merge: %v\n%s", err, stderr.String())
+		return m, fmt.Errorf("binlake merge: %w\n%s", err, stderr.String())
 	}
 	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), ru.Maxrss<<10
 	var s struct {
@@ -490,8 +490,11 @@ func runBinlake(bin, cfg, wh, dir string) (measurement, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &s)
 	}
-	if err != nil || len(s.Details.Tables) != 1 {
-		return m, fmt.Errorf("summary: %v", err)
+	if err != nil {
+		return m, fmt.Errorf("summary: %w", err)
+	}
+	if len(s.Details.Tables) != 1 {
+		return m, fmt.Errorf("summary %s: %d tables, want 1", summary, len(s.Details.Tables))
 	}
 	t := s.Details.Tables[0]
 	m.out = t.BytesWritten
@@ -509,7 +512,7 @@ func runDuckDB(script, sql, out string) (measurement, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	wall, ru, err := childUsage(cmd)
 	if err != nil {
-		return m, fmt.Errorf("duckdb: %v\n%s", err, stderr.String())
+		return m, fmt.Errorf("duckdb: %w\n%s", err, stderr.String())
 	}
 	m.wall, m.cpu, m.maxRSS = wall, cpuOf(ru), ru.Maxrss<<10
 	if fi, err := os.Stat(out); err == nil {
@@ -540,7 +543,7 @@ func sameRows(script string, st *local.Store, wh, duckOut string) (bool, error) 
 	cmd.Stdin = strings.NewReader(sql)
 	out, err := cmd.Output()
 	if err != nil {
-		return false, fmt.Errorf("compare outputs: %v", err)
+		return false, fmt.Errorf("compare outputs: %w", err)
 	}
 	var res struct {
 		Rows [][]*string `json:"rows"`

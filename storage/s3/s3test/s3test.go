@@ -112,8 +112,8 @@ func (s *Server) run(t testing.TB, bin, addr, dir string) error {
 		<-done
 	})
 	if err := waitReady("http://"+addr, done); err != nil {
-		if errors.Is(err, errExited) {
-			err = fmt.Errorf("%w (%v)", err, waitErr)
+		if errors.Is(err, errExited) && waitErr != nil {
+			err = fmt.Errorf("%w (%w)", err, waitErr)
 		}
 		return fmt.Errorf("versitygw on %s: %w\noutput:\n%s", addr, err, out.String())
 	}

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,61 @@ func TestIdleBrokerLosesNothing(t *testing.T) {
 		if got := offs[p]; len(got) != 20 || got[19] != 19 {
 			t.Errorf("after the second run partition %d has offsets %v committed, want 0-19", p, got)
 		}
+	}
+}
+
+// A partition whose log no longer holds what binlake committed stops the
+// run with an error that names it, instead of skipping records: records
+// deleted by retention before they were read, and a log whose end is below
+// the committed offset (the topic created again).
+func TestPartitionLogGoneBack(t *testing.T) {
+	ctx := context.Background()
+	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	msgs := func(from, n int) []*kgo.Record {
+		var recs []*kgo.Record
+		for i := range n {
+			recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: from + i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
+		}
+		return recs
+	}
+	kc := startKafka(t, 1)
+	produce(t, kc, msgs(0, 10)...)
+	st := mem.New()
+	if _, err := ingest.Run(ctx, options(t, kc, st, es.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+
+	// Retention removes offsets 10-14 before a run reads them.
+	produce(t, kc, msgs(10, 10)...)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+	rp.Offset = 15
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	cl.Close()
+	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("delete records: %v %+v", err, resp)
+	}
+	_, err = ingest.Run(ctx, options(t, kc, st, es.Add(time.Hour)))
+	if err == nil || !strings.Contains(err.Error(), "partition binlog_shop/0: the next offset to ingest is 10 but Kafka's earliest is 15: records 10..14 were deleted by Kafka retention") {
+		t.Errorf("records deleted unread: err %v", err)
+	}
+
+	// The topic, created again, holds 3 records.
+	again := startKafka(t, 1)
+	produce(t, again, msgs(100, 3)...)
+	_, err = ingest.Run(ctx, options(t, again, st, es.Add(time.Hour)))
+	if err == nil || !strings.Contains(err.Error(), "partition binlog_shop/0: binlake has ingested up to offset 10 but Kafka's end offset is 3: the topic was deleted and created again") {
+		t.Errorf("a log behind the commit: err %v", err)
+	}
+	if got := committedOffsets(t, st)[0]; len(got) != 10 {
+		t.Errorf("%d rows committed, want the first run's 10", len(got))
 	}
 }

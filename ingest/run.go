@@ -282,6 +282,12 @@ func (r *run) openPartition(ctx context.Context, id partitionID, earliest, end i
 		if ps.start < earliest {
 			return nil, fmt.Errorf("partition %s: the next offset to ingest is %d but Kafka's earliest is %d: records %d..%d were deleted by Kafka retention before binlake read them (data loss); replay the missing days from another copy or re-bootstrap the tables", id, ps.start, earliest, ps.start, earliest-1)
 		}
+		if ps.start > end {
+			// Offsets never go back: the log is not the one binlake read.
+			// Reading on would skip the new log's records up to ps.start
+			// and call the partition caught up until then.
+			return nil, fmt.Errorf("partition %s: binlake has ingested up to offset %d but Kafka's end offset is %d: the topic was deleted and created again, or the brokers lost records (an unclean leader election), or kafka.brokers points at another cluster; ingest stops rather than skip records (a recreated topic is ingested under a new name)", id, ps.start, end)
+		}
 	case r.opts.Kafka.Start == config.StartLatest:
 		ps.start = end
 	default:

@@ -34,8 +34,11 @@ type partState struct {
 	dlqRecords       int64
 	pending          []string // keys this run may have written
 	caughtUp         bool
-	// replaces lists the committed files a replay rewrites.
-	replaces []string
+	// replaces lists the committed files a replay rewrites, and
+	// replayCovers is the offset a replay must read to before it may
+	// replace them: the one after their last row.
+	replaces     []string
+	replayCovers int64
 }
 
 // readCommit reads one commit record.

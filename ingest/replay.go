@@ -54,6 +54,24 @@ func (r *run) replayOffsets(ctx context.Context, adm *kadm.Client, owned []parti
 	return from, to, nil
 }
 
+// checkReplayRead fails a replay that stopped before it read every row of
+// the files it replaces (--max-records, --max-duration, or a broker that
+// did not answer for the idle timeout): committed, it would replace the
+// day's files with fewer rows. The files it wrote are removed by the next
+// run. Offsets past the day's files that it did not reach are only looked
+// at for rows that went to the dead-letter queue before; those stay there.
+func (r *run) checkReplayRead() error {
+	if r.replayDay == nil {
+		return nil
+	}
+	for _, id := range r.order {
+		if ps := r.parts[id]; ps.next < ps.replayCovers {
+			return fmt.Errorf("replay of %s: partition %s was read to offset %d, short of the day's last committed row at %d (the run stopped early: --max-records, --max-duration, or no record for the idle timeout); nothing was replaced: run the replay again", r.replayDay, id, ps.next, ps.replayCovers-1)
+		}
+	}
+	return nil
+}
+
 // openReplay prepares a partition for a replay of the day: the offsets
 // to read cover the day's timestamps and every committed file of the day,
 // and never pass the partition's last commit. It returns nil when the
@@ -69,11 +87,13 @@ func (r *run) openReplay(ctx context.Context, id partitionID, from, to, earliest
 	}
 	start, end := from, min(to, last.EndOffset)
 	var replaces []string
+	var covers int64 // the offset after the day's last committed row
 	day := "dt=" + r.replayDay.String() + "/"
 	for _, f := range warehouse.CommittedFiles(chain) {
 		if len(f.Hour) >= len(day) && f.Hour[:len(day)] == day {
 			replaces = append(replaces, f.Key)
 			start, end = min(start, f.FirstOffset), max(end, f.LastOffset+1)
+			covers = max(covers, f.LastOffset+1)
 		}
 	}
 	if start < earliest {
@@ -82,7 +102,7 @@ func (r *run) openReplay(ctx context.Context, id partitionID, from, to, earliest
 	ps := &partState{
 		id: id, last: last, seq: last.Seq + 1,
 		start: start, next: start, end: max(start, end),
-		skipped: map[string]int64{}, replaces: replaces,
+		skipped: map[string]int64{}, replaces: replaces, replayCovers: covers,
 	}
 	return ps, nil
 }

@@ -115,6 +115,17 @@ func TestReplayDay(t *testing.T) {
 		}
 	}
 	day, _ := warehouse.ParseDate("2024-03-01")
+	// A replay that stops early replaces nothing: its files would hold
+	// fewer rows than the ones it replaces.
+	o.ReplayDate, o.MaxRecords = &day, 5
+	lost := effectiveFiles(t, st)
+	if _, err := ingest.Run(ctx, o); err == nil || !strings.Contains(err.Error(), "replay of 2024-03-01: partition binlog_shop/") || !strings.Contains(err.Error(), "nothing was replaced") {
+		t.Fatalf("a replay cut short by --max-records: err %v", err)
+	}
+	if got := effectiveFiles(t, st); !slices.Equal(got, lost) {
+		t.Fatalf("a replay cut short changed the committed files:\n%v\nwant\n%v", got, lost)
+	}
+	o.MaxRecords = 0
 	for round := range 2 {
 		o.ReplayDate = &day
 		sum, err := ingest.Run(ctx, o)

@@ -229,6 +229,9 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	if err := r.checkDLQRatio(); err != nil {
 		return r.summary(), err
 	}
+	if err := r.checkReplayRead(); err != nil {
+		return r.summary(), err
+	}
 	if err := r.flushAll(ctx); err != nil {
 		return r.summary(), err
 	}

@@ -644,16 +644,13 @@ func (c *canalDecoder) flatColumns(r flatRow, field string, row int) ([]Column, 
 		fm := &c.members[int(r.start)+j]
 		col := &cols[j]
 		name := sub(s, fm.keyOff, fm.keyOff+fm.keyLen)
-		i := j
-		if j >= len(c.cols) || c.cols[j].name != name {
-			// Where mysqlType names a column twice, the first counts,
-			// as in typeOf; inOrder is not set then.
-			from := 0
-			if inOrder {
-				from = prev + 1
-			}
-			i = c.colIndex(name, from)
+		// Where mysqlType names a column twice, inOrder is not set and
+		// the look-up is typeOf's.
+		from := 0
+		if inOrder {
+			from = prev + 1
 		}
+		i := c.colIndex(name, j, from)
 		t := &untyped
 		if i >= 0 {
 			t = &c.cols[i].t
@@ -761,9 +758,14 @@ func uniqueNames(cols []canalColumn) bool {
 	return true
 }
 
-// colIndex returns the index in c.cols of column name, -1 if there is
-// none; it looks from index from on first, then before it.
-func (c *canalDecoder) colIndex(name string, from int) int {
+// colIndex returns the index in c.cols of column name, the j-th of its
+// row, or -1 if there is none. mysqlType usually lists the columns in row
+// order: it looks at index j first, then from index from on, then before
+// it.
+func (c *canalDecoder) colIndex(name string, j, from int) int {
+	if j < len(c.cols) && c.cols[j].name == name {
+		return j
+	}
 	from = min(from, len(c.cols))
 	for i := from; i < len(c.cols); i++ {
 		if c.cols[i].name == name {
@@ -778,16 +780,11 @@ func (c *canalDecoder) colIndex(name string, from int) int {
 	return -1
 }
 
-// typeOf returns the type of column name, the j-th of its row: mysqlType
-// usually lists the columns in row order.
+// typeOf returns the type of column name, the j-th of its row (see
+// colIndex).
 func (c *canalDecoder) typeOf(name string, j int) *canalType {
-	if j < len(c.cols) && c.cols[j].name == name {
-		return &c.cols[j].t
-	}
-	for i := range c.cols {
-		if c.cols[i].name == name {
-			return &c.cols[i].t
-		}
+	if i := c.colIndex(name, j, 0); i >= 0 {
+		return &c.cols[i].t
 	}
 	return &untyped
 }

@@ -66,6 +66,9 @@ type keyReader struct {
 	scratch []byte
 	// column positions in the batcher
 	posCol, dbCol, tableCol int
+	// checkPos says _pos's values are checked for their length: unless
+	// its type already fixes it.
+	checkPos bool
 	// intKey is the encoding of the last key column when it is an
 	// integer column read raw (encInt32 or encInt64; else 0), as
 	// the id of (_source_db, _source_table, id) or a key of one column.
@@ -108,6 +111,9 @@ func newKeyReader(rg parquet.RowGroup, fc map[string]fileCol, out *layout, withS
 		return nil, fmt.Errorf("no %s column", warehouse.ColPos)
 	}
 	r.posCol = len(cols)
+	// A required FIXED_LEN_BYTE_ARRAY(16), as binlake writes _pos, has
+	// the right length in every row; other columns are checked row by row.
+	r.checkPos = !pc.req || pc.kind != parquet.FixedLenByteArray || pc.size != posLen
 	cols = append(cols, pc.index)
 	kinds = append(kinds, physKind{kind: pc.kind, size: pc.size})
 	if withSource {
@@ -189,7 +195,7 @@ func (r *keyReader) next() (bool, error) {
 			}
 		}
 	}
-	for row := range n {
+	for row := 0; r.checkPos && row < n; row++ {
 		if p := r.bytesAt(r.posCol, row); len(p) != posLen {
 			return false, fmt.Errorf("%s: want %d bytes, got %d", warehouse.ColPos, posLen, len(p))
 		}

@@ -247,3 +247,34 @@ func TestPlanRuns(t *testing.T) {
 		}
 	}
 }
+
+// A base file whose _pos is not binlake's FIXED_LEN_BYTE_ARRAY(16) has
+// its values' lengths checked row by row: one of 3 bytes is refused.
+func TestKeyReaderChecksPosLength(t *testing.T) {
+	types := []schema.Type{{Kind: schema.Int}}
+	out, err := newLayout(1, []warehouse.CatalogColumn{{Name: "id", Type: types[0].String()}}, types, []string{"id"}, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := parquet.NewSchema("odd", parquet.Group{
+		warehouse.ColPos: parquet.Leaf(parquet.ByteArrayType),
+		"id":             parquet.Optional(parquet.Int(32)),
+	})
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[any](&buf, sch)
+	f := writeAndOpen(t, w, &buf, []parquet.Row{
+		{parquet.ByteArrayValue(make([]byte, posLen)).Level(0, 0, 0), parquet.Int32Value(1).Level(0, 1, 1)},
+		{parquet.ByteArrayValue([]byte{1, 2, 3}).Level(0, 0, 0), parquet.Int32Value(2).Level(0, 1, 1)},
+	})
+	kr, err := newKeyReader(f.RowGroups()[0], fileColumns(&parquetFile{file: f}, out.cols, out.types), out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kr.close()
+	if !kr.checkPos {
+		t.Fatal("a BYTE_ARRAY _pos is not checked")
+	}
+	if _, err := kr.next(); err == nil || err.Error() != "_pos: want 16 bytes, got 3" {
+		t.Errorf("err %v, want the 3-byte _pos refused", err)
+	}
+}

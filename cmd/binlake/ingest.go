@@ -71,7 +71,7 @@ binlake ingest --config binlake.yaml --replay-date 2024-03-01   # rebuild one da
 }
 
 // ingestOptions maps a configuration onto ingest.Options: the store, the
-// Kafka settings, the tables, the AES key and the tuning. binlake ingest
+// Kafka settings, the tables, the AES keys and the tuning. binlake ingest
 // and binlake demo both run ingest with them.
 func (a *app) ingestOptions(ctx context.Context, cfg *config.Config) (ingest.Options, error) {
 	if cfg.Kafka == nil {

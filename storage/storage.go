@@ -13,7 +13,7 @@
 //     error that matches ErrExists. Commit records, manifests and ready
 //     markers are written with it.
 //   - List returns keys in ascending byte order, recursively, however many
-//     there are.
+//     there are; ListAfter the same from a given key on.
 //   - Delete of an absent key succeeds: deletes are idempotent.
 //   - No key is also a directory of other keys ("a" and "a/b"): local disk
 //     and S3 gateways that store keys as files cannot hold both.
@@ -83,6 +83,11 @@ type Store interface {
 	// ascending key order. It stops at the first error fn returns and
 	// returns it.
 	List(ctx context.Context, prefix string, fn func(Object) error) error
+	// ListAfter is List over the keys that sort after after (all of
+	// them when after is empty). A listing that starts at a known key, or
+	// skips what it has seen, costs only what it reads: S3 starts the
+	// listing there, local disk skips the directories before it.
+	ListAfter(ctx context.Context, prefix, after string, fn func(Object) error) error
 	// Delete removes the object. Deleting an absent key succeeds.
 	Delete(ctx context.Context, key string) error
 	// Copy makes dst a copy of src on the server side (no bytes travel

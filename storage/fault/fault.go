@@ -199,6 +199,11 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(storage.Object)
 	return s.do(List, prefix, func() error { return s.inner.List(ctx, prefix, fn) })
 }
 
+// ListAfter applies the rules (as List), then calls the inner store.
+func (s *Store) ListAfter(ctx context.Context, prefix, after string, fn func(storage.Object) error) error {
+	return s.do(List, prefix, func() error { return s.inner.ListAfter(ctx, prefix, after, fn) })
+}
+
 // Delete applies the rules, then calls the inner store.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	return s.do(Delete, key, func() error { return s.inner.Delete(ctx, key) })

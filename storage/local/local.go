@@ -28,7 +28,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -339,61 +339,80 @@ func (s *Store) Stat(ctx context.Context, key string) (storage.Object, error) {
 	return storage.Object{Key: key, Size: info.Size(), ModTime: info.ModTime()}, nil
 }
 
-// List walks the directory that contains prefix, collects the matching
-// files and reports them in key order (a directory walk alone does not give
-// byte order: "a-b" sorts before "a/b").
+// List reports the files under prefix in key order.
 func (s *Store) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
+	return s.ListAfter(ctx, prefix, "", fn)
+}
+
+// ListAfter walks the directories that can hold keys with prefix that
+// sort after after, each in key order, and reports their files as it goes:
+// it reads no directory whose keys all sort before after, and stops as
+// soon as fn fails. A directory's entries are read before fn sees any of
+// them, so fn may write to the store.
+func (s *Store) ListAfter(ctx context.Context, prefix, after string, fn func(storage.Object) error) error {
 	if err := storage.CheckPrefix(prefix); err != nil {
 		return fmt.Errorf("local list: %w", err)
 	}
-	start := s.root
-	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
-		start = s.path(prefix[:i])
-	}
-	var objs []storage.Object
-	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p == s.tmp {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(s.root, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
-		if !strings.HasPrefix(key, prefix) {
-			return nil
-		}
-		info, err := d.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // deleted while listing
-		}
-		if err != nil {
-			return err
-		}
-		objs = append(objs, storage.Object{Key: key, Size: info.Size(), ModTime: info.ModTime()})
-		return nil
-	})
-	if err != nil {
+	dir := prefix[:strings.LastIndexByte(prefix, '/')+1] // "" or "a/b/"
+	return s.walk(ctx, dir, prefix, after, fn)
+}
+
+// walk lists directory dir (a key prefix, "" or ending in "/"). Errors of
+// fn are returned as they are.
+func (s *Store) walk(ctx context.Context, dir, prefix, after string, fn func(storage.Object) error) error {
+	fail := func(err error) error {
 		return fmt.Errorf("local list %s: %w", prefix, classify(err))
 	}
-	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
-	for _, o := range objs {
-		if err := fn(o); err != nil {
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	entries, err := os.ReadDir(s.path(dir))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil // never written, emptied and removed, or an object (prefix "a/" of key "a")
+	}
+	if err != nil {
+		return fail(err)
+	}
+	type entry struct {
+		key string // a directory's ends in "/": that is how its keys sort
+		de  fs.DirEntry
+	}
+	list := make([]entry, 0, len(entries))
+	for _, de := range entries {
+		key := dir + de.Name()
+		switch {
+		case de.IsDir():
+			if s.path(key) == s.tmp {
+				continue
+			}
+			key += "/"
+			// Skip a directory none of whose keys has the prefix or
+			// sorts after after.
+			if !strings.HasPrefix(key, prefix) && !strings.HasPrefix(prefix, key) ||
+				key <= after && !strings.HasPrefix(after, key) {
+				continue
+			}
+		case !de.Type().IsRegular() || !strings.HasPrefix(key, prefix) || key <= after:
+			continue
+		}
+		list = append(list, entry{key, de})
+	}
+	slices.SortFunc(list, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	for _, e := range list {
+		if e.de.IsDir() {
+			if err := s.walk(ctx, e.key, prefix, after, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		info, err := e.de.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted while listing
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if err := fn(storage.Object{Key: e.key, Size: info.Size(), ModTime: info.ModTime()}); err != nil {
 			return err
 		}
 	}

@@ -116,13 +116,18 @@ func (s *Store) Stat(ctx context.Context, key string) (storage.Object, error) {
 // List calls fn for each object under prefix in key order. It works on a
 // snapshot of the keys, so fn may write to the store.
 func (s *Store) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
+	return s.ListAfter(ctx, prefix, "", fn)
+}
+
+// ListAfter is List from the first key after after on.
+func (s *Store) ListAfter(ctx context.Context, prefix, after string, fn func(storage.Object) error) error {
 	if err := storage.CheckPrefix(prefix); err != nil {
 		return fmt.Errorf("mem list: %w", err)
 	}
 	s.mu.RLock()
 	var objs []storage.Object
 	for k, o := range s.objects {
-		if strings.HasPrefix(k, prefix) {
+		if strings.HasPrefix(k, prefix) && k > after {
 			objs = append(objs, storage.Object{Key: k, Size: int64(len(o.data)), ModTime: o.modTime})
 		}
 	}

@@ -344,6 +344,12 @@ func (s *Store) Stat(ctx context.Context, key string) (storage.Object, error) {
 // fails with storage.ErrPermanent, rather than break the ordering promise, if
 // the server lists keys out of ascending byte order.
 func (s *Store) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
+	return s.ListAfter(ctx, prefix, "", fn)
+}
+
+// ListAfter implements storage.Store: List, with the server starting after
+// after (StartAfter).
+func (s *Store) ListAfter(ctx context.Context, prefix, after string, fn func(storage.Object) error) error {
 	if err := storage.CheckPrefix(prefix); err != nil {
 		return s.wrap("list", prefix, err)
 	}
@@ -351,11 +357,15 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(storage.Object)
 	if s.prefix != "" {
 		root = s.prefix + "/"
 	}
-	p := awss3.NewListObjectsV2Paginator(s.client, &awss3.ListObjectsV2Input{
+	in := &awss3.ListObjectsV2Input{
 		Bucket:  aws.String(s.bucket),
 		Prefix:  aws.String(root + prefix),
 		MaxKeys: aws.Int32(s.pageSize),
-	})
+	}
+	if after != "" {
+		in.StartAfter = aws.String(root + after)
+	}
+	p := awss3.NewListObjectsV2Paginator(s.client, in)
 	var last string // CheckKey rejects "", so every key sorts after it
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -364,8 +374,8 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(storage.Object)
 		}
 		for _, o := range page.Contents {
 			key := strings.TrimPrefix(aws.ToString(o.Key), root)
-			if storage.CheckKey(key) != nil {
-				continue // not a store object, e.g. a "dir/" marker
+			if storage.CheckKey(key) != nil || key <= after {
+				continue // not a store object (a "dir/" marker), or a server that ignores StartAfter
 			}
 			if key <= last {
 				return s.wrap("list", root+prefix, fmt.Errorf("server listed %q after %q, not in ascending byte order: %w",

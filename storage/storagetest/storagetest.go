@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -34,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"PutIfAbsentConcurrent", testPutIfAbsentConcurrent},
 		{"List", testList},
 		{"ListMany", testListMany},
+		{"ListAfter", testListAfter},
 		{"Delete", testDelete},
 		{"Copy", testCopy},
 		{"FailedPutLeavesNothing", testFailedPut},
@@ -291,6 +293,77 @@ func testList(t *testing.T, s storage.Store) {
 	stop := errors.New("stop")
 	calls := 0
 	err = s.List(ctx, "", func(storage.Object) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("fn error: got err %v after %d calls, want stop after 1", err, calls)
+	}
+}
+
+// testListAfter compares ListAfter with List filtered, on keys whose
+// segments sort around "/" ("-" and "." before it, "0" after), for
+// prefixes and starting keys that fall inside, between and beside them.
+func testListAfter(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	segs := []string{"a", "a-b", "a.c", "a0", "b"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var keys []string
+	for len(keys) < 40 {
+		var parts []string
+		for range 1 + rng.IntN(3) {
+			parts = append(parts, segs[rng.IntN(len(segs))])
+		}
+		k := "la/" + strings.Join(parts, "/")
+		// No key may also be a directory of others.
+		if slices.ContainsFunc(keys, func(o string) bool {
+			return o == k || strings.HasPrefix(o, k+"/") || strings.HasPrefix(k, o+"/")
+		}) {
+			continue
+		}
+		keys = append(keys, k)
+		put(t, s, k, []byte(k))
+	}
+	all := listKeys(t, s, "la/")
+	if len(all) != len(keys) {
+		t.Fatalf("list: %d keys, put %d", len(all), len(keys))
+	}
+	var starts []string
+	for _, k := range all {
+		starts = append(starts, k, k[:len(k)-1], k+"0", k[:strings.LastIndexByte(k, '/')+1])
+	}
+	starts = append(starts, "", "la", "la/", "la0", "z")
+	for _, after := range starts {
+		for _, prefix := range []string{"la/", "la/a", "la/a/", "la/a-b", "la/b/a"} {
+			var want []string
+			for _, k := range all {
+				if strings.HasPrefix(k, prefix) && k > after {
+					want = append(want, k)
+				}
+			}
+			var got []string
+			err := s.ListAfter(ctx, prefix, after, func(o storage.Object) error {
+				got = append(got, o.Key)
+				if o.Size != int64(len(o.Key)) {
+					t.Errorf("list %s: size %d, want %d", o.Key, o.Size, len(o.Key))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("list %q after %q: %v", prefix, after, err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("list %q after %q:\n got %q\nwant %q", prefix, after, got, want)
+			}
+		}
+	}
+	// An error from fn stops the listing and is returned.
+	stop := errors.New("stop")
+	calls := 0
+	err := s.ListAfter(ctx, "la/", all[3], func(o storage.Object) error {
+		calls++
+		if o.Key != all[4] {
+			t.Errorf("first key after %s: %s, want %s", all[3], o.Key, all[4])
+		}
+		return stop
+	})
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("fn error: got err %v after %d calls, want stop after 1", err, calls)
 	}

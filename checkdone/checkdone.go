@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/warehouse"
@@ -168,26 +170,29 @@ func Wait(ctx context.Context, st storage.Store, o Options, timeout, poll time.D
 
 // partitions reads the latest commit of every partition that has one.
 func partitions(ctx context.Context, st storage.Store) ([]PartitionState, error) {
-	latest := map[string]string{} // commit dir → last key (keys sort by sequence)
-	if err := st.List(ctx, warehouse.CommitsPrefix, func(obj storage.Object) error {
-		if _, ok := warehouse.ParseCommitSeq(obj.Key); ok {
-			latest[obj.Key[:strings.LastIndexByte(obj.Key, '/')]] = obj.Key
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("list commit records: %w", err)
+	parts, err := warehouse.CommitPartitions(ctx, st)
+	if err != nil {
+		return nil, err
 	}
-	var out []PartitionState
-	for _, key := range latest {
-		b, err := storage.ReadAll(ctx, st, key)
-		if err != nil {
-			return nil, err
-		}
-		var c warehouse.Commit
-		if err := warehouse.Unmarshal(key, b, &c); err != nil {
-			return nil, err
-		}
-		out = append(out, PartitionState{Topic: c.Topic, Partition: c.Partition, Commit: c.Seq, EndOffset: c.EndOffset, Watermark: c.Watermark().UTC()})
+	out := make([]PartitionState, len(parts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, p := range parts {
+		g.Go(func() error {
+			seq, err := warehouse.LatestCommitSeq(gctx, st, p.Topic, p.Partition)
+			if err != nil {
+				return err
+			}
+			c, err := warehouse.ReadCommit(gctx, st, warehouse.CommitKey(p.Topic, p.Partition, seq))
+			if err != nil {
+				return err
+			}
+			out[i] = PartitionState{Topic: c.Topic, Partition: c.Partition, Commit: c.Seq, EndOffset: c.EndOffset, Watermark: c.Watermark().UTC()}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Topic != out[j].Topic {

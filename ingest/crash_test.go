@@ -169,6 +169,9 @@ tables:
 	committed := map[string]bool{}
 	var dlqRecords int64
 	err = st.List(ctx, warehouse.CommitsPrefix, func(o storage.Object) error {
+		if _, ok := warehouse.ParseCommitSeq(o.Key); !ok {
+			return nil // a head
+		}
 		b, err := storage.ReadAll(ctx, st, o.Key)
 		if err != nil {
 			return err

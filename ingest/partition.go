@@ -41,42 +41,13 @@ type partState struct {
 	replayCovers int64
 }
 
-// readCommit reads one commit record.
-func readCommit(ctx context.Context, st storage.Store, key string) (*warehouse.Commit, error) {
-	b, err := storage.ReadAll(ctx, st, key)
-	if err != nil {
-		return nil, err
-	}
-	var c warehouse.Commit
-	if err := warehouse.Unmarshal(key, b, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-// commitSeqs lists the sequence numbers of a partition's commits, in order.
-func commitSeqs(ctx context.Context, st storage.Store, id partitionID) ([]int64, error) {
-	var seqs []int64
-	err := st.List(ctx, warehouse.CommitDir(id.Topic, id.Partition), func(o storage.Object) error {
-		if n, ok := warehouse.ParseCommitSeq(o.Key); ok {
-			seqs = append(seqs, n)
-		}
-		return nil
-	})
-	return seqs, err
-}
-
 // lastCommit reads a partition's latest commit, or nil if it has none.
 func lastCommit(ctx context.Context, st storage.Store, id partitionID) (*warehouse.Commit, error) {
-	seqs, err := commitSeqs(ctx, st, id)
-	if err != nil || len(seqs) == 0 {
+	n, err := warehouse.LatestCommitSeq(ctx, st, id.Topic, id.Partition)
+	if err != nil || n == 0 {
 		return nil, err
 	}
-	n := seqs[len(seqs)-1]
-	if n != int64(len(seqs)) {
-		return nil, fmt.Errorf("partition %s: commit records are not numbered 1..%d without gaps (last is %d): the warehouse was edited by hand", id, len(seqs), n)
-	}
-	return readCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, n))
+	return warehouse.ReadCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, n))
 }
 
 // recoverPartition removes what runs that died or lost left behind for
@@ -123,7 +94,7 @@ func recoverPartition(ctx context.Context, st storage.Store, id partitionID, las
 		}
 		c, ok := commits[p.Seq]
 		if !ok {
-			if c, err = readCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, p.Seq)); err != nil {
+			if c, err = warehouse.ReadCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, p.Seq)); err != nil {
 				return removed, fmt.Errorf("recover %s: %w", id, err)
 			}
 			commits[p.Seq] = c
@@ -236,6 +207,10 @@ func (r *run) commit(ctx context.Context, ps *partState) error {
 		return fmt.Errorf("partition %s: create commit %d: %w", ps.id, ps.seq, err)
 	}
 	ps.last = &c
+	if err := warehouse.WriteCommitHead(ctx, r.st, ps.id.Topic, ps.id.Partition, ps.seq); err != nil {
+		// The head only spares readers a listing: the commit stands.
+		r.log.Warn("could not record the partition's latest commit; readers list its commit records instead", "partition", ps.id.String(), "error", err)
+	}
 	if err := r.dropPending(ctx, ps); err != nil {
 		return err
 	}
@@ -263,13 +238,13 @@ func (r *run) removeReplaced(ctx context.Context, id partitionID, c *warehouse.C
 
 // readChain reads every commit of a partition, in order.
 func readChain(ctx context.Context, st storage.Store, id partitionID) ([]*warehouse.Commit, error) {
-	seqs, err := commitSeqs(ctx, st, id)
+	n, err := warehouse.LatestCommitSeq(ctx, st, id.Topic, id.Partition)
 	if err != nil {
 		return nil, err
 	}
-	chain := make([]*warehouse.Commit, 0, len(seqs))
-	for _, n := range seqs {
-		c, err := readCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, n))
+	chain := make([]*warehouse.Commit, 0, n)
+	for seq := int64(1); seq <= n; seq++ {
+		c, err := warehouse.ReadCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, seq))
 		if err != nil {
 			return nil, err
 		}
@@ -281,7 +256,7 @@ func readChain(ctx context.Context, st storage.Store, id partitionID) ([]*wareho
 // committedByUs tells whether an existing commit record is this run's own
 // (a retried create whose first answer was lost).
 func (r *run) committedByUs(ctx context.Context, key string) (bool, error) {
-	c, err := readCommit(ctx, r.st, key)
+	c, err := warehouse.ReadCommit(ctx, r.st, key)
 	if err != nil {
 		return false, err
 	}

@@ -206,6 +206,9 @@ func allCommits(t *testing.T, st storage.Store) []warehouse.Commit {
 	ctx := context.Background()
 	var out []warehouse.Commit
 	err := st.List(ctx, warehouse.CommitsPrefix, func(o storage.Object) error {
+		if _, ok := warehouse.ParseCommitSeq(o.Key); !ok {
+			return nil // a head
+		}
 		b, err := storage.ReadAll(ctx, st, o.Key)
 		if err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,12 +16,15 @@ import (
 	"github.com/binlake/binlake/warehouse"
 )
 
-// CommitCache keeps the commit records a merge has read, so merging many
-// tables in one process reads each record once. It is safe for concurrent
-// use; a nil *CommitCache caches nothing.
+// CommitCache keeps the commit records a merge has read, and the latest
+// commit of each partition when the first merge planned, so merging many
+// tables in one process reads each record once and finds the partitions'
+// chain ends once. It is safe for concurrent use; a nil *CommitCache
+// caches nothing.
 type CommitCache struct {
 	mu      sync.Mutex
 	commits map[string]*warehouse.Commit
+	heads   []partitionHead
 }
 
 // NewCommitCache returns an empty cache.
@@ -46,6 +48,46 @@ func (c *CommitCache) put(key string, cm *warehouse.Commit) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.commits[key] = cm
+}
+
+// partitionHead is a partition and its latest commit.
+type partitionHead struct {
+	warehouse.TopicPartition
+	latest int64
+}
+
+// latestCommits returns the latest commit of every partition that has
+// one, from cache if a merge before found them.
+func latestCommits(ctx context.Context, st storage.Store, cache *CommitCache) ([]partitionHead, error) {
+	if cache != nil {
+		// Held while listing: the merges that wait would list too.
+		cache.mu.Lock()
+		defer cache.mu.Unlock()
+		if cache.heads != nil {
+			return cache.heads, nil
+		}
+	}
+	tps, err := warehouse.CommitPartitions(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	heads := make([]partitionHead, len(tps))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, tp := range tps {
+		g.Go(func() error {
+			n, err := warehouse.LatestCommitSeq(gctx, st, tp.Topic, tp.Partition)
+			heads[i] = partitionHead{tp, n}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if cache != nil {
+		cache.heads = heads
+	}
+	return heads, nil
 }
 
 // partitionKey is the key of Manifest.Merged: "topic/partition".
@@ -96,33 +138,18 @@ const walkBackMargin = 24 * time.Hour
 // event is committed more than 24 hours before it happened (the clocks of
 // MySQL and of the ingest hosts agree to within a day).
 func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, zone warehouse.Zone, base, reuse map[string]int64) (*changePlan, error) {
-	seqs := map[string][]int64{} // partition dir → sequence numbers
-	if err := st.List(ctx, warehouse.CommitsPrefix, func(o storage.Object) error {
-		seq, ok := warehouse.ParseCommitSeq(o.Key)
-		if !ok {
-			return nil
-		}
-		dir := o.Key[:strings.LastIndexByte(o.Key, '/')+1]
-		seqs[dir] = append(seqs[dir], seq)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("list commit records: %w", err)
+	heads, err := latestCommits(ctx, st, cache)
+	if err != nil {
+		return nil, err
 	}
 	stop := zone.DayStart(d).Add(-walkBackMargin)
 	plan := &changePlan{merged: map[string]int64{}}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
-	dirs := make([]string, 0, len(seqs))
-	for dir := range seqs {
-		dirs = append(dirs, dir)
-	}
-	sort.Strings(dirs)
-	for _, dir := range dirs {
-		list := seqs[dir]
-		sort.Slice(list, func(i, j int) bool { return list[i] < list[j] })
+	for _, h := range heads {
 		g.Go(func() error {
-			files, part, bound, n, err := planPartition(gctx, st, cache, table, d, dir, list, stop, base, reuse)
+			files, part, bound, n, err := planPartition(gctx, st, cache, table, d, h, stop, base, reuse)
 			if err != nil {
 				return err
 			}
@@ -155,14 +182,14 @@ func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, tabl
 
 // planPartition plans one partition's commits (list: its sequence
 // numbers, ascending).
-func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, dir string, list []int64, stop time.Time, base, reuse map[string]int64) (files []binlogFile, part string, bound int64, read int, err error) {
+func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, head partitionHead, stop time.Time, base, reuse map[string]int64) (files []binlogFile, part string, bound int64, read int, err error) {
 	// Each commit is read once, whether or not cache keeps it.
 	got := map[int64]*warehouse.Commit{}
 	get := func(s int64) (*warehouse.Commit, error) {
 		if c := got[s]; c != nil {
 			return c, nil
 		}
-		c, err := readCommit(ctx, st, cache, dir, s)
+		c, err := readCommit(ctx, st, cache, head.TopicPartition, s)
 		if err != nil {
 			return nil, err
 		}
@@ -170,12 +197,11 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 		read++
 		return c, nil
 	}
-	latest := list[len(list)-1]
-	first, err := get(latest)
-	if err != nil {
-		return nil, "", 0, 0, err
+	latest := head.latest
+	if latest < 1 {
+		return nil, "", 0, 0, nil
 	}
-	part = partitionKey(first.Topic, first.Partition)
+	part = head.String()
 	b0 := base[part]
 	bound = latest
 	if reuse != nil {
@@ -185,10 +211,6 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 		if bound, err = rerunBound(get, part, d, max(bound, b0), latest); err != nil {
 			return nil, "", 0, 0, err
 		}
-	}
-	have := map[int64]bool{}
-	for _, s := range list {
-		have[s] = true
 	}
 	take := func(c *warehouse.Commit, s int64, onlyDay bool) error {
 		for i, f := range c.Files {
@@ -213,9 +235,6 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 	replaced := map[string]bool{}
 	// Commits after the base's bound: every file of an hour up to d.
 	for s := b0 + 1; s <= bound; s++ {
-		if !have[s] {
-			return nil, "", 0, 0, fmt.Errorf("partition %s: commit %d is missing (commits are numbered without gaps; %s)", part, s, warehouse.CommitKey(first.Topic, first.Partition, s))
-		}
 		c, err := get(s)
 		if err != nil {
 			return nil, "", 0, 0, err
@@ -228,7 +247,7 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 		}
 	}
 	// Commits the base merged: only files of day d, which it skipped.
-	for s := min(b0, bound); s >= 1 && have[s]; s-- {
+	for s := min(b0, bound); s >= 1; s-- {
 		c, err := get(s)
 		if err != nil {
 			return nil, "", 0, 0, err
@@ -276,20 +295,16 @@ func rerunBound(get func(int64) (*warehouse.Commit, error), part string, d wareh
 	return from, nil
 }
 
-func readCommit(ctx context.Context, st storage.Store, cache *CommitCache, dir string, seq int64) (*warehouse.Commit, error) {
-	key := fmt.Sprintf("%s%012d.json", dir, seq)
+func readCommit(ctx context.Context, st storage.Store, cache *CommitCache, tp warehouse.TopicPartition, seq int64) (*warehouse.Commit, error) {
+	key := warehouse.CommitKey(tp.Topic, tp.Partition, seq)
 	if c := cache.get(key); c != nil {
 		return c, nil
 	}
-	b, err := storage.ReadAll(ctx, st, key)
-	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("commit record %s disappeared while merging: %w", key, err)
-		}
-		return nil, err
+	c, err := warehouse.ReadCommit(ctx, st, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("partition %s: commit %d is missing (commits are numbered without gaps, and never removed): %w", tp, seq, err)
 	}
-	c := new(warehouse.Commit)
-	if err := warehouse.Unmarshal(key, b, c); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	cache.put(key, c)

@@ -9,7 +9,9 @@ import (
 	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/merge/internal/fakeingest"
 	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/storage/fault"
 	"github.com/binlake/binlake/storage/local"
+	"github.com/binlake/binlake/storage/mem"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -73,5 +75,47 @@ func TestSmoke(t *testing.T) {
 	again := readSnapshot(t, st, "orders", d2)
 	if strings.Join(again.rows, "\n") != strings.Join(snap.rows, "\n") || !s.Rerun {
 		t.Errorf("re-run differs")
+	}
+}
+
+// TestLongHistoryIsNotListed: a merge finds each partition's latest commit
+// from its head and reads back only as far as the day needs, however many
+// commits came before.
+func TestLongHistoryIsNotListed(t *testing.T) {
+	ctx := context.Background()
+	inner := mem.New()
+	w := fakeingest.New(inner, "orders", "binlog")
+	if err := w.Schema(ctx, 1, "id", "int"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	commit := func(at time.Time, p int32, id int64) {
+		w.Now = func() time.Time { return at.Add(5 * time.Minute) }
+		r := fakeingest.Row{Op: "insert", Pos: warehouse.Pos{Offset: id + 1}, Event: at, DB: "shop", Table: "orders", Values: []schema.Value{schema.IntValue(id)}}
+		if _, err := w.Commit(ctx, p, fakeingest.File{Hour: warehouse.NewZone(nil).HourOf(at), Version: 1, Rows: []fakeingest.Row{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ten days of hourly commits on two partitions, merged.
+	for h := range 240 {
+		commit(start.Add(time.Duration(h)*time.Hour), int32(h%2), int64(h))
+	}
+	o := merge.DefaultOptions()
+	o.Store, o.Table = inner, tableRule("orders", "id")
+	for d := range 10 {
+		o.Date = warehouse.DateOf(start.AddDate(0, 0, d))
+		runMerge(t, o)
+	}
+	// Day 11: one commit.
+	commit(start.AddDate(0, 0, 10).Add(time.Hour), 0, 1000)
+	st := fault.New(inner)
+	o.Store, o.Date = st, warehouse.DateOf(start.AddDate(0, 0, 10))
+	s := runMerge(t, o)
+	if s.Inserted != 1 || s.BinlogFiles != 1 {
+		t.Errorf("day 11: %+v", s)
+	}
+	// The day's commit and the day before it (the walk back), not 241.
+	if s.Commits > 30 || st.Listed() > 30 {
+		t.Errorf("read %d commit records and listed %d keys for a day of 1 commit after 240", s.Commits, st.Listed())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -314,15 +315,9 @@ func summarise(m *warehouse.Manifest) *Snapshot {
 // (made no earlier than a day before the first) or rows a latest snapshot
 // has not merged (above floor).
 func readCommits(ctx context.Context, st storage.Store, o Options, floor map[string]int64) ([]committedFile, map[string]*Partition, map[warehouse.Date]int64, int, error) {
-	seqs := map[string][]int64{} // partition dir → sequence numbers
-	if err := st.List(ctx, warehouse.CommitsPrefix, func(obj storage.Object) error {
-		if seq, ok := warehouse.ParseCommitSeq(obj.Key); ok {
-			dir := obj.Key[:strings.LastIndexByte(obj.Key, '/')+1]
-			seqs[dir] = append(seqs[dir], seq)
-		}
-		return nil
-	}); err != nil {
-		return nil, nil, nil, 0, fmt.Errorf("list commit records: %w", err)
+	tps, err := warehouse.CommitPartitions(ctx, st)
+	if err != nil {
+		return nil, nil, nil, 0, err
 	}
 	first := o.Days[0]
 	for _, d := range o.Days {
@@ -341,10 +336,9 @@ func readCommits(ctx context.Context, st storage.Store, o Options, floor map[str
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Parallel)
-	for dir, list := range seqs {
-		sort.Slice(list, func(i, j int) bool { return list[i] < list[j] })
+	for _, tp := range tps {
 		g.Go(func() error {
-			chain, err := readBack(gctx, st, dir, list, stop, floor)
+			chain, err := readBack(gctx, st, tp, stop, floor)
 			if err != nil {
 				return err
 			}
@@ -389,21 +383,17 @@ func readCommits(ctx context.Context, st storage.Store, o Options, floor map[str
 
 // readBack reads a partition's commits from the latest back, and returns
 // the ones it read in sequence order.
-func readBack(ctx context.Context, st storage.Store, dir string, list []int64, stop time.Time, floor map[string]int64) ([]*warehouse.Commit, error) {
+func readBack(ctx context.Context, st storage.Store, tp warehouse.TopicPartition, stop time.Time, floor map[string]int64) ([]*warehouse.Commit, error) {
+	latest, err := warehouse.LatestCommitSeq(ctx, st, tp.Topic, tp.Partition)
+	if err != nil {
+		return nil, err
+	}
 	var chain []*warehouse.Commit
-	var part string
-	for i := len(list) - 1; i >= 0; i-- {
-		key := dir + fmt.Sprintf("%012d.json", list[i])
-		b, err := storage.ReadAll(ctx, st, key)
+	part := tp.String()
+	for seq := latest; seq >= 1; seq-- {
+		c, err := warehouse.ReadCommit(ctx, st, warehouse.CommitKey(tp.Topic, tp.Partition, seq))
 		if err != nil {
-			return nil, fmt.Errorf("read commit record: %w", err)
-		}
-		c := new(warehouse.Commit)
-		if err := warehouse.Unmarshal(key, b, c); err != nil {
 			return nil, err
-		}
-		if part == "" {
-			part = c.Topic + "/" + strconv.Itoa(int(c.Partition))
 		}
 		recent := !c.CommittedAt.Before(stop)
 		unmerged := false
@@ -415,9 +405,7 @@ func readBack(ctx context.Context, st storage.Store, dir string, list []int64, s
 		}
 		chain = append(chain, c)
 	}
-	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
-		chain[i], chain[j] = chain[j], chain[i]
-	}
+	slices.Reverse(chain)
 	return chain, nil
 }
 

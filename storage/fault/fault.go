@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/binlake/binlake/storage"
 )
@@ -56,6 +57,8 @@ type Store struct {
 	mu    sync.Mutex
 	rules []Rule
 	calls map[Op]int
+
+	listed atomic.Int64
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -81,6 +84,10 @@ func (s *Store) Calls(op Op) int {
 	defer s.mu.Unlock()
 	return s.calls[op]
 }
+
+// Listed returns how many objects listings have reported: what a listing
+// costs, where Calls(List) counts requests.
+func (s *Store) Listed() int64 { return s.listed.Load() }
 
 // check counts a call and returns the rule that fails it, if any.
 func (s *Store) check(op Op) (Rule, bool) {
@@ -196,12 +203,17 @@ func (s *Store) Stat(ctx context.Context, key string) (o storage.Object, err err
 
 // List applies the rules, then calls the inner store.
 func (s *Store) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
-	return s.do(List, prefix, func() error { return s.inner.List(ctx, prefix, fn) })
+	return s.ListAfter(ctx, prefix, "", fn)
 }
 
 // ListAfter applies the rules (as List), then calls the inner store.
 func (s *Store) ListAfter(ctx context.Context, prefix, after string, fn func(storage.Object) error) error {
-	return s.do(List, prefix, func() error { return s.inner.ListAfter(ctx, prefix, after, fn) })
+	return s.do(List, prefix, func() error {
+		return s.inner.ListAfter(ctx, prefix, after, func(o storage.Object) error {
+			s.listed.Add(1)
+			return fn(o)
+		})
+	})
 }
 
 // Delete applies the rules, then calls the inner store.

@@ -163,6 +163,9 @@ func (w *Warehouse) Commit(ctx context.Context, p int32, files ...File) (int64, 
 	if err := w.Store.PutIfAbsent(ctx, warehouse.CommitKey(w.Topic, p, seq), b); err != nil {
 		return 0, err
 	}
+	if err := warehouse.WriteCommitHead(ctx, w.Store, w.Topic, p, seq); err != nil {
+		return 0, err
+	}
 	return seq, nil
 }
 
@@ -204,6 +207,9 @@ func (w *Warehouse) Replay(ctx context.Context, p int32, d warehouse.Date, of in
 		return 0, err
 	}
 	if err := w.Store.PutIfAbsent(ctx, warehouse.CommitKey(w.Topic, p, seq), b); err != nil {
+		return 0, err
+	}
+	if err := warehouse.WriteCommitHead(ctx, w.Store, w.Topic, p, seq); err != nil {
 		return 0, err
 	}
 	for _, k := range c.Replaces {

@@ -1,0 +1,188 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/binlake/binlake/storage"
+)
+
+// Commit chains are read without listing their history: a reader finds the
+// partitions by reading one key of each (CommitPartitions), and a
+// partition's latest commit from its head on (LatestCommitSeq), so a
+// warehouse with years of hourly commits costs what a new one does.
+
+// TopicPartition names a Kafka partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// String returns "topic/partition".
+func (p TopicPartition) String() string {
+	return p.Topic + "/" + strconv.Itoa(int(p.Partition))
+}
+
+// CommitHead is the content of a partition's head record (CommitHeadKey):
+// a commit number the partition has reached. Ingest rewrites it after each
+// commit. It is a hint, never the truth: it lags when a run died between
+// its commit and its head, and readers that find no commit at the number
+// it gives list the partition's commits from the start.
+type CommitHead struct {
+	FormatVersion int   `json:"format_version"`
+	Seq           int64 `json:"seq"`
+}
+
+// CommitHeadKey is the key of a partition's head record. It sorts after
+// the partition's commit records and is not one (ParseCommitSeq rejects
+// it).
+func CommitHeadKey(topic string, partition int32) string {
+	return CommitDir(topic, partition) + "head.json"
+}
+
+// WriteCommitHead records seq as a commit number the partition has
+// reached.
+func WriteCommitHead(ctx context.Context, st storage.Store, topic string, partition int32, seq int64) error {
+	b, err := Marshal(CommitHead{FormatVersion: FormatVersion, Seq: seq})
+	if err != nil {
+		return err
+	}
+	key := CommitHeadKey(topic, partition)
+	if err := st.Put(ctx, key, strings.NewReader(string(b))); err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
+// ReadCommit reads the commit record at key.
+func ReadCommit(ctx context.Context, st storage.Store, key string) (*Commit, error) {
+	b, err := storage.ReadAll(ctx, st, key)
+	if err != nil {
+		return nil, fmt.Errorf("read commit record: %w", err)
+	}
+	c := new(Commit)
+	if err := Unmarshal(key, b, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// errFound stops a listing at the key it was looking for.
+var errFound = errors.New("found")
+
+// CommitPartitions returns the partitions that have commit records, in key
+// order. It lists one commit key of each partition and skips the rest of
+// its directory.
+func CommitPartitions(ctx context.Context, st storage.Store) ([]TopicPartition, error) {
+	var out []TopicPartition
+	after := ""
+	for {
+		var found *TopicPartition
+		err := st.ListAfter(ctx, CommitsPrefix, after, func(o storage.Object) error {
+			if p, ok := parseCommitKey(o.Key); ok {
+				found = &p
+				return errFound
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errFound) {
+			return nil, fmt.Errorf("list commit records: %w", err)
+		}
+		if found == nil {
+			return out, nil
+		}
+		out = append(out, *found)
+		// Every key in the directory ".../p/" sorts before ".../p0" ('0'
+		// follows '/'), and the keys of the partitions after it after.
+		after = strings.TrimSuffix(CommitDir(found.Topic, found.Partition), "/") + "0"
+	}
+}
+
+// parseCommitKey returns the partition of a commit record's key.
+func parseCommitKey(key string) (TopicPartition, bool) {
+	rest, ok := strings.CutPrefix(key, CommitsPrefix)
+	if _, isCommit := ParseCommitSeq(key); !ok || !isCommit {
+		return TopicPartition{}, false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 || parts[0] == "" {
+		return TopicPartition{}, false
+	}
+	p, err := strconv.ParseInt(parts[1], 10, 32)
+	if err != nil || p < 0 || strconv.Itoa(int(p)) != parts[1] {
+		return TopicPartition{}, false
+	}
+	return TopicPartition{Topic: parts[0], Partition: int32(p)}, true
+}
+
+// LatestCommitSeq returns the number of a partition's latest commit, 0 if
+// it has none. It lists the partition's commits from the number its head
+// gives on (from the start if it has no head, or if that commit does not
+// exist), and fails if they are not numbered without gaps.
+func LatestCommitSeq(ctx context.Context, st storage.Store, topic string, partition int32) (int64, error) {
+	from, err := readHead(ctx, st, topic, partition)
+	if err != nil {
+		return 0, err
+	}
+	latest, err := commitsFrom(ctx, st, topic, partition, from)
+	if errors.Is(err, errHeadAhead) {
+		latest, err = commitsFrom(ctx, st, topic, partition, 1)
+	}
+	return latest, err
+}
+
+// readHead returns the commit number of a partition's head, or 1 when it
+// has none that this binlake reads.
+func readHead(ctx context.Context, st storage.Store, topic string, partition int32) (int64, error) {
+	key := CommitHeadKey(topic, partition)
+	b, err := storage.ReadAll(ctx, st, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", key, err)
+	}
+	var h CommitHead
+	if Unmarshal(key, b, &h) != nil || h.Seq < 1 {
+		return 1, nil // a hint: list from the start instead
+	}
+	return h.Seq, nil
+}
+
+// errHeadAhead: the commit a head names does not exist.
+var errHeadAhead = errors.New("no commit at the head")
+
+// commitsFrom lists a partition's commits from number from (≥ 1) on and
+// returns the last one's number.
+func commitsFrom(ctx context.Context, st storage.Store, topic string, partition int32, from int64) (int64, error) {
+	after := ""
+	if from > 1 {
+		after = CommitKey(topic, partition, from-1)
+	}
+	last, gap := from-1, ""
+	err := st.ListAfter(ctx, CommitDir(topic, partition), after, func(o storage.Object) error {
+		n, ok := ParseCommitSeq(o.Key)
+		switch {
+		case !ok:
+			return nil
+		case n != last+1:
+			gap = o.Key
+			return errFound
+		}
+		last = n
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return 0, fmt.Errorf("list commit records of %s/%d: %w", topic, partition, err)
+	}
+	switch {
+	case from > 1 && last == from-1:
+		return 0, errHeadAhead
+	case gap != "":
+		return 0, fmt.Errorf("partition %s/%d: commit records are not numbered without gaps: %s follows commit %d (the warehouse was edited by hand)", topic, partition, gap, last)
+	}
+	return last, nil
+}

@@ -76,12 +76,16 @@ func (r *run) checkReplayRead() error {
 // to read cover the day's timestamps and every committed file of the day,
 // and never pass the partition's last commit. It returns nil when the
 // partition has nothing committed.
-func (r *run) openReplay(ctx context.Context, id partitionID, from, to, earliest int64) (*partState, error) {
+func (r *run) openReplay(ctx context.Context, id partitionID, from, to, earliest, end int64) (*partState, error) {
 	chain, err := readChain(ctx, r.st, id)
 	if err != nil || len(chain) == 0 {
 		return nil, err
 	}
 	last := chain[len(chain)-1]
+	if err := checkLogKept(id, last.EndOffset, end); err != nil {
+		// Another log's records at the same offsets would replace the day.
+		return nil, err
+	}
 	if _, err := recoverPartition(ctx, r.st, id, last); err != nil {
 		return nil, err
 	}

@@ -198,7 +198,7 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	for _, id := range owned {
 		var ps *partState
 		if r.replayDay != nil {
-			ps, err = r.openReplay(ctx, id, replayFrom[id], replayTo[id], starts[id])
+			ps, err = r.openReplay(ctx, id, replayFrom[id], replayTo[id], starts[id], ends[id])
 		} else {
 			ps, err = r.openPartition(ctx, id, starts[id], ends[id])
 		}
@@ -285,11 +285,10 @@ func (r *run) openPartition(ctx context.Context, id partitionID, earliest, end i
 		if ps.start < earliest {
 			return nil, fmt.Errorf("partition %s: the next offset to ingest is %d but Kafka's earliest is %d: records %d..%d were deleted by Kafka retention before binlake read them (data loss); replay the missing days from another copy or re-bootstrap the tables", id, ps.start, earliest, ps.start, earliest-1)
 		}
-		if ps.start > end {
-			// Offsets never go back: the log is not the one binlake read.
+		if err := checkLogKept(id, ps.start, end); err != nil {
 			// Reading on would skip the new log's records up to ps.start
 			// and call the partition caught up until then.
-			return nil, fmt.Errorf("partition %s: binlake has ingested up to offset %d but Kafka's end offset is %d: the topic was deleted and created again, or the brokers lost records (an unclean leader election), or kafka.brokers points at another cluster; ingest stops rather than skip records (a recreated topic is ingested under a new name)", id, ps.start, end)
+			return nil, err
 		}
 	case r.opts.Kafka.Start == config.StartLatest:
 		ps.start = end
@@ -298,6 +297,16 @@ func (r *run) openPartition(ctx context.Context, id partitionID, earliest, end i
 	}
 	ps.next = ps.start
 	return ps, nil
+}
+
+// checkLogKept fails when Kafka's end offset of a partition is below the
+// offset binlake has ingested up to: offsets never go back, so the log is
+// not the one binlake read.
+func checkLogKept(id partitionID, committed, end int64) error {
+	if committed <= end {
+		return nil
+	}
+	return fmt.Errorf("partition %s: binlake has ingested up to offset %d but Kafka's end offset is %d: the topic was deleted and created again, or the brokers lost records (an unclean leader election), or kafka.brokers points at another cluster; ingest stops rather than skip records (a recreated topic is ingested under a new name)", id, committed, end)
 }
 
 // process routes and buffers one decoded record. A record that cannot be

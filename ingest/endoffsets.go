@@ -28,7 +28,7 @@ func EndOffsets(ctx context.Context, k *config.Kafka) (map[string]map[int32]int6
 	adm := kadm.NewClient(cl)
 	all := *k
 	all.Partitions = nil
-	owned, err := discover(ctx, adm, &all)
+	owned, _, err := discover(ctx, adm, &all)
 	if err != nil {
 		return nil, err
 	}

@@ -67,8 +67,9 @@ func clientOpts(k *config.Kafka) ([]kgo.Opt, error) {
 
 // discover lists the partitions this process owns: every partition of the
 // configured topics (or of the topics matching topic_pattern), narrowed to
-// kafka.partitions when that is set.
-func discover(ctx context.Context, adm *kadm.Client, k *config.Kafka) ([]partitionID, error) {
+// kafka.partitions when that is set; and the topics' IDs (KIP-516; none
+// from brokers before Kafka 2.8).
+func discover(ctx context.Context, adm *kadm.Client, k *config.Kafka) ([]partitionID, map[string]string, error) {
 	var topics kadm.TopicDetails
 	var err error
 	if k.TopicPattern != nil {
@@ -77,10 +78,11 @@ func discover(ctx context.Context, adm *kadm.Client, k *config.Kafka) ([]partiti
 		topics, err = adm.ListTopics(ctx, k.Topics...)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list kafka topics: %w", err)
+		return nil, nil, fmt.Errorf("list kafka topics: %w", err)
 	}
 	var parts []partitionID
 	var missing []string
+	ids := map[string]string{}
 	for name, td := range topics {
 		if k.TopicPattern != nil && !k.TopicPattern.MatchString(name) {
 			continue
@@ -88,6 +90,9 @@ func discover(ctx context.Context, adm *kadm.Client, k *config.Kafka) ([]partiti
 		if td.Err != nil {
 			missing = append(missing, fmt.Sprintf("%s (%v)", name, td.Err))
 			continue
+		}
+		if td.ID != (kadm.TopicID{}) {
+			ids[name] = td.ID.String()
 		}
 		for p := range td.Partitions {
 			if want, ok := k.Partitions[name]; len(k.Partitions) > 0 && (!ok || !slices.Contains(want, p)) {
@@ -98,13 +103,13 @@ func discover(ctx context.Context, adm *kadm.Client, k *config.Kafka) ([]partiti
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return nil, fmt.Errorf("kafka topics not available: %s", strings.Join(missing, ", "))
+		return nil, nil, fmt.Errorf("kafka topics not available: %s", strings.Join(missing, ", "))
 	}
 	if len(parts) == 0 {
-		return nil, errors.New("no kafka partitions to read: check kafka.topics, kafka.topic_pattern and kafka.partitions")
+		return nil, nil, errors.New("no kafka partitions to read: check kafka.topics, kafka.topic_pattern and kafka.partitions")
 	}
 	slices.SortFunc(parts, comparePartitions)
-	return parts, nil
+	return parts, ids, nil
 }
 
 // allPartitions lists every partition of the topics the owned partitions

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -169,21 +170,47 @@ func TestPartitionLogGoneBack(t *testing.T) {
 		t.Errorf("records deleted unread: err %v", err)
 	}
 
-	// The topic, created again, holds 3 records.
+	// The topic, created again: shorter than what binlake committed, and
+	// longer. Either way its ID differs from the one the commit recorded,
+	// and neither a run nor a replay reads it.
+	day := warehouse.DateOf(es)
+	recreated := "topic binlog_shop has ID "
+	for _, n := range []int{3, 30} {
+		again := startKafka(t, 1)
+		produce(t, again, msgs(100, n)...)
+		for _, replay := range []*warehouse.Date{nil, &day} {
+			o := options(t, again, st, es.Add(time.Hour))
+			o.ReplayDate = replay
+			_, err = ingest.Run(ctx, o)
+			if err == nil || !strings.Contains(err.Error(), recreated) || !strings.Contains(err.Error(), "the topic was deleted and created again") {
+				t.Errorf("a recreated topic of %d records (replay %v): err %v", n, replay != nil, err)
+			}
+		}
+	}
+	// Without a topic ID in the commit (brokers before Kafka 2.8), a log
+	// that ends below the committed offset is still told apart.
+	key := warehouse.CommitKey(topic, 0, 1)
+	c, err := warehouse.ReadCommit(ctx, st, key)
+	if err != nil || c.TopicID == "" {
+		t.Fatalf("commit 1: %+v %v: want a topic ID", c, err)
+	}
+	c.TopicID = ""
+	b, err := warehouse.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, key, bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
 	again := startKafka(t, 1)
 	produce(t, again, msgs(100, 3)...)
-	_, err = ingest.Run(ctx, options(t, again, st, es.Add(time.Hour)))
-	if err == nil || !strings.Contains(err.Error(), "partition binlog_shop/0: binlake has ingested up to offset 10 but Kafka's end offset is 3: the topic was deleted and created again") {
-		t.Errorf("a log behind the commit: err %v", err)
-	}
-	// A replay of the day would replace its files with the new log's
-	// records at the same offsets.
-	o := options(t, again, st, es.Add(time.Hour))
-	day := warehouse.DateOf(es)
-	o.ReplayDate = &day
-	_, err = ingest.Run(ctx, o)
-	if err == nil || !strings.Contains(err.Error(), "partition binlog_shop/0: binlake has ingested up to offset 10 but Kafka's end offset is 3") {
-		t.Errorf("a replay from a log behind the commit: err %v", err)
+	for _, replay := range []*warehouse.Date{nil, &day} {
+		o := options(t, again, st, es.Add(time.Hour))
+		o.ReplayDate = replay
+		_, err = ingest.Run(ctx, o)
+		if err == nil || !strings.Contains(err.Error(), "partition binlog_shop/0: binlake has ingested up to offset 10 but Kafka's end offset is 3: the topic was deleted and created again") {
+			t.Errorf("a log behind the commit (replay %v): err %v", replay != nil, err)
+		}
 	}
 	if got := committedOffsets(t, st)[0]; len(got) != 10 || len(allCommits(t, st)) != 1 {
 		t.Errorf("%d rows in %d commits, want the first run's 10 in 1", len(got), len(allCommits(t, st)))

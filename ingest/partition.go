@@ -16,9 +16,10 @@ import (
 
 // partState is one owned partition during a run.
 type partState struct {
-	id   partitionID
-	last *warehouse.Commit // latest commit, nil if none
-	seq  int64             // the commit this run writes: last.Seq+1
+	id      partitionID
+	topicID string            // the topic's Kafka ID, "" if the brokers have none
+	last    *warehouse.Commit // latest commit, nil if none
+	seq     int64             // the commit this run writes: last.Seq+1
 	// start is the first offset this run accounts for, next the offset
 	// after the last record read, end the end offset taken at start.
 	start, next, end int64
@@ -149,6 +150,7 @@ func (r *run) commit(ctx context.Context, ps *partState) error {
 	c := warehouse.Commit{
 		FormatVersion:  warehouse.FormatVersion,
 		Topic:          ps.id.Topic,
+		TopicID:        ps.topicID,
 		Partition:      ps.id.Partition,
 		Seq:            ps.seq,
 		RunID:          r.id,

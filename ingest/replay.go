@@ -76,12 +76,15 @@ func (r *run) checkReplayRead() error {
 // to read cover the day's timestamps and every committed file of the day,
 // and never pass the partition's last commit. It returns nil when the
 // partition has nothing committed.
-func (r *run) openReplay(ctx context.Context, id partitionID, from, to, earliest, end int64) (*partState, error) {
+func (r *run) openReplay(ctx context.Context, id partitionID, topicID string, from, to, earliest, end int64) (*partState, error) {
 	chain, err := readChain(ctx, r.st, id)
 	if err != nil || len(chain) == 0 {
 		return nil, err
 	}
 	last := chain[len(chain)-1]
+	if err := checkSameTopic(id, last, topicID); err != nil {
+		return nil, err
+	}
 	if err := checkLogKept(id, last.EndOffset, end); err != nil {
 		// Another log's records at the same offsets would replace the day.
 		return nil, err
@@ -104,7 +107,7 @@ func (r *run) openReplay(ctx context.Context, id partitionID, from, to, earliest
 		return nil, fmt.Errorf("partition %s: replaying %s needs offsets from %d but Kafka's earliest is %d: the day is no longer in Kafka", id, r.replayDay, start, earliest)
 	}
 	ps := &partState{
-		id: id, last: last, seq: last.Seq + 1,
+		id: id, topicID: topicID, last: last, seq: last.Seq + 1,
 		start: start, next: start, end: max(start, end),
 		skipped: map[string]int64{}, replaces: replaces, replayCovers: covers,
 	}

@@ -176,7 +176,7 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	defer admClient.Close()
 	adm := kadm.NewClient(admClient)
 
-	owned, err := discover(ctx, adm, r.opts.Kafka)
+	owned, topicIDs, err := discover(ctx, adm, r.opts.Kafka)
 	if err != nil {
 		return nil, err
 	}
@@ -198,9 +198,9 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	for _, id := range owned {
 		var ps *partState
 		if r.replayDay != nil {
-			ps, err = r.openReplay(ctx, id, replayFrom[id], replayTo[id], starts[id], ends[id])
+			ps, err = r.openReplay(ctx, id, topicIDs[id.Topic], replayFrom[id], replayTo[id], starts[id], ends[id])
 		} else {
-			ps, err = r.openPartition(ctx, id, starts[id], ends[id])
+			ps, err = r.openPartition(ctx, id, topicIDs[id.Topic], starts[id], ends[id])
 		}
 		if err != nil {
 			return nil, err
@@ -265,9 +265,12 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 
 // openPartition reads a partition's commit chain, cleans up after dead
 // runs, and decides where reading starts.
-func (r *run) openPartition(ctx context.Context, id partitionID, earliest, end int64) (*partState, error) {
+func (r *run) openPartition(ctx context.Context, id partitionID, topicID string, earliest, end int64) (*partState, error) {
 	last, err := lastCommit(ctx, r.st, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSameTopic(id, last, topicID); err != nil {
 		return nil, err
 	}
 	removed, err := recoverPartition(ctx, r.st, id, last)
@@ -277,7 +280,7 @@ func (r *run) openPartition(ctx context.Context, id partitionID, earliest, end i
 	if removed > 0 {
 		r.log.Info("removed files of a run that did not commit", "partition", id.String(), "files", removed)
 	}
-	ps := &partState{id: id, last: last, seq: 1, end: end, skipped: map[string]int64{}}
+	ps := &partState{id: id, topicID: topicID, last: last, seq: 1, end: end, skipped: map[string]int64{}}
 	switch {
 	case last != nil:
 		ps.seq = last.Seq + 1
@@ -297,6 +300,19 @@ func (r *run) openPartition(ctx context.Context, id partitionID, earliest, end i
 	}
 	ps.next = ps.start
 	return ps, nil
+}
+
+// checkSameTopic fails when the partition's topic is not the one binlake
+// committed from: it has another topic ID, so it was deleted and created
+// again. Its offsets start again from 0, and whether the new log is shorter
+// or longer than the committed part, reading on from the committed offset
+// would skip its first records (and a replay would take them for the
+// day's).
+func checkSameTopic(id partitionID, last *warehouse.Commit, topicID string) error {
+	if last == nil || last.TopicID == "" || topicID == "" || last.TopicID == topicID {
+		return nil
+	}
+	return fmt.Errorf("partition %s: topic %s has ID %s, but binlake committed its records from a topic of that name with ID %s: the topic was deleted and created again, or kafka.brokers points at another cluster; ingest stops rather than skip records (a recreated topic is ingested under a new name)", id, id.Topic, topicID, last.TopicID)
 }
 
 // checkLogKept fails when Kafka's end offset of a partition is below the

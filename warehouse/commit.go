@@ -21,14 +21,18 @@ const FormatVersion = 1
 // Skipped. A binlog file that no commit lists is not committed, whatever
 // its name.
 type Commit struct {
-	FormatVersion int       `json:"format_version"`
-	Topic         string    `json:"topic"`
-	Partition     int32     `json:"partition"`
-	Seq           int64     `json:"seq"`
-	RunID         string    `json:"run_id"`
-	CommittedAt   time.Time `json:"committed_at"`
-	StartOffset   int64     `json:"start_offset"`
-	EndOffset     int64     `json:"end_offset"`
+	FormatVersion int    `json:"format_version"`
+	Topic         string `json:"topic"`
+	// TopicID is the Kafka topic's ID (KIP-516): a topic deleted and
+	// created again under the same name has a new one. Empty when the
+	// brokers have none (before Kafka 2.8).
+	TopicID     string    `json:"topic_id,omitempty"`
+	Partition   int32     `json:"partition"`
+	Seq         int64     `json:"seq"`
+	RunID       string    `json:"run_id"`
+	CommittedAt time.Time `json:"committed_at"`
+	StartOffset int64     `json:"start_offset"`
+	EndOffset   int64     `json:"end_offset"`
 	// Records is how many records were read in the range (offsets can
 	// have gaps: compaction, transaction markers).
 	Records int64        `json:"records"`

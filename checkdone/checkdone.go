@@ -170,20 +170,16 @@ func Wait(ctx context.Context, st storage.Store, o Options, timeout, poll time.D
 
 // partitions reads the latest commit of every partition that has one.
 func partitions(ctx context.Context, st storage.Store) ([]PartitionState, error) {
-	parts, err := warehouse.CommitPartitions(ctx, st)
+	ends, err := warehouse.LatestCommits(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]PartitionState, len(parts))
+	out := make([]PartitionState, len(ends))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
-	for i, p := range parts {
+	for i, e := range ends {
 		g.Go(func() error {
-			seq, err := warehouse.LatestCommitSeq(gctx, st, p.Topic, p.Partition)
-			if err != nil {
-				return err
-			}
-			c, err := warehouse.ReadCommit(gctx, st, warehouse.CommitKey(p.Topic, p.Partition, seq))
+			c, err := warehouse.ReadCommit(gctx, st, warehouse.CommitKey(e.Topic, e.Partition, e.Latest))
 			if err != nil {
 				return err
 			}

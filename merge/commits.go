@@ -24,7 +24,7 @@ import (
 type CommitCache struct {
 	mu      sync.Mutex
 	commits map[string]*warehouse.Commit
-	heads   []partitionHead
+	ends    []warehouse.ChainEnd
 }
 
 // NewCommitCache returns an empty cache.
@@ -50,44 +50,23 @@ func (c *CommitCache) put(key string, cm *warehouse.Commit) {
 	c.commits[key] = cm
 }
 
-// partitionHead is a partition and its latest commit.
-type partitionHead struct {
-	warehouse.TopicPartition
-	latest int64
-}
-
 // latestCommits returns the latest commit of every partition that has
 // one, from cache if a merge before found them.
-func latestCommits(ctx context.Context, st storage.Store, cache *CommitCache) ([]partitionHead, error) {
-	if cache != nil {
-		// Held while listing: the merges that wait would list too.
-		cache.mu.Lock()
-		defer cache.mu.Unlock()
-		if cache.heads != nil {
-			return cache.heads, nil
+func latestCommits(ctx context.Context, st storage.Store, cache *CommitCache) ([]warehouse.ChainEnd, error) {
+	if cache == nil {
+		return warehouse.LatestCommits(ctx, st)
+	}
+	// Held while listing: the merges that wait would list too.
+	cache.mu.Lock()
+	defer cache.mu.Unlock()
+	if cache.ends == nil {
+		ends, err := warehouse.LatestCommits(ctx, st)
+		if err != nil {
+			return nil, err
 		}
+		cache.ends = ends
 	}
-	tps, err := warehouse.CommitPartitions(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	heads := make([]partitionHead, len(tps))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	for i, tp := range tps {
-		g.Go(func() error {
-			n, err := warehouse.LatestCommitSeq(gctx, st, tp.Topic, tp.Partition)
-			heads[i] = partitionHead{tp, n}
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if cache != nil {
-		cache.heads = heads
-	}
-	return heads, nil
+	return cache.ends, nil
 }
 
 // partitionKey is the key of Manifest.Merged: "topic/partition".
@@ -138,7 +117,7 @@ const walkBackMargin = 24 * time.Hour
 // event is committed more than 24 hours before it happened (the clocks of
 // MySQL and of the ingest hosts agree to within a day).
 func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, zone warehouse.Zone, base, reuse map[string]int64) (*changePlan, error) {
-	heads, err := latestCommits(ctx, st, cache)
+	ends, err := latestCommits(ctx, st, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -147,9 +126,9 @@ func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, tabl
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
-	for _, h := range heads {
+	for _, e := range ends {
 		g.Go(func() error {
-			files, part, bound, n, err := planPartition(gctx, st, cache, table, d, h, stop, base, reuse)
+			files, part, bound, n, err := planPartition(gctx, st, cache, table, d, e, stop, base, reuse)
 			if err != nil {
 				return err
 			}
@@ -182,14 +161,14 @@ func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, tabl
 
 // planPartition plans one partition's commits (list: its sequence
 // numbers, ascending).
-func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, head partitionHead, stop time.Time, base, reuse map[string]int64) (files []binlogFile, part string, bound int64, read int, err error) {
+func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, end warehouse.ChainEnd, stop time.Time, base, reuse map[string]int64) (files []binlogFile, part string, bound int64, read int, err error) {
 	// Each commit is read once, whether or not cache keeps it.
 	got := map[int64]*warehouse.Commit{}
 	get := func(s int64) (*warehouse.Commit, error) {
 		if c := got[s]; c != nil {
 			return c, nil
 		}
-		c, err := readCommit(ctx, st, cache, head.TopicPartition, s)
+		c, err := readCommit(ctx, st, cache, end.TopicPartition, s)
 		if err != nil {
 			return nil, err
 		}
@@ -197,11 +176,11 @@ func planPartition(ctx context.Context, st storage.Store, cache *CommitCache, ta
 		read++
 		return c, nil
 	}
-	latest := head.latest
+	latest := end.Latest
 	if latest < 1 {
 		return nil, "", 0, 0, nil
 	}
-	part = head.String()
+	part = end.String()
 	b0 := base[part]
 	bound = latest
 	if reuse != nil {

@@ -315,7 +315,7 @@ func summarise(m *warehouse.Manifest) *Snapshot {
 // (made no earlier than a day before the first) or rows a latest snapshot
 // has not merged (above floor).
 func readCommits(ctx context.Context, st storage.Store, o Options, floor map[string]int64) ([]committedFile, map[string]*Partition, map[warehouse.Date]int64, int, error) {
-	tps, err := warehouse.CommitPartitions(ctx, st)
+	ends, err := warehouse.LatestCommits(ctx, st)
 	if err != nil {
 		return nil, nil, nil, 0, err
 	}
@@ -336,9 +336,9 @@ func readCommits(ctx context.Context, st storage.Store, o Options, floor map[str
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Parallel)
-	for _, tp := range tps {
+	for _, e := range ends {
 		g.Go(func() error {
-			chain, err := readBack(gctx, st, tp, stop, floor)
+			chain, err := readBack(gctx, st, e, stop, floor)
 			if err != nil {
 				return err
 			}
@@ -383,15 +383,11 @@ func readCommits(ctx context.Context, st storage.Store, o Options, floor map[str
 
 // readBack reads a partition's commits from the latest back, and returns
 // the ones it read in sequence order.
-func readBack(ctx context.Context, st storage.Store, tp warehouse.TopicPartition, stop time.Time, floor map[string]int64) ([]*warehouse.Commit, error) {
-	latest, err := warehouse.LatestCommitSeq(ctx, st, tp.Topic, tp.Partition)
-	if err != nil {
-		return nil, err
-	}
+func readBack(ctx context.Context, st storage.Store, end warehouse.ChainEnd, stop time.Time, floor map[string]int64) ([]*warehouse.Commit, error) {
 	var chain []*warehouse.Commit
-	part := tp.String()
-	for seq := latest; seq >= 1; seq-- {
-		c, err := warehouse.ReadCommit(ctx, st, warehouse.CommitKey(tp.Topic, tp.Partition, seq))
+	part := end.String()
+	for seq := end.Latest; seq >= 1; seq-- {
+		c, err := warehouse.ReadCommit(ctx, st, warehouse.CommitKey(end.Topic, end.Partition, seq))
 		if err != nil {
 			return nil, err
 		}

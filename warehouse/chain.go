@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/binlake/binlake/storage"
 )
 
@@ -132,6 +134,36 @@ func LatestCommitSeq(ctx context.Context, st storage.Store, topic string, partit
 		latest, err = commitsFrom(ctx, st, topic, partition, 1)
 	}
 	return latest, err
+}
+
+// ChainEnd is a partition and the number of its latest commit.
+type ChainEnd struct {
+	TopicPartition
+	Latest int64
+}
+
+// LatestCommits returns every partition that has commit records, in key
+// order, with the number of its latest commit (CommitPartitions, then
+// LatestCommitSeq for up to 16 partitions at once).
+func LatestCommits(ctx context.Context, st storage.Store) ([]ChainEnd, error) {
+	tps, err := CommitPartitions(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ChainEnd, len(tps))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, tp := range tps {
+		g.Go(func() error {
+			n, err := LatestCommitSeq(gctx, st, tp.Topic, tp.Partition)
+			out[i] = ChainEnd{tp, n}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // readHead returns the commit number of a partition's head, or 1 when it

@@ -65,7 +65,9 @@ type Options struct {
 	// that. A run on another host takes over a lock only once it expired.
 	LeaseTTL time.Duration
 	// CommitCache shares commit records between the merges of one
-	// process; nil reads them afresh.
+	// process, and the partitions' latest commits when the first of them
+	// planned: later merges apply nothing committed after that (the next
+	// day's merge does). nil reads them afresh.
 	CommitCache *CommitCache
 	// Log receives progress; nil discards it.
 	Log *slog.Logger

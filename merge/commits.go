@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -67,11 +66,6 @@ func latestCommits(ctx context.Context, st storage.Store, cache *CommitCache) ([
 		cache.ends = ends
 	}
 	return cache.ends, nil
-}
-
-// partitionKey is the key of Manifest.Merged: "topic/partition".
-func partitionKey(topic string, partition int32) string {
-	return topic + "/" + strconv.Itoa(int(partition))
 }
 
 // binlogFile is a committed binlog file that the merge applies.

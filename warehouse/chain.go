@@ -23,7 +23,7 @@ type TopicPartition struct {
 	Partition int32
 }
 
-// String returns "topic/partition".
+// String returns "topic/partition", the key of Manifest.Merged.
 func (p TopicPartition) String() string {
 	return p.Topic + "/" + strconv.Itoa(int(p.Partition))
 }

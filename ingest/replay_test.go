@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,8 +27,10 @@ func effectiveFiles(t *testing.T, st storage.Store) []warehouse.CommitFile {
 	for _, c := range allCommits(t, st) {
 		chains[c.Partition] = append(chains[c.Partition], &c)
 	}
+	// By partition: the callers compare listings.
 	var out []warehouse.CommitFile
-	for _, chain := range chains {
+	for _, p := range slices.Sorted(maps.Keys(chains)) {
+		chain := chains[p]
 		slices.SortFunc(chain, func(a, b *warehouse.Commit) int { return int(a.Seq - b.Seq) })
 		out = append(out, warehouse.CommittedFiles(chain)...)
 	}

@@ -139,8 +139,10 @@ func (c *chunk) copyText(n int) []byte {
 type buffer struct {
 	key bufKey
 	ps  *partState
-	// The file's schema: the table's when the buffer opened.
+	// The file's schema: the table's when the buffer opened, and the
+	// write of that version if this run made it.
 	version int
+	stored  *catalogWrite
 	cols    []warehouse.CatalogColumn
 	types   []schema.Type
 
@@ -176,12 +178,11 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 		b = r.bufs[k]
 	}
 	if b == nil {
-		// The file's schema version exists before the file does.
-		if err := t.persist(ctx, r.st, r.opts.Now()); err != nil {
-			return err
-		}
+		// The file's schema version exists before the file does: its
+		// encoder waits for the version's write (stored).
+		t.persist(r.encodeCtx, r.st, r.opts.Now(), &r.catalogWrites)
 		b = &buffer{
-			key: k, ps: ps, version: t.persisted,
+			key: k, ps: ps, version: t.persisted, stored: t.stored,
 			cols: slices.Clone(t.cols), types: slices.Clone(t.types),
 			first: row.offset,
 		}
@@ -509,6 +510,9 @@ func (r *run) encode(e *encoder) (int64, error) {
 	if err == nil {
 		out.Grow(int(pw.Size()) + footerRoom)
 		err = pw.Close()
+	}
+	if err == nil {
+		err = b.stored.wait(ctx)
 	}
 	if err == nil {
 		err = r.st.Put(ctx, e.key, bytes.NewReader(out.Bytes()))

@@ -32,10 +32,12 @@
 // into jobs; one decode worker per GOMAXPROCS decodes them; the run's
 // goroutine takes the jobs in the order the readers queued them, so each
 // partition's records in offset order, and routes, types and buffers
-// rows; and every large file has an encoder goroutine that compresses its
-// rows while they arrive. Only the run's goroutine touches
-// the run's state; memory stays within Options.MemoryBudget however many
-// table-hours are open.
+// rows; every large file has an encoder goroutine that compresses its
+// rows while they arrive; and a new schema version of a table is written
+// on a goroutine of its own, which the files of that version wait for
+// before they are written. Only the run's goroutine touches the run's
+// state; memory stays within Options.MemoryBudget however many table-hours
+// are open.
 //
 // Ready markers (DESIGN.md §3.3) are written after the commits, from the
 // committed state of every partition of the topics, including those other

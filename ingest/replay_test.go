@@ -27,6 +27,7 @@ func effectiveFiles(t *testing.T, st storage.Store) []warehouse.CommitFile {
 	for _, c := range allCommits(t, st) {
 		chains[c.Partition] = append(chains[c.Partition], &c)
 	}
+	// By partition: the callers compare listings.
 	var out []warehouse.CommitFile
 	for _, p := range slices.Sorted(maps.Keys(chains)) {
 		chain := chains[p]

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -43,6 +44,9 @@ type run struct {
 	zstd *pagezstd.Codec
 	// chunks are chunks the encoders are done with, for reuse.
 	chunks chan *chunk
+	// catalogWrites are the catalog versions being written
+	// (tableState.persist).
+	catalogWrites sync.WaitGroup
 
 	parts map[partitionID]*partState
 	order []partitionID
@@ -133,6 +137,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	r.zstd = pagezstd.New(runtime.GOMAXPROCS(0))
 	r.chunks = make(chan *chunk, 8)
 	defer r.flusher.stop()
+	defer r.catalogWrites.Wait()
 	sum, err := r.execute(ctx)
 	if err != nil {
 		cancel()

@@ -8,10 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/ingest"
 	"github.com/binlake/binlake/internal/duckdbtest"
+	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/storage/fault"
 	"github.com/binlake/binlake/storage/local"
+	"github.com/binlake/binlake/storage/mem"
+	"github.com/binlake/binlake/warehouse"
 )
 
 // A file's schema is fixed while it is written: a column learned and a
@@ -72,5 +78,37 @@ func TestSchemaChangesMidFile(t *testing.T) {
 	types := duckdbtest.Query(t, fmt.Sprintf(`SELECT DISTINCT typeof(code) FROM read_parquet('%s')`, filepath.Join(dir, files[len(files)-1].Key)))
 	if len(types.Rows) != 1 || *types.Rows[0][0] != "DOUBLE" {
 		t.Errorf("the last file's code column: %v, want DOUBLE", types.Rows)
+	}
+}
+
+// A schema version is written while the run goes on, and no file of the
+// version is written unless the version was: when another run created the
+// version first, the run fails with that, leaving no data file and no
+// commit.
+func TestSchemaVersionLostLeavesNoFile(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 2)
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	for i := range 6000 {
+		es := base.Add(time.Duration(i%3) * time.Hour)
+		recs = append(recs, rec(int32(i%2), canalMessage("shop_01", "orders_00", "INSERT", es,
+			[]orderRow{{ID: i, Customer: 1, Cents: int64(i), Status: 1, Created: es}}, nil)))
+	}
+	produce(t, kc, recs...)
+	st := fault.New(mem.New())
+	// The run's first create-if-absent is the table's first schema version.
+	st.Add(fault.Rule{Op: fault.PutIfAbsent, Nth: 1, Err: storage.ErrExists})
+	_, err := ingest.Run(ctx, options(t, kc, st, base.Add(5*time.Hour)))
+	if err == nil || !strings.Contains(err.Error(), "schema version 1 was created by another run meanwhile") {
+		t.Fatalf("err = %v, want the lost schema version", err)
+	}
+	if err := st.List(ctx, "", func(o storage.Object) error {
+		if strings.HasSuffix(o.Key, ".parquet") || strings.HasPrefix(o.Key, warehouse.CommitsPrefix) {
+			t.Errorf("%s written without its schema version", o.Key)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -53,8 +53,8 @@ func TestLargeFilesStreamed(t *testing.T) {
 	if len(files) <= 6 {
 		t.Errorf("%d files for 6 table-hour-partitions: none was finished early", len(files))
 	}
-	// A file of more than 4096 rows (ingest's chunk) had an encoder while
-	// it grew.
+	// A file of more than 4096 rows (when ingest starts a file's encoder)
+	// had an encoder while it grew.
 	if !slices.ContainsFunc(files, func(f warehouse.CommitFile) bool { return f.Rows > 4096 }) {
 		t.Error("no file grew past one chunk of rows")
 	}
@@ -87,4 +87,50 @@ func TestLargeFilesStreamed(t *testing.T) {
 		t.Errorf("count, distinct offsets, distinct ids, sum(amount) = %v, want %v", got, want)
 	}
 	t.Logf("%d files, peak buffered %d bytes (budget %d)", len(files), sum.PeakBuffered, budget)
+}
+
+// Files of row counts around the sizes where ingest hands rows to an
+// encoder (chunks of 512 rows; a file's own encoder from 4096 rows on) hold
+// every row once and in offset order, whether the flusher's workers or the
+// file's own encoder wrote them.
+func TestFileRowsAroundChunkSizes(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 1)
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	sizes := []int{1, 511, 512, 513, 1500, 4095, 4096, 4097, 6000}
+	var recs []*kgo.Record
+	for h, n := range sizes {
+		es := base.Add(time.Duration(h) * time.Hour)
+		for range n {
+			i := len(recs)
+			recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", es,
+				[]orderRow{{ID: i, Customer: 1, Cents: int64(i), Status: 1, Created: es}}, nil)))
+		}
+	}
+	produce(t, kc, recs...)
+	st, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Run(ctx, options(t, kc, st, base.Add(time.Duration(len(sizes)+1)*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	files := committedFiles(t, st)
+	if len(files) != len(sizes) {
+		t.Fatalf("%d files, want one for each of %d hours", len(files), len(sizes))
+	}
+	slices.SortFunc(files, func(a, b warehouse.CommitFile) int { return int(a.FirstOffset - b.FirstOffset) })
+	var next int64
+	for i, f := range files {
+		rows := readMeta(t, st, f.Key)
+		if len(rows) != sizes[i] || f.Rows != int64(sizes[i]) {
+			t.Errorf("%s: %d rows (commit says %d), want %d", f.Key, len(rows), f.Rows, sizes[i])
+		}
+		for _, r := range rows {
+			if r.Offset != next {
+				t.Fatalf("%s: row of offset %d where %d was next", f.Key, r.Offset, next)
+			}
+			next++
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -126,7 +127,8 @@ type tableState struct {
 	// same order, so the lookups happen once, not per value.
 	plan []planColumn
 
-	loaded  bool
+	loaded bool
+	// catalog is the table's catalog but for its versions.
 	catalog warehouse.Catalog
 	// cols and types are the current columns; index maps names to them.
 	cols  []warehouse.CatalogColumn
@@ -137,6 +139,8 @@ type tableState struct {
 	// file of the table is written.
 	persisted int
 	changes   []string
+	// stored is the write of the latest version this run made (nil: none).
+	stored *catalogWrite
 	// failed is set when the table met an incompatible schema change:
 	// its records go to the dead-letter queue until the user acts.
 	failed error
@@ -248,12 +252,34 @@ func (t *tableState) widen(i int, typ schema.Type) {
 	t.generation++
 }
 
-// persist creates the next catalog version if the schema changed. Two
-// writers cannot both create a version: the loser fails and its rerun reads
-// the winner's version.
-func (t *tableState) persist(ctx context.Context, st storage.Store, created time.Time) error {
-	if len(t.changes) == 0 {
+// catalogWrite is the writing of one catalog version, which may be in
+// flight: a file of that version is written once it succeeded.
+type catalogWrite struct {
+	done chan struct{}
+	err  error // valid once done is closed
+}
+
+// wait waits for the write, if there is one, and returns its error.
+func (w *catalogWrite) wait(ctx context.Context) error {
+	if w == nil {
 		return nil
+	}
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// persist makes the table's schema, if it changed, the next catalog
+// version and starts writing it on wg, after the previous version this run
+// wrote. The run goes on meanwhile: the writes, and their fsyncs, would
+// otherwise hold up every row behind them, as the first row of a new table
+// does. t.stored is the write a file of the version waits for.
+func (t *tableState) persist(ctx context.Context, st storage.Store, created time.Time, wg *sync.WaitGroup) {
+	if len(t.changes) == 0 {
+		return
 	}
 	v := warehouse.SchemaVersion{
 		FormatVersion: warehouse.FormatVersion,
@@ -265,31 +291,42 @@ func (t *tableState) persist(ctx context.Context, st storage.Store, created time
 	if t.persisted == 0 {
 		v.Reason = "learned from the stream: " + v.Reason
 	}
+	t.persisted, t.changes = v.Version, nil
+	prev, w, view := t.stored, &catalogWrite{done: make(chan struct{})}, t.catalog
+	t.stored = w
+	wg.Go(func() {
+		defer close(w.done)
+		if w.err = prev.wait(ctx); w.err == nil {
+			w.err = writeVersion(ctx, st, view, v)
+		}
+	})
+}
+
+// writeVersion creates schema version v of the table of catalog c (whose
+// versions it ignores). Two writers cannot both create a version: the
+// loser fails and its rerun reads the winner's version.
+func writeVersion(ctx context.Context, st storage.Store, c warehouse.Catalog, v warehouse.SchemaVersion) error {
 	b, err := warehouse.Marshal(v)
 	if err != nil {
 		return err
 	}
-	key := warehouse.CatalogVersionKey(t.rule.Name, v.Version)
+	key := warehouse.CatalogVersionKey(c.Table, v.Version)
 	if err := st.PutIfAbsent(ctx, key, b); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return fmt.Errorf("table %s: schema version %d was created by another run meanwhile; run again to continue from it", t.rule.Name, v.Version)
+			return fmt.Errorf("table %s: schema version %d was created by another run meanwhile; run again to continue from it", c.Table, v.Version)
 		}
-		return fmt.Errorf("table %s: create schema version %d: %w", t.rule.Name, v.Version, err)
+		return fmt.Errorf("table %s: create schema version %d: %w", c.Table, v.Version, err)
 	}
-	t.catalog.Versions = append(t.catalog.Versions, v)
-	t.persisted, t.changes = v.Version, nil
 	// The combined view for people and tools; the versioned objects are
 	// the truth.
-	all, err := allVersions(ctx, st, t.rule.Name)
+	if c.Versions, err = allVersions(ctx, st, c.Table); err != nil {
+		return err
+	}
+	view, err := warehouse.Marshal(c)
 	if err != nil {
 		return err
 	}
-	t.catalog.Versions = all
-	view, err := warehouse.Marshal(t.catalog)
-	if err != nil {
-		return err
-	}
-	return st.Put(ctx, warehouse.CatalogKey(t.rule.Name), bytes.NewReader(view))
+	return st.Put(ctx, warehouse.CatalogKey(c.Table), bytes.NewReader(view))
 }
 
 // allVersions reads every schema version of a table.

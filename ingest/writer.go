@@ -20,7 +20,7 @@ import (
 
 // How rows become files. The run's goroutine decodes, types and buffers
 // rows; each output file (a table, an hour and a partition) has a buffer.
-// Once a buffer holds chunkRows rows it gets an encoder goroutine of its
+// Once a buffer holds encoderRows rows it gets an encoder goroutine of its
 // own, and from then on its rows are handed over chunkRows at a time and
 // turned into compressed Parquet pages while the run goes on decoding. A
 // file is finished (flush) when it reaches its size cap, when the memory
@@ -50,8 +50,17 @@ type bufRow struct {
 }
 
 // chunkRows is how many rows a buffer collects before it hands them to its
-// file's encoder.
-const chunkRows = 4096
+// file's encoder. Every open file holds a chunk being filled and a few on
+// their way to its encoder, and all their rows and values are pointers the
+// garbage collector scans: small chunks keep that memory small (with
+// 4096-row chunks the heap was ~20 MiB larger at 8 open files, and the
+// collector scanned and the kernel faulted in that much more).
+const chunkRows = 512
+
+// encoderRows is how many rows a file holds before it gets an encoder of
+// its own (a multiple of chunkRows); a smaller file's chunks wait in its
+// buffer and are encoded by the flusher's workers when it is finished.
+const encoderRows = 4096
 
 // encoderMemory estimates what a running encoder holds besides its rows:
 // parquet-go's column buffers before the first page (~130 KiB for 14
@@ -130,8 +139,10 @@ func (c *chunk) copyText(n int) []byte {
 type buffer struct {
 	key bufKey
 	ps  *partState
-	// The file's schema: the table's when the buffer opened.
+	// The file's schema: the table's when the buffer opened, and the
+	// write of that version if this run made it.
 	version int
+	stored  *catalogWrite
 	cols    []warehouse.CatalogColumn
 	types   []schema.Type
 
@@ -143,7 +154,8 @@ type buffer struct {
 	// encoder's own.
 	size  int64
 	chunk *chunk   // rows not yet handed to the encoder
-	enc   *encoder // nil until the first chunk is handed over
+	full  []*chunk // chunks filled before the file got an encoder
+	enc   *encoder // nil until the file holds encoderRows rows
 }
 
 // rowSize estimates the memory a buffered row holds: the row, its values
@@ -166,12 +178,11 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 		b = r.bufs[k]
 	}
 	if b == nil {
-		// The file's schema version exists before the file does.
-		if err := t.persist(ctx, r.st, r.opts.Now()); err != nil {
-			return err
-		}
+		// The file's schema version exists before the file does: its
+		// encoder waits for the version's write (stored).
+		t.persist(r.encodeCtx, r.st, r.opts.Now(), &r.catalogWrites)
 		b = &buffer{
-			key: k, ps: ps, version: t.persisted,
+			key: k, ps: ps, version: t.persisted, stored: t.stored,
 			cols: slices.Clone(t.cols), types: slices.Clone(t.types),
 			first: row.offset,
 		}
@@ -204,15 +215,20 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 	}
 	r.grow(b, rowSize(&row))
 	if len(c.rows) == chunkRows {
-		if b.enc == nil {
+		switch {
+		case b.enc == nil && b.rows < encoderRows:
+			b.full, b.chunk = append(b.full, c), nil
+		case b.enc == nil:
 			// The encoder about to start is counted against the budget
 			// too: room for it is made first.
 			if err := r.makeRoom(ctx, encoderMemory, b); err != nil {
 				return err
 			}
-		}
-		if err := r.handOver(ctx, b); err != nil {
-			return err
+			fallthrough
+		default:
+			if err := r.handOver(ctx, b); err != nil {
+				return err
+			}
 		}
 	}
 	if b.size >= r.opts.MaxFileSize {
@@ -263,11 +279,12 @@ func (r *run) grow(b *buffer, n int64) {
 }
 
 // handOver gives a buffer's chunk to its file's encoder, starting the
-// encoder if it has none yet.
+// encoder, with the chunks filled so far, if it has none yet.
 func (r *run) handOver(ctx context.Context, b *buffer) error {
 	if b.enc == nil {
 		r.grow(b, encoderMemory)
-		b.enc = r.startEncoder(b)
+		b.enc = r.startEncoder(b, b.full)
+		b.full = nil
 	}
 	c := b.chunk
 	b.chunk = nil
@@ -355,10 +372,12 @@ func (r *run) flush(ctx context.Context, b *buffer) error {
 func (r *run) finish(ctx context.Context, b *buffer, key string) error {
 	if b.enc == nil {
 		r.closeBuf(b)
-		e := &encoder{in: make(chan *chunk, 1), buf: b, key: key}
-		e.in <- b.chunk
+		e := &encoder{first: b.full, in: make(chan *chunk), buf: b, key: key}
+		if b.chunk != nil {
+			e.first = append(e.first, b.chunk)
+		}
 		close(e.in)
-		b.chunk = nil
+		b.chunk, b.full = nil, nil
 		return r.flusher.submit(ctx, r, e)
 	}
 	// Until its encoder has the last rows the file stays open, so that a
@@ -397,8 +416,11 @@ func (r *run) closeBuf(b *buffer) {
 // encoder turns one file's rows into Parquet on its own goroutine and
 // writes the file when its input is closed.
 type encoder struct {
-	in  chan *chunk
-	buf *buffer
+	// first are the chunks filled before the encoder started; in brings
+	// the others.
+	first []*chunk
+	in    chan *chunk
+	buf   *buffer
 	// key is set before in is closed: where the file goes.
 	key string
 	// bytes is the file's size once written; err why it was not.
@@ -406,8 +428,8 @@ type encoder struct {
 	err   error
 }
 
-func (r *run) startEncoder(b *buffer) *encoder {
-	e := &encoder{in: make(chan *chunk, 2), buf: b}
+func (r *run) startEncoder(b *buffer, first []*chunk) *encoder {
+	e := &encoder{first: first, in: make(chan *chunk, 2), buf: b}
 	go func() {
 		e.bytes, e.err = r.encode(e)
 		r.flusher.done <- e
@@ -458,14 +480,21 @@ func (r *run) encode(e *encoder) (int64, error) {
 	const batch = 64
 	vals := make([]parquet.Value, batch)
 	var scratch []byte
-	for c := range e.in {
-		// After an error the chunks are still taken, so the run never
-		// blocks on a dead encoder.
+	write := func(c *chunk) {
 		for start := 0; err == nil && start < len(c.rows); start += batch {
 			rows := c.rows[start:min(start+batch, len(c.rows))]
 			scratch, err = writeColumns(cws, vals[:len(rows)], scratch, b, rows, nmeta)
 		}
 		r.recycle(c)
+	}
+	for _, c := range e.first {
+		write(c)
+	}
+	e.first = nil
+	// After an error the chunks are still taken, so the run never blocks
+	// on a dead encoder.
+	for c := range e.in {
+		write(c)
 	}
 	ctx := r.encodeCtx
 	if err == nil {
@@ -481,6 +510,9 @@ func (r *run) encode(e *encoder) (int64, error) {
 	if err == nil {
 		out.Grow(int(pw.Size()) + footerRoom)
 		err = pw.Close()
+	}
+	if err == nil {
+		err = b.stored.wait(ctx)
 	}
 	if err == nil {
 		err = r.st.Put(ctx, e.key, bytes.NewReader(out.Bytes()))

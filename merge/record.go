@@ -216,10 +216,6 @@ func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, raw [][][]byte, 
 
 var errCorrupt = fmt.Errorf("corrupt change record")
 
-// fullGrowth is the most bytes appendFull adds to a record of key length
-// klen.
-func fullGrowth(klen int) int { return klen + 2*binary.MaxVarintLen64 }
-
 // sourceCache holds the source columns of the last record appendFull
 // completed, which the next ones mostly share.
 type sourceCache struct {
@@ -229,8 +225,7 @@ type sourceCache struct {
 
 // appendFull appends rec with a full payload: if c.srcInKey, the values
 // of _source_db and _source_table that appendRow left out are put back
-// from the key. It appends at most fullGrowth(len(rec.key())) bytes more
-// than len(rec).
+// from the key.
 func (c rowCodec) appendFull(dst []byte, rec record, cache *sourceCache) ([]byte, error) {
 	if !c.srcInKey {
 		return append(dst, rec...), nil
@@ -300,54 +295,103 @@ func (c rowCodec) sourceOf(rec record) (db, table []byte) {
 	return out[0], out[1]
 }
 
-// nullOffset marks a NULL value in appendOffsets.
+// nullOffset marks a NULL value in chgCol.offs.
 const nullOffset = ^uint32(0)
 
-// appendOffsets appends the offset in rec of each value of columns
-// 1…n-1 of its payload, nullOffset for NULLs.
-func (c rowCodec) appendOffsets(dst []uint32, rec record) ([]uint32, error) {
+// appendChange adds change record rec, with a full payload, to the
+// change rows of ch: its _pos to column 0, and each value of its payload
+// to its column. A corrupt record adds nothing.
+func (c rowCodec) appendChange(ch *chunk, rec record) error {
 	p := rec.payload()
-	base := uint32(len(rec) - len(p))
-	widths := c.widths
-	nb := (len(widths) + 7) / 8
+	nb := (len(c.widths) + 7) / 8
 	if len(p) < nb {
-		return dst, errCorrupt
+		return errCorrupt
 	}
-	// The offsets are stored by index into room made once, not appended
-	// one by one.
-	start := len(dst)
-	dst = slices.Grow(dst, len(widths))[:start+len(widths)]
-	out := dst[start:]
+	k := ch.nrecs
+	if k == ch.room {
+		ch.makeRows(max(2*k, 1024))
+	}
+	cols := ch.cols[1:]
+	widths := c.widths[:len(cols)]
+	nulls := p[:nb]
 	off := nb
-	for i, w := range widths {
-		if p[i/8]&(1<<(i%8)) != 0 {
-			out[i] = nullOffset
+	for i := range cols {
+		cc := &cols[i]
+		if nulls[uint(i)/8]&(1<<(uint(i)%8)) != 0 {
+			cc.offs[k] = nullOffset
 			continue
 		}
-		out[i] = base + uint32(off)
-		if w != varWidth {
-			off += w
-		} else if off < len(p) && p[off] < 0x80 {
-			off += 1 + int(p[off]) // a length of one byte
-		} else {
-			n, w := binary.Uvarint(p[off:])
-			if w <= 0 || n > uint64(len(p)) {
-				return dst[:start], errCorrupt
+		// n is the value's bytes, its length included.
+		n := widths[i]
+		if n == varWidth {
+			if off < len(p) && p[off] < 0x80 {
+				n = 1 + int(p[off]) // a length of one byte
+			} else if n = uvarintValueLen(p[off:]); n < 0 {
+				ch.dropChange(i)
+				return errCorrupt
 			}
-			off += w + int(n)
 		}
-		if off > len(p) {
-			return dst[:start], errCorrupt
+		start := off
+		if off += n; off > len(p) {
+			ch.dropChange(i)
+			return errCorrupt
+		}
+		end := cc.end + n
+		if end > len(cc.data) {
+			ch.makeRoom(1+i, n)
+		}
+		cc.offs[k] = uint32(cc.end)
+		// Copied as numbers, not through memmove, when they are
+		// short: values of up to 16 bytes as two words, if the record
+		// and the column have that much room (bytes past end are
+		// overwritten by the next value).
+		switch dst := cc.data[cc.end:]; {
+		case n == 4:
+			binary.LittleEndian.PutUint32(dst, binary.LittleEndian.Uint32(p[start:]))
+		case n == 8:
+			binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(p[start:]))
+		case n <= 16 && len(dst) >= 16 && len(p)-start >= 16:
+			binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(p[start:]))
+			binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(p[start+8:]))
+		default:
+			copy(dst, p[start:off])
+		}
+		cc.end = end
+	}
+	copy(ch.cols[colPos].data[k*posLen:], rec.pos())
+	ch.nrecs++
+	return nil
+}
+
+// uvarintValueLen is the bytes of a byte array value at the start of b,
+// its uvarint length included, or -1 if b is too short for it.
+//
+//go:noinline
+func uvarintValueLen(b []byte) int {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)-w) {
+		return -1
+	}
+	return w + int(n)
+}
+
+// dropChange removes what appendChange added to columns 1…n of ch for
+// a change row it did not finish.
+//
+//go:noinline
+func (ch *chunk) dropChange(n int) {
+	for i := range n {
+		cc := &ch.cols[1+i]
+		if off := cc.offs[ch.nrecs]; off != nullOffset {
+			cc.end = int(off)
 		}
 	}
-	return dst, nil
 }
 
 // appendColumn appends to dst the values of column col (>= 1) of the
-// change rows of ch that plan names (entries < 0: change row -1-e,
-// whose value is at offset ch.offs[(-1-e)*(columns-1)+col-1] of the
-// record), with their column index and definition level. The values
-// refer to the records' bytes.
+// change rows of ch that plan names (entries < 0: change row -1-e), with
+// their column index and definition level. The values refer to the
+// chunk's bytes.
 //
 // It is called for every run of change rows, in the uniform shape mostly
 // of one row, and decodes every change value in the clustered shape: the
@@ -360,7 +404,6 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	default:
 		return c.appendColumnValues(dst, ch, plan, col)
 	}
-	nc := len(c.kinds)
 	def := 1
 	if col < nMeta {
 		def = 0
@@ -368,7 +411,7 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	if uint(col) > parquet.MaxColumnIndex {
 		panic("merge: column index out of range")
 	}
-	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
+	offs, data := ch.cols[col].offs, ch.cols[col].data
 	var null parquet.Value
 	null.SetColumnIndex(col)
 	start := len(dst)
@@ -378,51 +421,46 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	switch k.kind {
 	case parquet.Int64:
 		for i, e := range plan {
-			off := offs[int(-1-e)*nc]
+			off := offs[-1-e]
 			if off == nullOffset {
 				out[i] = null
 				continue
 			}
-			rs := recs[-1-e]
-			out[i] = parquet.Int64Value(int64(binary.LittleEndian.Uint64(arena[rs.a][rs.start+off : rs.end])))
+			out[i] = parquet.Int64Value(int64(binary.LittleEndian.Uint64(data[off:])))
 			out[i].SetDefinitionLevel(def)
 			out[i].SetColumnIndex(col)
 		}
 	case parquet.Int32:
 		for i, e := range plan {
-			off := offs[int(-1-e)*nc]
+			off := offs[-1-e]
 			if off == nullOffset {
 				out[i] = null
 				continue
 			}
-			rs := recs[-1-e]
-			out[i] = parquet.Int32Value(int32(binary.LittleEndian.Uint32(arena[rs.a][rs.start+off : rs.end])))
+			out[i] = parquet.Int32Value(int32(binary.LittleEndian.Uint32(data[off:])))
 			out[i].SetDefinitionLevel(def)
 			out[i].SetColumnIndex(col)
 		}
 	case parquet.FixedLenByteArray:
-		size := k.size
+		size := uint32(k.size)
 		for i, e := range plan {
-			off := offs[int(-1-e)*nc]
+			off := offs[-1-e]
 			if off == nullOffset {
 				out[i] = null
 				continue
 			}
-			rs := recs[-1-e]
-			b := arena[rs.a][rs.start+off : rs.end]
-			out[i] = parquet.FixedLenByteArrayValue(b[:size:size])
+			out[i] = parquet.FixedLenByteArrayValue(data[off : off+size : off+size])
 			out[i].SetDefinitionLevel(def)
 			out[i].SetColumnIndex(col)
 		}
 	default: // parquet.ByteArray
 		for i, e := range plan {
-			off := offs[int(-1-e)*nc]
+			off := offs[-1-e]
 			if off == nullOffset {
 				out[i] = null
 				continue
 			}
-			rs := recs[-1-e]
-			b := arena[rs.a][rs.start+off : rs.end]
+			b := data[off:]
 			var n, w uint64 = uint64(b[0]), 1 // a length of one byte, mostly
 			if n >= 0x80 {
 				var m int
@@ -440,24 +478,21 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 // appendColumnValues is appendColumn for any kind, one value after the
 // other.
 func (c rowCodec) appendColumnValues(dst []parquet.Value, ch *chunk, plan []int64, col int) []parquet.Value {
-	nc := len(c.kinds)
 	def := 1
 	if col < nMeta {
 		def = 0
 	}
-	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
+	offs, data := ch.cols[col].offs, ch.cols[col].data
 	k := c.kinds[col-1]
 	var null parquet.Value
 	null.SetColumnIndex(col)
 	for _, e := range plan {
-		r := int(-1 - e)
-		off := offs[r*nc]
+		off := offs[-1-e]
 		if off == nullOffset {
 			dst = append(dst, null)
 			continue
 		}
-		rs := recs[r]
-		b := arena[rs.a][rs.start+off : rs.end]
+		b := data[off:]
 		var v parquet.Value
 		switch k.kind {
 		case parquet.Boolean:

@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -56,9 +57,6 @@ func TestCompactRecords(t *testing.T) {
 		}
 		if !bytes.Equal(got[1:], want) {
 			t.Errorf("%v/%v: appendFull gives\n%q, want\n%q", c.db, c.table, got[1:], want)
-		}
-		if grown := len(got) - 1 - len(rec); grown > fullGrowth(len(key)) {
-			t.Errorf("appendFull adds %d bytes, more than fullGrowth's %d", grown, fullGrowth(len(key)))
 		}
 		if same, err := full.appendFull(nil, want, &cache); err != nil || !bytes.Equal(same, want) {
 			t.Errorf("appendFull of a codec without srcInKey changes the record: %q, %v", same, err)
@@ -127,8 +125,8 @@ func TestDecodeKeyBytes(t *testing.T) {
 // TestAppendColumn checks that the values appendColumn decodes from change
 // records are those the records were encoded from, of every physical kind,
 // NULLs included, with their column index and definition level, for
-// change rows named in any order; and that appendOffsets finds a cut
-// record corrupt.
+// change rows named in any order; and that appendChange finds a cut
+// record corrupt and adds nothing of it.
 func TestAppendColumn(t *testing.T) {
 	kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.Int32}, {kind: parquet.Boolean},
 		{kind: parquet.Int64}, {kind: parquet.Float}, {kind: parquet.Double},
@@ -143,19 +141,29 @@ func TestAppendColumn(t *testing.T) {
 			parquet.Int64Value(-1), parquet.FloatValue(-0.5), parquet.DoubleValue(3),
 			parquet.FixedLenByteArrayValue([]byte{0, 1, 2}), parquet.ByteArrayValue(bytes.Repeat([]byte("x"), 300))},
 	}
-	ch := &chunk{}
+	ch := newTestChunk(codec)
 	for r, row := range rows {
 		rec := addChangeRecord(t, codec, ch, r, row)
 		if r != 1 { // its last value ends the record: a cut record is corrupt
+			ends := make([]int, len(ch.cols))
+			for c, cc := range ch.cols {
+				ends[c] = cc.end
+			}
 			hdr := len(rec) - len(record(rec).payload())
 			for n := hdr; n < len(rec); n++ {
-				if _, err := codec.appendOffsets(nil, rec[:n]); err == nil {
+				if err := codec.appendChange(ch, rec[:n]); err == nil {
 					t.Errorf("row %d cut to %d of its %d bytes: no error", r, n, len(rec))
 				}
+				for c, cc := range ch.cols {
+					if cc.end != ends[c] {
+						t.Fatalf("row %d cut to %d bytes: column %d holds %d bytes, want %d", r, n, c, cc.end, ends[c])
+					}
+				}
+			}
+			if ch.nrecs != r+1 {
+				t.Fatalf("row %d: %d change rows", r, ch.nrecs)
 			}
 		}
-		ch.recs = append(ch.recs, recSpan{a: uint32(len(ch.arena)), end: uint32(len(rec))})
-		ch.arena = append(ch.arena, rec)
 	}
 	plan := []int64{-3, -1, -2, -1}
 	for col := 1; col <= len(kinds); col++ {
@@ -197,8 +205,11 @@ func TestAppendColumnKinds(t *testing.T) {
 		return b
 	}
 	for round := range 50 {
-		ch := &chunk{}
+		ch := newTestChunk(codec)
 		nrows := 1 + rng.IntN(300)
+		if round%8 == 0 {
+			nrows = 1000 + rng.IntN(3000) // the columns grow a few times
+		}
 		for r := range nrows {
 			row := make([]parquet.Value, len(kinds))
 			for i, k := range kinds {
@@ -225,15 +236,12 @@ func TestAppendColumnKinds(t *testing.T) {
 				}
 				row[i] = v
 			}
-			rec := addChangeRecord(t, codec, ch, r, row)
-			// Several records to an arena chunk, as the merger stages them.
-			if len(ch.arena) == 0 || rng.IntN(8) == 0 {
-				ch.arena = append(ch.arena, nil)
+			addChangeRecord(t, codec, ch, r, row)
+		}
+		for r := range nrows {
+			if p := ch.pos(r); binary.BigEndian.Uint64(p[8:]) != uint64(r) {
+				t.Fatalf("round %d: change row %d has _pos %x", round, r, p)
 			}
-			a := len(ch.arena) - 1
-			start := len(ch.arena[a])
-			ch.arena[a] = append(ch.arena[a], rec...)
-			ch.recs = append(ch.recs, recSpan{a: uint32(a), start: uint32(start), end: uint32(len(ch.arena[a]))})
 		}
 		plan := make([]int64, rng.IntN(2*nrows))
 		for i := range plan {
@@ -300,8 +308,16 @@ func TestShortChangeRuns(t *testing.T) {
 	}
 }
 
-// addChangeRecord encodes row as change row r (key r) and appends its
-// offsets to ch.offs; the caller puts the record into ch's arena.
+// newTestChunk returns an empty chunk of codec's columns, with room for
+// one change row: appendChange makes more as it goes.
+func newTestChunk(codec rowCodec) *chunk {
+	ch := &chunk{cols: make([]chgCol, len(codec.kinds)+1)}
+	ch.makeRows(1)
+	return ch
+}
+
+// addChangeRecord encodes row as change row r (key r, position r) and
+// adds it to ch's change rows; it returns the record.
 func addChangeRecord(t *testing.T, codec rowCodec, ch *chunk, r int, row []parquet.Value) []byte {
 	t.Helper()
 	cols := make([][]parquet.Value, len(row))
@@ -309,12 +325,17 @@ func addChangeRecord(t *testing.T, codec rowCodec, ch *chunk, r int, row []parqu
 		cols[i] = []parquet.Value{v}
 	}
 	key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
-	rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
+	pos := make([]byte, posLen)
+	binary.BigEndian.PutUint64(pos[8:], uint64(r))
+	rec, err := codec.appendRow(appendRecordHeader(nil, key, pos, uint64(r), opUpsert, 0), cols, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
+	if err = codec.appendChange(ch, rec); err != nil {
 		t.Fatal(err)
+	}
+	if got := ch.pos(ch.nrecs - 1); !bytes.Equal(got, pos) {
+		t.Fatalf("change row %d: _pos %x, want %x", r, got, pos)
 	}
 	return rec
 }

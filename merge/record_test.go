@@ -197,13 +197,6 @@ func TestAppendColumnKinds(t *testing.T) {
 		{kind: parquet.Boolean}, {kind: parquet.Double}, {kind: parquet.FixedLenByteArray, size: 1}}
 	codec := rowCodec{kinds: kinds, widths: []int{varWidth, varWidth, 8, 4, 16, varWidth, 1, 8, 1}}
 	rng := rand.New(rand.NewPCG(1, 2))
-	randBytes := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(rng.UintN(256))
-		}
-		return b
-	}
 	for round := range 50 {
 		ch := newTestChunk(codec)
 		nrows := 1 + rng.IntN(300)
@@ -215,24 +208,7 @@ func TestAppendColumnKinds(t *testing.T) {
 			for i, k := range kinds {
 				var v parquet.Value // NULL one time in five
 				if rng.IntN(5) > 0 {
-					switch k.kind {
-					case parquet.Int64:
-						v = parquet.Int64Value(int64(rng.Uint64()))
-					case parquet.Int32:
-						v = parquet.Int32Value(int32(rng.Uint32()))
-					case parquet.Boolean:
-						v = parquet.BooleanValue(rng.IntN(2) == 0)
-					case parquet.Double:
-						v = parquet.DoubleValue(rng.Float64())
-					case parquet.FixedLenByteArray:
-						v = parquet.FixedLenByteArrayValue(randBytes(k.size))
-					default:
-						n := rng.IntN(20)
-						if rng.IntN(4) == 0 {
-							n = 100 + rng.IntN(300) // lengths of two uvarint bytes
-						}
-						v = parquet.ByteArrayValue(randBytes(n))
-					}
+					v = randomValue(rng, k)
 				}
 				row[i] = v
 			}
@@ -338,4 +314,123 @@ func addChangeRecord(t *testing.T, codec rowCodec, ch *chunk, r int, row []parqu
 		t.Fatalf("change row %d: _pos %x, want %x", r, got, pos)
 	}
 	return rec
+}
+
+// TestBatchEncoder compares the payloads batchEncoder encodes a column at
+// a time with appendRow's, row by row, on random batches: every kind,
+// columns raw (as rawReader reads them) or as values, NULLs, empty and
+// long byte arrays, compact codecs (srcInKey) and full ones; and checks
+// that a value of the wrong kind or size fails the batch.
+func TestBatchEncoder(t *testing.T) {
+	all := []physKind{{kind: parquet.Boolean}, {kind: parquet.Int32}, {kind: parquet.Int64}, {kind: parquet.Float},
+		{kind: parquet.Double}, {kind: parquet.ByteArray}, {kind: parquet.FixedLenByteArray, size: 5},
+		{kind: parquet.FixedLenByteArray, size: 16}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	var e batchEncoder // reused, as by readChangeFile
+	for round := range 300 {
+		// Columns colDB and colTable are byte arrays, as in a layout.
+		kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.ByteArray}}
+		for range 1 + rng.IntN(12) {
+			kinds = append(kinds, all[rng.IntN(len(all))])
+		}
+		l := &layout{kinds: append([]physKind{{kind: parquet.FixedLenByteArray, size: posLen}}, kinds...)}
+		if rng.IntN(2) == 0 {
+			l.keys = []keyCol{{col: colDB}, {col: colTable}}
+		}
+		codec := newRowCodec(l)
+		n := 1 + rng.IntN(changeBatchRows)
+		cols := make([][]parquet.Value, len(kinds))
+		raw := make([][][]byte, len(kinds)-rng.IntN(2)) // may be shorter
+		for i, k := range kinds {
+			asRaw := i < len(raw) && k.kind != parquet.Boolean && rng.IntN(3) > 0
+			if asRaw {
+				raw[i] = make([][]byte, changeBatchRows) // longer than the batch
+			} else {
+				cols[i] = make([]parquet.Value, n)
+			}
+			for r := range n {
+				if rng.IntN(5) == 0 {
+					continue // NULL
+				}
+				v := randomValue(rng, k)
+				if !asRaw {
+					cols[i][r] = v
+					continue
+				}
+				switch k.kind {
+				case parquet.Int32, parquet.Float:
+					raw[i][r] = binary.LittleEndian.AppendUint32(nil, binary.LittleEndian.Uint32(v.Bytes()))
+				case parquet.Int64, parquet.Double:
+					raw[i][r] = binary.LittleEndian.AppendUint64(nil, binary.LittleEndian.Uint64(v.Bytes()))
+				default:
+					raw[i][r] = append([]byte{}, v.ByteArray()...) // not nil: empty is not NULL
+				}
+			}
+		}
+		if err := e.encode(codec, cols, raw, n); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for r := range n {
+			want, err := codec.appendRow(nil, cols, raw, r)
+			if err != nil {
+				t.Fatalf("round %d row %d: %v", round, r, err)
+			}
+			if got := e.row(r); !bytes.Equal(got, want) {
+				t.Fatalf("round %d row %d (compact %v): got\n%x, want\n%x", round, r, codec.srcInKey, got, want)
+			}
+		}
+		// A value column with a value of another kind, or a FIXED_LEN_BYTE_ARRAY of
+		// another size, fails the batch, as appendRow fails its row.
+		for i, k := range kinds {
+			if cols[i] == nil || i < colTable {
+				continue
+			}
+			r := rng.IntN(n)
+			old := cols[i][r]
+			cols[i][r] = parquet.ByteArrayValue([]byte("x"))
+			if k.kind == parquet.ByteArray {
+				cols[i][r] = parquet.Int32Value(1)
+			} else if k.kind == parquet.FixedLenByteArray {
+				cols[i][r] = parquet.FixedLenByteArrayValue(make([]byte, k.size+1))
+			}
+			_, rowErr := codec.appendRow(nil, cols, raw, r)
+			if err := e.encode(codec, cols, raw, n); err == nil || rowErr == nil {
+				t.Fatalf("round %d: column %d with %v: batch error %v, row error %v", round, i+1, cols[i][r], err, rowErr)
+			}
+			cols[i][r] = old
+			break
+		}
+	}
+}
+
+// randomValue returns a random value of kind k: byte arrays of up to 20
+// bytes, or one time in four of 100 to 400 (lengths of two uvarint
+// bytes).
+func randomValue(rng *rand.Rand, k physKind) parquet.Value {
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.UintN(256))
+		}
+		return b
+	}
+	switch k.kind {
+	case parquet.Boolean:
+		return parquet.BooleanValue(rng.IntN(2) == 0)
+	case parquet.Int32:
+		return parquet.Int32Value(int32(rng.Uint32()))
+	case parquet.Int64:
+		return parquet.Int64Value(int64(rng.Uint64()))
+	case parquet.Float:
+		return parquet.FloatValue(rng.Float32())
+	case parquet.Double:
+		return parquet.DoubleValue(rng.Float64())
+	case parquet.FixedLenByteArray:
+		return parquet.FixedLenByteArrayValue(randBytes(k.size))
+	}
+	n := rng.IntN(20)
+	if rng.IntN(4) == 0 {
+		n = 100 + rng.IntN(300)
+	}
+	return parquet.ByteArrayValue(randBytes(n))
 }

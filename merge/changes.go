@@ -159,6 +159,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 		flags |= flagEarlier
 	}
 	codec := newRowCodec(out)
+	var enc batchEncoder
 	// srcs[j] is the batch's values of column j+1 of out when the
 	// batcher reads it (nil for raw columns), or for a column that needs
 	// converting, conv's, which holds the converted value of the row
@@ -255,6 +256,10 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 					srcs[nMeta-1+c] = conv[c]
 				}
 			}
+			// The payloads are encoded for the whole batch, a column at
+			// a time, unless values are converted row by row (or one is
+			// of the wrong kind: appendRow then says which).
+			encoded := len(convCols) == 0 && enc.encode(codec, srcs, raw, n) == nil
 			for i := 0; i < n; i++ {
 				seq := fileNo<<32 | row
 				row++
@@ -314,7 +319,9 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 				start := len(batch)
 				batch = append(batch, 0, 0, 0, 0)
 				batch = appendRecordHeader(batch, key, pos, seq, op, flags)
-				if batch, err = codec.appendRow(batch, srcs, raw, i); err != nil {
+				if encoded {
+					batch = append(batch, enc.row(i)...)
+				} else if batch, err = codec.appendRow(batch, srcs, raw, i); err != nil {
 					b.close()
 					return nil, 0, fmt.Errorf("row %d: %w", row-1, err)
 				}

@@ -3,7 +3,6 @@ package merge
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/parquet-go/parquet-go"
@@ -48,13 +47,14 @@ type baseSeg struct {
 }
 
 // chunk is a batch of output rows: the plan, and the change rows it uses.
-// Change rows stay encoded (records in the chunk's arena, with the offset
-// of each value); the consumer's column goroutines decode their column.
+// Change rows are kept by column (see chgCol): the consumer's column
+// goroutines each read their column's values, one after the other,
+// instead of picking them out of every record.
 type chunk struct {
-	plan    []int64 // >= 0: base row (ordinal in the run); < 0: recs[-1-x]
-	recs    []recSpan
-	offs    []uint32 // len(recs) × (columns-1): offsets of values in records
-	arena   [][]byte
+	plan    []int64 // >= 0: base row (ordinal in the run); < 0: change row -1-x
+	nrecs   int     // change rows
+	room    int     // change rows the columns have room for
+	cols    []chgCol
 	newSegs []*baseSeg
 	first   []byte
 	last    []byte
@@ -62,15 +62,55 @@ type chunk struct {
 	maxKey  []string
 }
 
-// recSpan locates a change row's record in its chunk's arena: chunk
-// index and bounds. It holds no pointer, so that the garbage collector
-// does not scan a chunk's many change rows.
-type recSpan struct{ a, start, end uint32 }
+// chgCol is one column of a chunk's change rows: their values one after
+// the other in data[:end], each encoded as a record's payload holds it
+// (see rowCodec; column 0, _pos, its posLen bytes), and where change row
+// k's starts in offs[k], nullOffset for a NULL (column 0 has no offs: no
+// NULLs, one width). data and offs are room made ahead, written in place
+// (appendChange), so that adding a value stores no pointer. They hold no
+// pointer, so that the garbage collector does not scan a chunk's many
+// change rows.
+type chgCol struct {
+	data []byte
+	end  int
+	offs []uint32
+}
 
-// rec returns change row k's record.
-func (ch *chunk) rec(k int) record {
-	s := ch.recs[k]
-	return record(ch.arena[s.a][s.start:s.end:s.end])
+// pos returns change row k's _pos.
+func (ch *chunk) pos(k int) []byte {
+	return ch.cols[colPos].data[k*posLen : (k+1)*posLen : (k+1)*posLen]
+}
+
+// makeRoom makes room for n bytes more in column c.
+//
+//go:noinline
+func (ch *chunk) makeRoom(c, n int) {
+	cc := &ch.cols[c]
+	if cc.end+n > len(cc.data) {
+		d := make([]byte, max(2*len(cc.data), cc.end+n, 4<<10))
+		copy(d, cc.data[:cc.end])
+		cc.data = d
+	}
+}
+
+// makeRows makes room for n change rows in every column.
+func (ch *chunk) makeRows(n int) {
+	if n <= ch.room {
+		return
+	}
+	for c := range ch.cols {
+		cc := &ch.cols[c]
+		if c == colPos {
+			d := make([]byte, n*posLen)
+			copy(d, cc.data[:ch.nrecs*posLen])
+			cc.data = d
+			continue
+		}
+		offs := make([]uint32, n)
+		copy(offs, cc.offs[:ch.nrecs])
+		cc.offs = offs
+	}
+	ch.room = n
 }
 
 // task is one step for the consumer, in output order.
@@ -120,11 +160,14 @@ type merger struct {
 	// rgRows is the most rows of a rewritten row group: RowGroupRows, or
 	// fewer when FileSize is small, so that files can be cut near it.
 	rgRows int
-	// maxRecs is the most change rows a chunk sent had.
-	maxRecs int
+	// maxRecs is the most change rows a chunk sent had, and colBytes
+	// the most bytes of values each column of change rows had.
+	maxRecs  int
+	colBytes []int
 
 	keyBuf  []byte
 	sources sourceCache // of stage
+	staged  []byte      // the change stage copied last
 }
 
 // advance moves to the next change record.
@@ -288,11 +331,19 @@ func (m *merger) chunkOf() *chunk {
 		// Change rows are sized after the most a chunk had, so that a
 		// chunk of mostly changes does not grow them step by step.
 		n := min(m.rgRows, max(m.maxRecs+m.maxRecs/8, 1024))
-		m.chunk = &chunk{
-			plan: make([]int64, 0, m.rgRows),
-			recs: make([]recSpan, 0, n),
-			offs: make([]uint32, 0, n*len(m.codec.kinds)),
+		ch := &chunk{plan: make([]int64, 0, m.rgRows), cols: make([]chgCol, len(m.codec.kinds)+1)}
+		if m.colBytes == nil {
+			m.colBytes = make([]int, len(ch.cols))
 		}
+		ch.makeRows(n)
+		for c := 1; c < len(ch.cols); c++ {
+			size := max(m.colBytes[c]+m.colBytes[c]/8, n*8)
+			if w := m.codec.widths[c-1]; w != varWidth {
+				size = n * w
+			}
+			ch.makeRoom(c, size)
+		}
+		m.chunk = ch
 	}
 	return m.chunk
 }
@@ -410,7 +461,7 @@ func (m *merger) emit(ord int64, key []byte, rec record) error {
 		if err := m.addChangeRow(ch, rec); err != nil {
 			return err
 		}
-		ord = -int64(len(ch.recs))
+		ord = -int64(ch.nrecs)
 	}
 	if len(ch.plan) == 0 {
 		ch.first = append(ch.first[:0], key...)
@@ -424,41 +475,17 @@ func (m *merger) emit(ord int64, key []byte, rec record) error {
 }
 
 // stage copies a change that may win its key, with its full payload, to
-// the free end of the current chunk's arena, where addChangeRow takes it
-// without another copy. The next stage overwrites it.
+// a buffer of its own, where addChangeRow takes it from. The next stage
+// overwrites it.
 func (m *merger) stage(rec record) (record, error) {
-	ch := m.chunkOf()
-	need := len(rec) + fullGrowth(len(rec.key()))
-	n := len(ch.arena)
-	if n == 0 || len(ch.arena[n-1])+need > cap(ch.arena[n-1]) {
-		ch.arena = append(ch.arena, make([]byte, 0, max(need, 256<<10)))
-		n++
-	}
-	a := ch.arena[n-1]
-	return m.codec.appendFull(a[len(a):], rec, &m.sources)
+	full, err := m.codec.appendFull(m.staged[:0], rec, &m.sources)
+	m.staged = full
+	return full, err
 }
 
 // addChangeRow adds a winning change, the one staged last, to the chunk.
 func (m *merger) addChangeRow(ch *chunk, rec record) error {
-	n := len(ch.arena)
-	var a []byte
-	if n > 0 {
-		a = ch.arena[n-1]
-	}
-	start := len(a)
-	// rec must be what stage copied to the free end of the arena.
-	if len(rec) == 0 || cap(a) < start+len(rec) || &a[start : start+1][0] != &rec[0] {
-		return errors.New("internal error: a change row that was not staged in its chunk")
-	}
-	a = a[:start+len(rec)]
-	ch.arena[n-1] = a
-	rec = record(a[start:len(a):len(a)])
-	var err error
-	if ch.offs, err = m.codec.appendOffsets(ch.offs, rec); err != nil {
-		return err
-	}
-	ch.recs = append(ch.recs, recSpan{a: uint32(n - 1), start: uint32(start), end: uint32(len(a))})
-	return nil
+	return m.codec.appendChange(ch, rec)
 }
 
 // resolve applies the changes of the key at m.cur to the base row b (nil:
@@ -557,7 +584,10 @@ func (m *merger) sendChunk() error {
 		return nil
 	}
 	m.chunk = nil
-	m.maxRecs = max(m.maxRecs, len(ch.recs))
+	m.maxRecs = max(m.maxRecs, ch.nrecs)
+	for c := range ch.cols {
+		m.colBytes[c] = max(m.colBytes[c], ch.cols[c].end)
+	}
 	ch.minKey = keyTexts(ch.first, m.out.keys, m.out.kinds)
 	ch.maxKey = keyTexts(ch.last, m.out.keys, m.out.kinds)
 	return m.send(task{chunk: ch})
@@ -818,7 +848,7 @@ func (s *colSource) open(seg *baseSeg) error {
 // runs of change rows of a row or two, one call of appendColumn per run
 // costs more than the values' decoding.
 func (s *colSource) decodeChanges(ch *chunk, r int) {
-	n := min(changeBlock, len(ch.recs)-r)
+	n := min(changeBlock, ch.nrecs-r)
 	s.chgPlan = s.chgPlan[:0]
 	for k := range n {
 		s.chgPlan = append(s.chgPlan, int64(-1-r-k))
@@ -859,7 +889,7 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 				c := min(j-i, cap(vals)-len(vals))
 				if s.col == colPos {
 					for _, e := range plan[i : i+c] {
-						vals = append(vals, parquet.FixedLenByteArrayValue(ch.rec(int(-1-e)).pos()).Level(0, 0, colPos))
+						vals = append(vals, parquet.FixedLenByteArrayValue(ch.pos(int(-1-e))).Level(0, 0, colPos))
 					}
 				} else if short {
 					// Each value from the block decoded (decodeChanges).

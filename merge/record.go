@@ -216,10 +216,6 @@ func (c rowCodec) appendRow(dst []byte, cols [][]parquet.Value, raw [][][]byte, 
 
 var errCorrupt = fmt.Errorf("corrupt change record")
 
-// fullGrowth is the most bytes appendFull adds to a record of key length
-// klen.
-func fullGrowth(klen int) int { return klen + 2*binary.MaxVarintLen64 }
-
 // sourceCache holds the source columns of the last record appendFull
 // completed, which the next ones mostly share.
 type sourceCache struct {
@@ -229,8 +225,7 @@ type sourceCache struct {
 
 // appendFull appends rec with a full payload: if c.srcInKey, the values
 // of _source_db and _source_table that appendRow left out are put back
-// from the key. It appends at most fullGrowth(len(rec.key())) bytes more
-// than len(rec).
+// from the key.
 func (c rowCodec) appendFull(dst []byte, rec record, cache *sourceCache) ([]byte, error) {
 	if !c.srcInKey {
 		return append(dst, rec...), nil
@@ -300,54 +295,103 @@ func (c rowCodec) sourceOf(rec record) (db, table []byte) {
 	return out[0], out[1]
 }
 
-// nullOffset marks a NULL value in appendOffsets.
+// nullOffset marks a NULL value in chgCol.offs.
 const nullOffset = ^uint32(0)
 
-// appendOffsets appends the offset in rec of each value of columns
-// 1…n-1 of its payload, nullOffset for NULLs.
-func (c rowCodec) appendOffsets(dst []uint32, rec record) ([]uint32, error) {
+// appendChange adds change record rec, with a full payload, to the
+// change rows of ch: its _pos to column 0, and each value of its payload
+// to its column. A corrupt record adds nothing.
+func (c rowCodec) appendChange(ch *chunk, rec record) error {
 	p := rec.payload()
-	base := uint32(len(rec) - len(p))
-	widths := c.widths
-	nb := (len(widths) + 7) / 8
+	nb := (len(c.widths) + 7) / 8
 	if len(p) < nb {
-		return dst, errCorrupt
+		return errCorrupt
 	}
-	// The offsets are stored by index into room made once, not appended
-	// one by one.
-	start := len(dst)
-	dst = slices.Grow(dst, len(widths))[:start+len(widths)]
-	out := dst[start:]
+	k := ch.nrecs
+	if k == ch.room {
+		ch.makeRows(max(2*k, 1024))
+	}
+	cols := ch.cols[1:]
+	widths := c.widths[:len(cols)]
+	nulls := p[:nb]
 	off := nb
-	for i, w := range widths {
-		if p[i/8]&(1<<(i%8)) != 0 {
-			out[i] = nullOffset
+	for i := range cols {
+		cc := &cols[i]
+		if nulls[uint(i)/8]&(1<<(uint(i)%8)) != 0 {
+			cc.offs[k] = nullOffset
 			continue
 		}
-		out[i] = base + uint32(off)
-		if w != varWidth {
-			off += w
-		} else if off < len(p) && p[off] < 0x80 {
-			off += 1 + int(p[off]) // a length of one byte
-		} else {
-			n, w := binary.Uvarint(p[off:])
-			if w <= 0 || n > uint64(len(p)) {
-				return dst[:start], errCorrupt
+		// n is the value's bytes, its length included.
+		n := widths[i]
+		if n == varWidth {
+			if off < len(p) && p[off] < 0x80 {
+				n = 1 + int(p[off]) // a length of one byte
+			} else if n = uvarintValueLen(p[off:]); n < 0 {
+				ch.dropChange(i)
+				return errCorrupt
 			}
-			off += w + int(n)
 		}
-		if off > len(p) {
-			return dst[:start], errCorrupt
+		start := off
+		if off += n; off > len(p) {
+			ch.dropChange(i)
+			return errCorrupt
+		}
+		end := cc.end + n
+		if end > len(cc.data) {
+			ch.makeRoom(1+i, n)
+		}
+		cc.offs[k] = uint32(cc.end)
+		// Copied as numbers, not through memmove, when they are
+		// short: values of up to 16 bytes as two words, if the record
+		// and the column have that much room (bytes past end are
+		// overwritten by the next value).
+		switch dst := cc.data[cc.end:]; {
+		case n == 4:
+			binary.LittleEndian.PutUint32(dst, binary.LittleEndian.Uint32(p[start:]))
+		case n == 8:
+			binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(p[start:]))
+		case n <= 16 && len(dst) >= 16 && len(p)-start >= 16:
+			binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(p[start:]))
+			binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(p[start+8:]))
+		default:
+			copy(dst, p[start:off])
+		}
+		cc.end = end
+	}
+	copy(ch.cols[colPos].data[k*posLen:], rec.pos())
+	ch.nrecs++
+	return nil
+}
+
+// uvarintValueLen is the bytes of a byte array value at the start of b,
+// its uvarint length included, or -1 if b is too short for it.
+//
+//go:noinline
+func uvarintValueLen(b []byte) int {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)-w) {
+		return -1
+	}
+	return w + int(n)
+}
+
+// dropChange removes what appendChange added to columns 1…n of ch for
+// a change row it did not finish.
+//
+//go:noinline
+func (ch *chunk) dropChange(n int) {
+	for i := range n {
+		cc := &ch.cols[1+i]
+		if off := cc.offs[ch.nrecs]; off != nullOffset {
+			cc.end = int(off)
 		}
 	}
-	return dst, nil
 }
 
 // appendColumn appends to dst the values of column col (>= 1) of the
-// change rows of ch that plan names (entries < 0: change row -1-e,
-// whose value is at offset ch.offs[(-1-e)*(columns-1)+col-1] of the
-// record), with their column index and definition level. The values
-// refer to the records' bytes.
+// change rows of ch that plan names (entries < 0: change row -1-e), with
+// their column index and definition level. The values refer to the
+// chunk's bytes.
 //
 // It is called for every run of change rows, in the uniform shape mostly
 // of one row, and decodes every change value in the clustered shape: the
@@ -360,7 +404,6 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	default:
 		return c.appendColumnValues(dst, ch, plan, col)
 	}
-	nc := len(c.kinds)
 	def := 1
 	if col < nMeta {
 		def = 0
@@ -368,7 +411,7 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	if uint(col) > parquet.MaxColumnIndex {
 		panic("merge: column index out of range")
 	}
-	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
+	offs, data := ch.cols[col].offs, ch.cols[col].data
 	var null parquet.Value
 	null.SetColumnIndex(col)
 	start := len(dst)
@@ -378,51 +421,46 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 	switch k.kind {
 	case parquet.Int64:
 		for i, e := range plan {
-			off := offs[int(-1-e)*nc]
+			off := offs[-1-e]
 			if off == nullOffset {
 				out[i] = null
 				continue
 			}
-			rs := recs[-1-e]
-			out[i] = parquet.Int64Value(int64(binary.LittleEndian.Uint64(arena[rs.a][rs.start+off : rs.end])))
+			out[i] = parquet.Int64Value(int64(binary.LittleEndian.Uint64(data[off:])))
 			out[i].SetDefinitionLevel(def)
 			out[i].SetColumnIndex(col)
 		}
 	case parquet.Int32:
 		for i, e := range plan {
-			off := offs[int(-1-e)*nc]
+			off := offs[-1-e]
 			if off == nullOffset {
 				out[i] = null
 				continue
 			}
-			rs := recs[-1-e]
-			out[i] = parquet.Int32Value(int32(binary.LittleEndian.Uint32(arena[rs.a][rs.start+off : rs.end])))
+			out[i] = parquet.Int32Value(int32(binary.LittleEndian.Uint32(data[off:])))
 			out[i].SetDefinitionLevel(def)
 			out[i].SetColumnIndex(col)
 		}
 	case parquet.FixedLenByteArray:
-		size := k.size
+		size := uint32(k.size)
 		for i, e := range plan {
-			off := offs[int(-1-e)*nc]
+			off := offs[-1-e]
 			if off == nullOffset {
 				out[i] = null
 				continue
 			}
-			rs := recs[-1-e]
-			b := arena[rs.a][rs.start+off : rs.end]
-			out[i] = parquet.FixedLenByteArrayValue(b[:size:size])
+			out[i] = parquet.FixedLenByteArrayValue(data[off : off+size : off+size])
 			out[i].SetDefinitionLevel(def)
 			out[i].SetColumnIndex(col)
 		}
 	default: // parquet.ByteArray
 		for i, e := range plan {
-			off := offs[int(-1-e)*nc]
+			off := offs[-1-e]
 			if off == nullOffset {
 				out[i] = null
 				continue
 			}
-			rs := recs[-1-e]
-			b := arena[rs.a][rs.start+off : rs.end]
+			b := data[off:]
 			var n, w uint64 = uint64(b[0]), 1 // a length of one byte, mostly
 			if n >= 0x80 {
 				var m int
@@ -440,24 +478,21 @@ func (c rowCodec) appendColumn(dst []parquet.Value, ch *chunk, plan []int64, col
 // appendColumnValues is appendColumn for any kind, one value after the
 // other.
 func (c rowCodec) appendColumnValues(dst []parquet.Value, ch *chunk, plan []int64, col int) []parquet.Value {
-	nc := len(c.kinds)
 	def := 1
 	if col < nMeta {
 		def = 0
 	}
-	offs, recs, arena := ch.offs[col-1:], ch.recs, ch.arena
+	offs, data := ch.cols[col].offs, ch.cols[col].data
 	k := c.kinds[col-1]
 	var null parquet.Value
 	null.SetColumnIndex(col)
 	for _, e := range plan {
-		r := int(-1 - e)
-		off := offs[r*nc]
+		off := offs[-1-e]
 		if off == nullOffset {
 			dst = append(dst, null)
 			continue
 		}
-		rs := recs[r]
-		b := arena[rs.a][rs.start+off : rs.end]
+		b := data[off:]
 		var v parquet.Value
 		switch k.kind {
 		case parquet.Boolean:
@@ -483,4 +518,204 @@ func (c rowCodec) appendColumnValues(dst []parquet.Value, ch *chunk, plan []int6
 		p.SetColumnIndex(col)
 	}
 	return dst
+}
+
+// batchEncoder encodes the payloads of a batch of rows as appendRow does,
+// a column at a time: first each row's length, then each column's values
+// into every row's place. appendRow goes row by row through every column
+// (its raw values, NULL bits and width) and costs about three times as
+// much per value.
+type batchEncoder struct {
+	buf   []byte
+	start []int // row r's payload is buf[start[r]:start[r+1]]
+	cur   []int // where each row's next value goes
+}
+
+// encode encodes rows 0…n-1 of cols and raw (as appendRow takes them).
+// An error (a value of the wrong kind or size) leaves the batch to
+// appendRow, which names the column of the row that has it.
+func (e *batchEncoder) encode(c rowCodec, cols [][]parquet.Value, raw [][][]byte, n int) error {
+	kinds := c.kinds
+	nb := (len(kinds) + 7) / 8
+	e.start = slices.Grow(e.start[:0], n+1)[:n+1]
+	e.cur = slices.Grow(e.cur[:0], n)[:n]
+	size := e.start[:n]
+	for r := range size {
+		size[r] = nb
+	}
+	for i := range kinds {
+		skip := i < colTable && c.srcInKey
+		if i < len(raw) && raw[i] != nil {
+			vals := raw[i][:n]
+			switch w := c.widths[i]; {
+			case skip:
+			case w == varWidth:
+				for r, b := range vals {
+					if b != nil {
+						size[r] += uvarintLen(len(b)) + len(b)
+					}
+				}
+			default:
+				for r, b := range vals {
+					if b != nil {
+						size[r] += w
+					}
+				}
+			}
+			continue
+		}
+		k := kinds[i]
+		for r := range size {
+			v := &cols[i][r]
+			if v.Kind() != k.kind {
+				if v.IsNull() {
+					continue
+				}
+				return errCorrupt
+			}
+			switch w := c.widths[i]; {
+			case skip:
+			case w == varWidth:
+				size[r] += uvarintLen(len(v.ByteArray())) + len(v.ByteArray())
+			case k.kind == parquet.FixedLenByteArray && len(v.ByteArray()) != k.size:
+				return errCorrupt
+			default:
+				size[r] += w
+			}
+		}
+	}
+	total := 0
+	for r, s := range size {
+		e.start[r], e.cur[r] = total, total+nb
+		total += s
+	}
+	e.start[n] = total
+	e.buf = slices.Grow(e.buf[:0], total)[:total]
+	buf := e.buf
+	for _, s := range e.start[:n] {
+		for j := range nb {
+			buf[s+j] = 0
+		}
+	}
+	for i := range kinds {
+		if i < len(raw) && raw[i] != nil {
+			e.rawColumn(raw[i][:n], i, c.widths[i], i < colTable && c.srcInKey)
+		} else {
+			e.valueColumn(cols[i][:n], i, kinds[i].kind, i < colTable && c.srcInKey)
+		}
+	}
+	return nil
+}
+
+// rawColumn writes column i's raw values (of width w) into their rows'
+// payloads; skip: only their NULL bits.
+func (e *batchEncoder) rawColumn(vals [][]byte, i, w int, skip bool) {
+	buf, cur, start := e.buf, e.cur[:len(vals)], e.start[:len(vals)]
+	bit, nbyte := byte(1)<<(i%8), i/8
+	switch {
+	case skip:
+		for r, b := range vals {
+			if b == nil {
+				buf[start[r]+nbyte] |= bit
+			}
+		}
+	case w == varWidth:
+		for r, b := range vals {
+			if b == nil {
+				buf[start[r]+nbyte] |= bit
+				continue
+			}
+			o := cur[r]
+			if len(b) < 0x80 {
+				buf[o] = byte(len(b))
+				o++
+			} else {
+				o += binary.PutUvarint(buf[o:], uint64(len(b)))
+			}
+			cur[r] = o + copy(buf[o:], b)
+		}
+	case w == 4:
+		for r, b := range vals {
+			if b == nil {
+				buf[start[r]+nbyte] |= bit
+				continue
+			}
+			binary.LittleEndian.PutUint32(buf[cur[r]:], binary.LittleEndian.Uint32(b))
+			cur[r] += 4
+		}
+	case w == 8:
+		for r, b := range vals {
+			if b == nil {
+				buf[start[r]+nbyte] |= bit
+				continue
+			}
+			binary.LittleEndian.PutUint64(buf[cur[r]:], binary.LittleEndian.Uint64(b))
+			cur[r] += 8
+		}
+	default:
+		for r, b := range vals {
+			if b == nil {
+				buf[start[r]+nbyte] |= bit
+				continue
+			}
+			cur[r] += copy(buf[cur[r]:], b)
+		}
+	}
+}
+
+// valueColumn writes column i's values (of kind k, checked by encode)
+// into their rows' payloads; skip: only their NULL bits.
+func (e *batchEncoder) valueColumn(vals []parquet.Value, i int, k parquet.Kind, skip bool) {
+	buf, cur, start := e.buf, e.cur[:len(vals)], e.start[:len(vals)]
+	bit := byte(1) << (i % 8)
+	for r := range vals {
+		v := &vals[r]
+		if v.IsNull() {
+			buf[start[r]+i/8] |= bit
+			continue
+		}
+		if skip {
+			continue
+		}
+		o := cur[r]
+		switch k {
+		case parquet.Boolean:
+			buf[o] = 0
+			if v.Boolean() {
+				buf[o] = 1
+			}
+			o++
+		case parquet.Int32:
+			binary.LittleEndian.PutUint32(buf[o:], uint32(v.Int32()))
+			o += 4
+		case parquet.Int64:
+			binary.LittleEndian.PutUint64(buf[o:], uint64(v.Int64()))
+			o += 8
+		case parquet.Float:
+			binary.LittleEndian.PutUint32(buf[o:], math.Float32bits(v.Float()))
+			o += 4
+		case parquet.Double:
+			binary.LittleEndian.PutUint64(buf[o:], math.Float64bits(v.Double()))
+			o += 8
+		case parquet.FixedLenByteArray:
+			o += copy(buf[o:], v.ByteArray())
+		default:
+			b := v.ByteArray()
+			o += binary.PutUvarint(buf[o:], uint64(len(b)))
+			o += copy(buf[o:], b)
+		}
+		cur[r] = o
+	}
+}
+
+// row returns row r's payload, which encode encoded last.
+func (e *batchEncoder) row(r int) []byte { return e.buf[e.start[r]:e.start[r+1]] }
+
+// uvarintLen is the bytes of n's uvarint encoding.
+func uvarintLen(n int) int {
+	w := 1
+	for ; n >= 0x80; n >>= 7 {
+		w++
+	}
+	return w
 }

@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -56,9 +57,6 @@ func TestCompactRecords(t *testing.T) {
 		}
 		if !bytes.Equal(got[1:], want) {
 			t.Errorf("%v/%v: appendFull gives\n%q, want\n%q", c.db, c.table, got[1:], want)
-		}
-		if grown := len(got) - 1 - len(rec); grown > fullGrowth(len(key)) {
-			t.Errorf("appendFull adds %d bytes, more than fullGrowth's %d", grown, fullGrowth(len(key)))
 		}
 		if same, err := full.appendFull(nil, want, &cache); err != nil || !bytes.Equal(same, want) {
 			t.Errorf("appendFull of a codec without srcInKey changes the record: %q, %v", same, err)
@@ -127,8 +125,8 @@ func TestDecodeKeyBytes(t *testing.T) {
 // TestAppendColumn checks that the values appendColumn decodes from change
 // records are those the records were encoded from, of every physical kind,
 // NULLs included, with their column index and definition level, for
-// change rows named in any order; and that appendOffsets finds a cut
-// record corrupt.
+// change rows named in any order; and that appendChange finds a cut
+// record corrupt and adds nothing of it.
 func TestAppendColumn(t *testing.T) {
 	kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.Int32}, {kind: parquet.Boolean},
 		{kind: parquet.Int64}, {kind: parquet.Float}, {kind: parquet.Double},
@@ -143,19 +141,29 @@ func TestAppendColumn(t *testing.T) {
 			parquet.Int64Value(-1), parquet.FloatValue(-0.5), parquet.DoubleValue(3),
 			parquet.FixedLenByteArrayValue([]byte{0, 1, 2}), parquet.ByteArrayValue(bytes.Repeat([]byte("x"), 300))},
 	}
-	ch := &chunk{}
+	ch := newTestChunk(codec)
 	for r, row := range rows {
 		rec := addChangeRecord(t, codec, ch, r, row)
 		if r != 1 { // its last value ends the record: a cut record is corrupt
+			ends := make([]int, len(ch.cols))
+			for c, cc := range ch.cols {
+				ends[c] = cc.end
+			}
 			hdr := len(rec) - len(record(rec).payload())
 			for n := hdr; n < len(rec); n++ {
-				if _, err := codec.appendOffsets(nil, rec[:n]); err == nil {
+				if err := codec.appendChange(ch, rec[:n]); err == nil {
 					t.Errorf("row %d cut to %d of its %d bytes: no error", r, n, len(rec))
 				}
+				for c, cc := range ch.cols {
+					if cc.end != ends[c] {
+						t.Fatalf("row %d cut to %d bytes: column %d holds %d bytes, want %d", r, n, c, cc.end, ends[c])
+					}
+				}
+			}
+			if ch.nrecs != r+1 {
+				t.Fatalf("row %d: %d change rows", r, ch.nrecs)
 			}
 		}
-		ch.recs = append(ch.recs, recSpan{a: uint32(len(ch.arena)), end: uint32(len(rec))})
-		ch.arena = append(ch.arena, rec)
 	}
 	plan := []int64{-3, -1, -2, -1}
 	for col := 1; col <= len(kinds); col++ {
@@ -189,51 +197,27 @@ func TestAppendColumnKinds(t *testing.T) {
 		{kind: parquet.Boolean}, {kind: parquet.Double}, {kind: parquet.FixedLenByteArray, size: 1}}
 	codec := rowCodec{kinds: kinds, widths: []int{varWidth, varWidth, 8, 4, 16, varWidth, 1, 8, 1}}
 	rng := rand.New(rand.NewPCG(1, 2))
-	randBytes := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(rng.UintN(256))
-		}
-		return b
-	}
 	for round := range 50 {
-		ch := &chunk{}
+		ch := newTestChunk(codec)
 		nrows := 1 + rng.IntN(300)
+		if round%8 == 0 {
+			nrows = 1000 + rng.IntN(3000) // the columns grow a few times
+		}
 		for r := range nrows {
 			row := make([]parquet.Value, len(kinds))
 			for i, k := range kinds {
 				var v parquet.Value // NULL one time in five
 				if rng.IntN(5) > 0 {
-					switch k.kind {
-					case parquet.Int64:
-						v = parquet.Int64Value(int64(rng.Uint64()))
-					case parquet.Int32:
-						v = parquet.Int32Value(int32(rng.Uint32()))
-					case parquet.Boolean:
-						v = parquet.BooleanValue(rng.IntN(2) == 0)
-					case parquet.Double:
-						v = parquet.DoubleValue(rng.Float64())
-					case parquet.FixedLenByteArray:
-						v = parquet.FixedLenByteArrayValue(randBytes(k.size))
-					default:
-						n := rng.IntN(20)
-						if rng.IntN(4) == 0 {
-							n = 100 + rng.IntN(300) // lengths of two uvarint bytes
-						}
-						v = parquet.ByteArrayValue(randBytes(n))
-					}
+					v = randomValue(rng, k)
 				}
 				row[i] = v
 			}
-			rec := addChangeRecord(t, codec, ch, r, row)
-			// Several records to an arena chunk, as the merger stages them.
-			if len(ch.arena) == 0 || rng.IntN(8) == 0 {
-				ch.arena = append(ch.arena, nil)
+			addChangeRecord(t, codec, ch, r, row)
+		}
+		for r := range nrows {
+			if p := ch.pos(r); binary.BigEndian.Uint64(p[8:]) != uint64(r) {
+				t.Fatalf("round %d: change row %d has _pos %x", round, r, p)
 			}
-			a := len(ch.arena) - 1
-			start := len(ch.arena[a])
-			ch.arena[a] = append(ch.arena[a], rec...)
-			ch.recs = append(ch.recs, recSpan{a: uint32(a), start: uint32(start), end: uint32(len(ch.arena[a]))})
 		}
 		plan := make([]int64, rng.IntN(2*nrows))
 		for i := range plan {
@@ -300,8 +284,16 @@ func TestShortChangeRuns(t *testing.T) {
 	}
 }
 
-// addChangeRecord encodes row as change row r (key r) and appends its
-// offsets to ch.offs; the caller puts the record into ch's arena.
+// newTestChunk returns an empty chunk of codec's columns, with room for
+// one change row: appendChange makes more as it goes.
+func newTestChunk(codec rowCodec) *chunk {
+	ch := &chunk{cols: make([]chgCol, len(codec.kinds)+1)}
+	ch.makeRows(1)
+	return ch
+}
+
+// addChangeRecord encodes row as change row r (key r, position r) and
+// adds it to ch's change rows; it returns the record.
 func addChangeRecord(t *testing.T, codec rowCodec, ch *chunk, r int, row []parquet.Value) []byte {
 	t.Helper()
 	cols := make([][]parquet.Value, len(row))
@@ -309,12 +301,136 @@ func addChangeRecord(t *testing.T, codec rowCodec, ch *chunk, r int, row []parqu
 		cols[i] = []parquet.Value{v}
 	}
 	key := appendKeyValue(nil, encInt64, parquet.Int64Value(int64(r)))
-	rec, err := codec.appendRow(appendRecordHeader(nil, key, make([]byte, posLen), uint64(r), opUpsert, 0), cols, nil, 0)
+	pos := make([]byte, posLen)
+	binary.BigEndian.PutUint64(pos[8:], uint64(r))
+	rec, err := codec.appendRow(appendRecordHeader(nil, key, pos, uint64(r), opUpsert, 0), cols, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch.offs, err = codec.appendOffsets(ch.offs, rec); err != nil {
+	if err = codec.appendChange(ch, rec); err != nil {
 		t.Fatal(err)
 	}
+	if got := ch.pos(ch.nrecs - 1); !bytes.Equal(got, pos) {
+		t.Fatalf("change row %d: _pos %x, want %x", r, got, pos)
+	}
 	return rec
+}
+
+// TestBatchEncoder compares the payloads batchEncoder encodes a column at
+// a time with appendRow's, row by row, on random batches: every kind,
+// columns raw (as rawReader reads them) or as values, NULLs, empty and
+// long byte arrays, compact codecs (srcInKey) and full ones; and checks
+// that a value of the wrong kind or size fails the batch.
+func TestBatchEncoder(t *testing.T) {
+	all := []physKind{{kind: parquet.Boolean}, {kind: parquet.Int32}, {kind: parquet.Int64}, {kind: parquet.Float},
+		{kind: parquet.Double}, {kind: parquet.ByteArray}, {kind: parquet.FixedLenByteArray, size: 5},
+		{kind: parquet.FixedLenByteArray, size: 16}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	var e batchEncoder // reused, as by readChangeFile
+	for round := range 300 {
+		// Columns colDB and colTable are byte arrays, as in a layout.
+		kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.ByteArray}}
+		for range 1 + rng.IntN(12) {
+			kinds = append(kinds, all[rng.IntN(len(all))])
+		}
+		l := &layout{kinds: append([]physKind{{kind: parquet.FixedLenByteArray, size: posLen}}, kinds...)}
+		if rng.IntN(2) == 0 {
+			l.keys = []keyCol{{col: colDB}, {col: colTable}}
+		}
+		codec := newRowCodec(l)
+		n := 1 + rng.IntN(changeBatchRows)
+		cols := make([][]parquet.Value, len(kinds))
+		raw := make([][][]byte, len(kinds)-rng.IntN(2)) // may be shorter
+		for i, k := range kinds {
+			asRaw := i < len(raw) && k.kind != parquet.Boolean && rng.IntN(3) > 0
+			if asRaw {
+				raw[i] = make([][]byte, changeBatchRows) // longer than the batch
+			} else {
+				cols[i] = make([]parquet.Value, n)
+			}
+			for r := range n {
+				if rng.IntN(5) == 0 {
+					continue // NULL
+				}
+				v := randomValue(rng, k)
+				if !asRaw {
+					cols[i][r] = v
+					continue
+				}
+				switch k.kind {
+				case parquet.Int32, parquet.Float:
+					raw[i][r] = binary.LittleEndian.AppendUint32(nil, binary.LittleEndian.Uint32(v.Bytes()))
+				case parquet.Int64, parquet.Double:
+					raw[i][r] = binary.LittleEndian.AppendUint64(nil, binary.LittleEndian.Uint64(v.Bytes()))
+				default:
+					raw[i][r] = append([]byte{}, v.ByteArray()...) // not nil: empty is not NULL
+				}
+			}
+		}
+		if err := e.encode(codec, cols, raw, n); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for r := range n {
+			want, err := codec.appendRow(nil, cols, raw, r)
+			if err != nil {
+				t.Fatalf("round %d row %d: %v", round, r, err)
+			}
+			if got := e.row(r); !bytes.Equal(got, want) {
+				t.Fatalf("round %d row %d (compact %v): got\n%x, want\n%x", round, r, codec.srcInKey, got, want)
+			}
+		}
+		// A value column with a value of another kind, or a FIXED_LEN_BYTE_ARRAY of
+		// another size, fails the batch, as appendRow fails its row.
+		for i, k := range kinds {
+			if cols[i] == nil || i < colTable {
+				continue
+			}
+			r := rng.IntN(n)
+			old := cols[i][r]
+			cols[i][r] = parquet.ByteArrayValue([]byte("x"))
+			if k.kind == parquet.ByteArray {
+				cols[i][r] = parquet.Int32Value(1)
+			} else if k.kind == parquet.FixedLenByteArray {
+				cols[i][r] = parquet.FixedLenByteArrayValue(make([]byte, k.size+1))
+			}
+			_, rowErr := codec.appendRow(nil, cols, raw, r)
+			if err := e.encode(codec, cols, raw, n); err == nil || rowErr == nil {
+				t.Fatalf("round %d: column %d with %v: batch error %v, row error %v", round, i+1, cols[i][r], err, rowErr)
+			}
+			cols[i][r] = old
+			break
+		}
+	}
+}
+
+// randomValue returns a random value of kind k: byte arrays of up to 20
+// bytes, or one time in four of 100 to 400 (lengths of two uvarint
+// bytes).
+func randomValue(rng *rand.Rand, k physKind) parquet.Value {
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.UintN(256))
+		}
+		return b
+	}
+	switch k.kind {
+	case parquet.Boolean:
+		return parquet.BooleanValue(rng.IntN(2) == 0)
+	case parquet.Int32:
+		return parquet.Int32Value(int32(rng.Uint32()))
+	case parquet.Int64:
+		return parquet.Int64Value(int64(rng.Uint64()))
+	case parquet.Float:
+		return parquet.FloatValue(rng.Float32())
+	case parquet.Double:
+		return parquet.DoubleValue(rng.Float64())
+	case parquet.FixedLenByteArray:
+		return parquet.FixedLenByteArrayValue(randBytes(k.size))
+	}
+	n := rng.IntN(20)
+	if rng.IntN(4) == 0 {
+		n = 100 + rng.IntN(300)
+	}
+	return parquet.ByteArrayValue(randBytes(n))
 }

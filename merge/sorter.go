@@ -591,6 +591,7 @@ func (r *runReader) read() (bool, error) {
 	if len(b) == 0 {
 		if errors.Is(err, io.EOF) {
 			r.cur = nil
+			r.remove()
 			return false, nil
 		}
 		return false, fmt.Errorf("read spill run: %w", err)
@@ -678,12 +679,20 @@ func (it *recordIter) next() (record, error) {
 
 func (it *recordIter) close() {
 	for _, r := range it.runs {
-		if r.f != nil {
-			r.f.Close()
-			os.Remove(r.f.Name())
-		}
+		r.remove()
 	}
 	it.runs = nil
+}
+
+// remove closes and removes the run's file, if it has one, as soon as it
+// is read to the end: freeing its pages then, while the merge goes on,
+// not at the end of the run (a clustered day spills hundreds of MB).
+func (r *runReader) remove() {
+	if r.f != nil {
+		r.f.Close()
+		os.Remove(r.f.Name())
+		r.f = nil
+	}
 }
 
 // spillDirName is the prefix of a run's spill directory under

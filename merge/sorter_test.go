@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -33,7 +34,8 @@ func TestSorterOrder(t *testing.T) {
 	} {
 		budget := c.budget
 		rng := rand.New(rand.NewPCG(uint64(budget), 3))
-		s := newSorter(t.TempDir(), budget)
+		dir := t.TempDir()
+		s := newSorter(dir, budget)
 		var want [][]byte
 		var batch []byte
 		var offs []int
@@ -95,6 +97,10 @@ func TestSorterOrder(t *testing.T) {
 			if r == nil {
 				if i != len(want) {
 					t.Fatalf("budget %d: %d records back, want %d", budget, i, len(want))
+				}
+				// Runs read to the end are removed then, before close.
+				if left, err := os.ReadDir(dir); err != nil || len(left) > 0 {
+					t.Fatalf("budget %d: %d run files left after the last record (%v)", budget, len(left), err)
 				}
 				break
 			}

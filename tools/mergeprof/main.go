@@ -3,7 +3,10 @@
 // sets GOMEMLIMIT or GOGC), over a warehouse that the
 // merge benchmark generated (go run ./merge/bench keeps them in its -dir),
 // and prints the run's CPU seconds, allocations and output bytes; with
-// -cpuprofile or -memprofile it writes the profiles too. The day is removed
+// -cpuprofile or -memprofile it writes the profiles too; with -timeline
+// 100ms it prints the run's log lines and the cores it kept busy every
+// 100 ms, timed from the start (to see the phases where only one core
+// works). The day is removed
 // first, so runs can be repeated and alternated between builds:
 //
 //	go run ./merge/bench -dir /tmp/mb -rows 4000000 -changes 400000 -runs 1 -shapes uniform
@@ -15,6 +18,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -34,14 +38,15 @@ func main() {
 	date := flag.String("date", "2024-03-02", "day to merge")
 	cpuProfile := flag.String("cpuprofile", "", "write the CPU profile here")
 	memProfile := flag.String("memprofile", "", "write the allocation profile here")
+	timeline := flag.Duration("timeline", 0, "print the run's log lines and, every this often, the cores it used since the last line (to find phases where one core works)")
 	flag.Parse()
-	if err := run(*cfgPath, *date, *cpuProfile, *memProfile); err != nil {
+	if err := run(*cfgPath, *date, *cpuProfile, *memProfile, *timeline); err != nil {
 		fmt.Fprintln(os.Stderr, "mergeprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfgPath, date, cpuProfile, memProfile string) error {
+func run(cfgPath, date, cpuProfile, memProfile string, timeline time.Duration) error {
 	cfg, err := config.Load(cfgPath, os.LookupEnv)
 	if err != nil {
 		return err
@@ -84,6 +89,10 @@ func run(cfgPath, date, cpuProfile, memProfile string) error {
 	o := merge.ConfigOptions(cfg, t)
 	o.Store, o.Date = st, d
 	var ru0, ru1 syscall.Rusage
+	if timeline > 0 {
+		stop := startTimeline(&o, timeline)
+		defer stop()
+	}
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru0); err != nil {
 		return fmt.Errorf("getrusage: %w", err)
 	}
@@ -114,4 +123,44 @@ func run(cfgPath, date, cpuProfile, memProfile string) error {
 		}
 	}
 	return nil
+}
+
+// startTimeline prints o's log lines and, every interval, the CPU
+// seconds per second the process used since the last line, each with the
+// time since the start; stop ends it.
+func startTimeline(o *merge.Options, interval time.Duration) (stop func()) {
+	start := time.Now()
+	o.Log = slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Float64("t", time.Since(start).Seconds())
+		}
+		return a
+	}}))
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		last, lastT := cpu(), time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				c := cpu()
+				fmt.Printf("t=%.2f cores=%.2f\n", now.Sub(start).Seconds(), (c-last).Seconds()/now.Sub(lastT).Seconds())
+				last, lastT = c, now
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }

@@ -387,11 +387,13 @@ func TestBatchEncoder(t *testing.T) {
 			}
 			r := rng.IntN(n)
 			old := cols[i][r]
-			cols[i][r] = parquet.ByteArrayValue([]byte("x"))
-			if k.kind == parquet.ByteArray {
+			switch k.kind {
+			case parquet.ByteArray:
 				cols[i][r] = parquet.Int32Value(1)
-			} else if k.kind == parquet.FixedLenByteArray {
+			case parquet.FixedLenByteArray:
 				cols[i][r] = parquet.FixedLenByteArrayValue(make([]byte, k.size+1))
+			default:
+				cols[i][r] = parquet.ByteArrayValue([]byte("x"))
 			}
 			_, rowErr := codec.appendRow(nil, cols, raw, r)
 			if err := e.encode(codec, cols, raw, n); err == nil || rowErr == nil {

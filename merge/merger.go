@@ -51,9 +51,13 @@ type baseSeg struct {
 // goroutines each read their column's values, one after the other,
 // instead of picking them out of every record.
 type chunk struct {
-	plan    []int64 // >= 0: base row (ordinal in the run); < 0: change row -1-x
-	nrecs   int     // change rows
-	room    int     // change rows the columns have room for
+	plan  []int64 // >= 0: base row (ordinal in the run); < 0: change row -1-x
+	nrecs int     // change rows
+	room  int     // change rows the columns have room for
+	// slack is bytes that every column but _pos has room for, at least:
+	// appendChange adds a record without looking at the columns' room
+	// while its payload fits in it.
+	slack   int
 	cols    []chgCol
 	newSegs []*baseSeg
 	first   []byte

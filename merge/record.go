@@ -301,7 +301,76 @@ const nullOffset = ^uint32(0)
 // appendChange adds change record rec, with a full payload, to the
 // change rows of ch: its _pos to column 0, and each value of its payload
 // to its column. A corrupt record adds nothing.
+//
+// It is the loop that adds every change value of the clustered shape,
+// written for the usual record: one that fits in ch.slack (with 32 bytes
+// to spare) and in the change rows' room, of at most 64 columns, whose
+// byte arrays have a length of one byte. It calls nothing in the loop (a
+// call would keep its variables on the stack), tests no column's room,
+// and copies any value of up to 32 bytes as one array of 16 or 32 bytes.
+// Any other record it leaves to appendChangeSlow.
 func (c rowCodec) appendChange(ch *chunk, rec record) error {
+	p := rec.payload()
+	nb := (len(c.widths) + 7) / 8
+	k := ch.nrecs
+	if len(p) < nb || nb > 8 || k >= ch.room || len(p)+32 > ch.slack {
+		return c.appendChangeSlow(ch, rec)
+	}
+	var nulls uint64 // bit i: column 1+i is NULL
+	for j, b := range p[:nb] {
+		nulls |= uint64(b) << (8 * j)
+	}
+	widths := c.widths
+	cols := ch.cols[1:][:len(widths)]
+	off := nb
+	for i, n := range widths {
+		cc := &cols[i]
+		null := nulls&1 != 0
+		nulls >>= 1
+		if null {
+			cc.offs[k] = nullOffset
+			continue
+		}
+		// n is the value's bytes, its length included.
+		if n == varWidth {
+			if off >= len(p) || p[off] >= 0x80 {
+				ch.dropChange(i)
+				return c.appendChangeSlow(ch, rec)
+			}
+			n = 1 + int(p[off])
+		}
+		start := off
+		if off += n; off > len(p) {
+			ch.dropChange(i)
+			return c.appendChangeSlow(ch, rec)
+		}
+		// The column has room for the record and 32 bytes more (slack):
+		// bytes copied past the value are overwritten by the next one.
+		end := cc.end
+		cc.offs[k] = uint32(end)
+		cc.end = end + n
+		switch {
+		case n <= 16 && len(p)-start >= 16:
+			*(*[16]byte)(cc.data[end : end+16 : end+16]) = *(*[16]byte)(p[start : start+16 : start+16])
+		case n <= 32 && len(p)-start >= 32:
+			*(*[32]byte)(cc.data[end : end+32 : end+32]) = *(*[32]byte)(p[start : start+32 : start+32])
+		case n == 8:
+			*(*[8]byte)(cc.data[end : end+8 : end+8]) = *(*[8]byte)(p[start : start+8 : start+8])
+		case n == 4:
+			*(*[4]byte)(cc.data[end : end+4 : end+4]) = *(*[4]byte)(p[start : start+4 : start+4])
+		default:
+			copy(cc.data[end:], p[start:off])
+		}
+	}
+	ch.slack -= len(p)
+	*(*[posLen]byte)(ch.cols[colPos].data[k*posLen:]) = *(*[posLen]byte)(rec.pos())
+	ch.nrecs++
+	return nil
+}
+
+// appendChangeSlow is appendChange for any record: it makes room as it
+// goes, then measures ch.slack anew.
+func (c rowCodec) appendChangeSlow(ch *chunk, rec record) error {
 	p := rec.payload()
 	nb := (len(c.widths) + 7) / 8
 	if len(p) < nb {
@@ -324,9 +393,7 @@ func (c rowCodec) appendChange(ch *chunk, rec record) error {
 		// n is the value's bytes, its length included.
 		n := widths[i]
 		if n == varWidth {
-			if off < len(p) && p[off] < 0x80 {
-				n = 1 + int(p[off]) // a length of one byte
-			} else if n = uvarintValueLen(p[off:]); n < 0 {
+			if n = uvarintValueLen(p[off:]); n < 0 {
 				ch.dropChange(i)
 				return errCorrupt
 			}
@@ -336,30 +403,18 @@ func (c rowCodec) appendChange(ch *chunk, rec record) error {
 			ch.dropChange(i)
 			return errCorrupt
 		}
-		end := cc.end + n
-		if end > len(cc.data) {
+		if cc.end+n > len(cc.data) {
 			ch.makeRoom(1+i, n)
 		}
 		cc.offs[k] = uint32(cc.end)
-		// Copied as numbers, not through memmove, when they are
-		// short: values of up to 16 bytes as two words, if the record
-		// and the column have that much room (bytes past end are
-		// overwritten by the next value).
-		switch dst := cc.data[cc.end:]; {
-		case n == 4:
-			binary.LittleEndian.PutUint32(dst, binary.LittleEndian.Uint32(p[start:]))
-		case n == 8:
-			binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(p[start:]))
-		case n <= 16 && len(dst) >= 16 && len(p)-start >= 16:
-			binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(p[start:]))
-			binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(p[start+8:]))
-		default:
-			copy(dst, p[start:off])
-		}
-		cc.end = end
+		cc.end += copy(cc.data[cc.end:], p[start:off])
 	}
 	copy(ch.cols[colPos].data[k*posLen:], rec.pos())
 	ch.nrecs++
+	ch.slack = math.MaxInt
+	for _, cc := range cols {
+		ch.slack = min(ch.slack, len(cc.data)-cc.end)
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -53,7 +54,7 @@ func WriteCommitHead(ctx context.Context, st storage.Store, topic string, partit
 		return err
 	}
 	key := CommitHeadKey(topic, partition)
-	if err := st.Put(ctx, key, strings.NewReader(string(b))); err != nil {
+	if err := st.Put(ctx, key, bytes.NewReader(b)); err != nil {
 		return fmt.Errorf("write %s: %w", key, err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -214,5 +215,59 @@ func TestPartitionLogGoneBack(t *testing.T) {
 	}
 	if got := committedOffsets(t, st)[0]; len(got) != 10 || len(allCommits(t, st)) != 1 {
 		t.Errorf("%d rows in %d commits, want the first run's 10 in 1", len(got), len(allCommits(t, st)))
+	}
+}
+
+// TestAcceptTopicID: a topic that moved to another cluster with its
+// records at the same offsets has a new ID; ingest stops, naming it, and
+// reads on when told to accept it, and its commits then record it.
+func TestAcceptTopicID(t *testing.T) {
+	ctx := context.Background()
+	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	msgs := func(from, n int) []*kgo.Record {
+		var recs []*kgo.Record
+		for i := range n {
+			recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: from + i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
+		}
+		return recs
+	}
+	old := startKafka(t, 1)
+	produce(t, old, msgs(0, 10)...)
+	st := mem.New()
+	if _, err := ingest.Run(ctx, options(t, old, st, es.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	moved := startKafka(t, 1)
+	produce(t, moved, msgs(0, 15)...)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(moved.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	cl.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := topics[topic].ID.String()
+	_, err = ingest.Run(ctx, options(t, moved, st, es.Add(time.Hour)))
+	if err == nil || !strings.Contains(err.Error(), "--accept-topic-id "+id) {
+		t.Fatalf("a moved topic: err %v, want the flag and the new ID named", err)
+	}
+	o := options(t, moved, st, es.Add(time.Hour))
+	o.AcceptTopicIDs = []string{id}
+	if _, err := ingest.Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if got := committedOffsets(t, st)[0]; len(got) != 15 || got[14] != 14 {
+		t.Errorf("committed offsets %v, want 0..14", got)
+	}
+	c, err := warehouse.ReadCommit(ctx, st, warehouse.CommitKey(topic, 0, 2))
+	if err != nil || c.TopicID != id || c.StartOffset != 10 {
+		t.Errorf("commit 2: %+v %v, want offsets from 10 and topic ID %s", c, err, id)
+	}
+	// The next run needs no flag.
+	produce(t, moved, msgs(15, 1)...)
+	if _, err := ingest.Run(ctx, options(t, moved, st, es.Add(time.Hour))); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -41,6 +41,12 @@ type Options struct {
 	// replaces the day's committed files with new ones, in one commit per
 	// partition. It never reads past what ingest has committed.
 	ReplayDate *warehouse.Date
+	// AcceptTopicIDs are Kafka topic IDs accepted in place of the one a
+	// partition's commits recorded: a topic moved to another cluster with
+	// its records at the same offsets (a cluster link). Without it, a
+	// topic whose ID changed stops the run (it was deleted and created
+	// again). The run's commits record the new ID.
+	AcceptTopicIDs []string
 	// IdleTimeout ends reading when no record arrived for this long,
 	// although some partition has not reached its end offset: the broker
 	// does not answer, or the offsets left hold nothing to deliver. The

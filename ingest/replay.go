@@ -82,7 +82,7 @@ func (r *run) openReplay(ctx context.Context, id partitionID, topicID string, fr
 		return nil, err
 	}
 	last := chain[len(chain)-1]
-	if err := checkSameTopic(id, last, topicID); err != nil {
+	if err := r.checkSameTopic(id, last, topicID); err != nil {
 		return nil, err
 	}
 	if err := checkLogKept(id, last.EndOffset, end); err != nil {

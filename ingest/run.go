@@ -275,7 +275,7 @@ func (r *run) openPartition(ctx context.Context, id partitionID, topicID string,
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSameTopic(id, last, topicID); err != nil {
+	if err := r.checkSameTopic(id, last, topicID); err != nil {
 		return nil, err
 	}
 	removed, err := recoverPartition(ctx, r.st, id, last)
@@ -312,12 +312,16 @@ func (r *run) openPartition(ctx context.Context, id partitionID, topicID string,
 // again. Its offsets start again from 0, and whether the new log is shorter
 // or longer than the committed part, reading on from the committed offset
 // would skip its first records (and a replay would take them for the
-// day's).
-func checkSameTopic(id partitionID, last *warehouse.Commit, topicID string) error {
+// day's). An ID in Options.AcceptTopicIDs is let through.
+func (r *run) checkSameTopic(id partitionID, last *warehouse.Commit, topicID string) error {
 	if last == nil || last.TopicID == "" || topicID == "" || last.TopicID == topicID {
 		return nil
 	}
-	return fmt.Errorf("partition %s: topic %s has ID %s, but binlake committed its records from a topic of that name with ID %s: the topic was deleted and created again, or kafka.brokers points at another cluster; ingest stops rather than skip records (a recreated topic is ingested under a new name)", id, id.Topic, topicID, last.TopicID)
+	if slices.Contains(r.opts.AcceptTopicIDs, topicID) {
+		r.log.Warn("topic ID changed; reading on as --accept-topic-id says", "partition", id.String(), "committed_from", last.TopicID, "now", topicID)
+		return nil
+	}
+	return fmt.Errorf("partition %s: topic %s has ID %s, but binlake committed its records from a topic of that name with ID %s: the topic was deleted and created again, or kafka.brokers points at another cluster; ingest stops rather than skip records (a recreated topic is ingested under a new name; a topic moved to another cluster with its records at the same offsets is accepted with --accept-topic-id %s)", id, id.Topic, topicID, last.TopicID, topicID)
 }
 
 // checkLogKept fails when Kafka's end offset of a partition is below the

@@ -16,6 +16,7 @@ func (a *app) ingestCommand() *cobra.Command {
 	var maxRecords int64
 	var maxDuration time.Duration
 	var replay string
+	var acceptIDs []string
 	c := a.subcommand(&cobra.Command{
 		Use:   "ingest",
 		Short: "Read Kafka up to its current end and commit hourly Parquet binlog partitions",
@@ -50,7 +51,7 @@ binlake ingest --config binlake.yaml --replay-date 2024-03-01   # rebuild one da
 			debug.SetMemoryLimit(o.MemoryBudget + 256<<20)
 		}
 		o.MaxRecords, o.MaxDuration = maxRecords, maxDuration
-		o.ReplayDate = replayDay
+		o.ReplayDate, o.AcceptTopicIDs = replayDay, acceptIDs
 		if bar := a.progressBar("reading Kafka"); bar != nil {
 			o.Progress = func(p ingest.Progress) {
 				bar.ChangeMax64(max(p.Total, 1))
@@ -66,6 +67,7 @@ binlake ingest --config binlake.yaml --replay-date 2024-03-01   # rebuild one da
 	})
 	c.Flags().Int64Var(&maxRecords, "max-records", 0, "stop after this many records and commit them (0: read to the end)")
 	c.Flags().DurationVar(&maxDuration, "max-duration", 0, "stop reading after this long and commit what was read (0: no limit)")
+	c.Flags().StringSliceVar(&acceptIDs, "accept-topic-id", nil, "read on from a topic with this Kafka topic ID although the commits recorded another: the topic moved to another cluster with its records at the same offsets (the error that stops ingest names the ID)")
 	c.Flags().StringVar(&replay, "replay-date", "", "rebuild day YYYY-MM-DD's binlog files from Kafka and replace the committed ones (then merge that day and the days after it again)")
 	return c
 }

@@ -127,6 +127,16 @@ func TestIdleBrokerLosesNothing(t *testing.T) {
 	}
 }
 
+// inserts returns n Canal inserts of orders from id from on, for
+// partition 0, with event time es.
+func inserts(es time.Time, from, n int) []*kgo.Record {
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: from + i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
+	}
+	return recs
+}
+
 // A partition whose log no longer holds what binlake committed stops the
 // run with an error that names it, instead of skipping records: records
 // deleted by retention before they were read, and a log whose end is below
@@ -134,13 +144,7 @@ func TestIdleBrokerLosesNothing(t *testing.T) {
 func TestPartitionLogGoneBack(t *testing.T) {
 	ctx := context.Background()
 	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
-	msgs := func(from, n int) []*kgo.Record {
-		var recs []*kgo.Record
-		for i := range n {
-			recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: from + i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
-		}
-		return recs
-	}
+	msgs := func(from, n int) []*kgo.Record { return inserts(es, from, n) }
 	kc := startKafka(t, 1)
 	produce(t, kc, msgs(0, 10)...)
 	st := mem.New()
@@ -224,13 +228,7 @@ func TestPartitionLogGoneBack(t *testing.T) {
 func TestAcceptTopicID(t *testing.T) {
 	ctx := context.Background()
 	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
-	msgs := func(from, n int) []*kgo.Record {
-		var recs []*kgo.Record
-		for i := range n {
-			recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: from + i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
-		}
-		return recs
-	}
+	msgs := func(from, n int) []*kgo.Record { return inserts(es, from, n) }
 	old := startKafka(t, 1)
 	produce(t, old, msgs(0, 10)...)
 	st := mem.New()

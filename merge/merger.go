@@ -86,6 +86,7 @@ func (ch *chunk) pos(k int) []byte {
 }
 
 // makeRoom makes room for n bytes more in column c.
+// Out of line: a rare path, kept out of the loops that add values.
 //
 //go:noinline
 func (ch *chunk) makeRoom(c, n int) {

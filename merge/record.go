@@ -420,6 +420,7 @@ func (c rowCodec) appendChangeSlow(ch *chunk, rec record) error {
 
 // uvarintValueLen is the bytes of a byte array value at the start of b,
 // its uvarint length included, or -1 if b is too short for it.
+// Out of line: a rare path, kept out of the loops that add values.
 //
 //go:noinline
 func uvarintValueLen(b []byte) int {
@@ -432,6 +433,7 @@ func uvarintValueLen(b []byte) int {
 
 // dropChange removes what appendChange added to columns 1…n of ch for
 // a change row it did not finish.
+// Out of line: a rare path, kept out of the loops that add values.
 //
 //go:noinline
 func (ch *chunk) dropChange(n int) {

@@ -77,6 +77,13 @@ func keyEncOf(t schema.Type, k physKind) (keyEnc, error) {
 }
 
 // appendKeyValue appends the encoding of one key column's value.
+// int32Key and int64Key decode the 4 and 8 bytes appendKeyValue writes
+// for a signed integer: big-endian, sign bit flipped so that bytes sort
+// as numbers.
+func int32Key(b []byte) int32 { return int32(binary.BigEndian.Uint32(b) ^ 1<<31) }
+
+func int64Key(b []byte) int64 { return int64(binary.BigEndian.Uint64(b) ^ 1<<63) }
+
 func appendKeyValue(dst []byte, enc keyEnc, pv parquet.Value) []byte {
 	if pv.IsNull() {
 		return append(dst, 0)
@@ -345,7 +352,7 @@ func appendDecodedKey(dst []parquet.Value, scratch *[]byte, b []byte, keys []key
 			if !need(4) {
 				return dst[:start], bad
 			}
-			vals[i], b = parquet.Int32Value(int32(binary.BigEndian.Uint32(b)^(1<<31))), b[4:]
+			vals[i], b = parquet.Int32Value(int32Key(b)), b[4:]
 		case encInt64, encUint64:
 			if !need(8) {
 				return dst[:start], bad
@@ -434,7 +441,7 @@ func appendDecodedKey(dst []parquet.Value, scratch *[]byte, b []byte, keys []key
 			if !need(8) {
 				return dst[:start], bad
 			}
-			us := int64(binary.BigEndian.Uint64(b) ^ (1 << 63))
+			us := int64Key(b)
 			b = b[8:]
 			pv, err := schema.ParquetValue(schema.TimeMicros(us), k.typ, 0)
 			if err != nil {

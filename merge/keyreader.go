@@ -307,9 +307,9 @@ func (r *keyReader) below(limit []byte) int {
 func intKeyOf(key []byte, enc keyEnc) (int64, bool) {
 	switch {
 	case enc == encInt32 && len(key) == 5 && key[0] == 1:
-		return int64(int32(binary.BigEndian.Uint32(key[1:]) ^ 1<<31)), true
+		return int64(int32Key(key[1:])), true
 	case enc == encInt64 && len(key) == 9 && key[0] == 1:
-		return int64(binary.BigEndian.Uint64(key[1:]) ^ 1<<63), true
+		return int64Key(key[1:]), true
 	}
 	return 0, false
 }

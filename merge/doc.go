@@ -106,5 +106,8 @@
 // # Concurrency
 //
 // Run may be called concurrently for different tables or days. A
-// CommitCache may be shared by all of them.
+// CommitCache may be shared by merges that start together, after the
+// gate: it keeps the partitions' latest commits as the first of them
+// found them, so a merge that starts later with it applies nothing
+// committed since (binlake merge makes one per run, after checkdone).
 package merge

@@ -382,7 +382,7 @@ func (s *Store) walk(ctx context.Context, dir, prefix, after string, fn func(sto
 		key := dir + de.Name()
 		switch {
 		case de.IsDir():
-			if s.path(key) == s.tmp {
+			if dir == "" && de.Name() == TempDir {
 				continue
 			}
 			key += "/"

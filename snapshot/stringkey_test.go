@@ -14,26 +14,39 @@ import (
 
 // A composite key led by a case-insensitive string column: keyset
 // pagination in the collation's order visits every row once, the
-// published files are in byte order, and verify finds them equal.
+// published files are in byte order, and verify finds them equal, with
+// the source columns in the key or (keys unique across the shards) not.
 func TestSnapshotCompositeStringKey(t *testing.T) {
 	duckdbtest.Require(t)
+	t.Run("key includes source", func(t *testing.T) { testSnapshotCompositeStringKey(t, false) })
+	t.Run("unique keys", func(t *testing.T) { testSnapshotCompositeStringKey(t, true) })
+}
+
+func testSnapshotCompositeStringKey(t *testing.T, unique bool) {
 	srv := mariadbtest.Start(t)
 	regions := []string{"a", "B", "c", "Ö", "é", "z", "Zebra", "ß", "a b", "😀"}
-	var rows []string
-	for _, r := range regions {
-		for seq := 1; seq <= 15; seq++ {
-			rows = append(rows, fmt.Sprintf("('%s', %d, 'n')", r, seq))
-		}
+	// seq of the second shard's rows: 1-15, or 101-115 when unique.
+	off := 0
+	rule := "    match: '^str_\\d\\.kv$'\n    key: [region, seq]\n"
+	if unique {
+		off = 100
+		rule += "    key_includes_source: false\n"
 	}
-	stmts := []string{}
-	for _, db := range []string{"str_0", "str_1"} {
+	var stmts, rows []string
+	for i, db := range []string{"str_0", "str_1"} {
+		rows = rows[:0]
+		for _, r := range regions {
+			for seq := 1; seq <= 15; seq++ {
+				rows = append(rows, fmt.Sprintf("('%s', %d, 'n')", r, seq+i*off))
+			}
+		}
 		stmts = append(stmts, "CREATE DATABASE "+db,
 			"CREATE TABLE "+db+".kv (region VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL, seq INT NOT NULL, note VARCHAR(5), PRIMARY KEY (region, seq))",
 			"INSERT INTO "+db+".kv VALUES "+strings.Join(rows, ","))
 	}
 	srv.Exec(t, stmts...)
 	dir := t.TempDir()
-	cfg, err := parseRule(testConfig(t, dir, srv, ""), srv, "    match: '^str_\\d\\.kv$'\n    key: [region, seq]\n")
+	cfg, err := parseRule(testConfig(t, dir, srv, ""), srv, rule)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +73,14 @@ func TestSnapshotCompositeStringKey(t *testing.T) {
 	// Keys compared by the snapshot side held in memory find each kind
 	// of difference.
 	srv.Exec(t, "UPDATE str_0.kv SET note = 'x' WHERE region = 'Zebra' AND seq = 3",
-		"DELETE FROM str_1.kv WHERE region = 'ß' AND seq = 7",
-		"INSERT INTO str_1.kv VALUES ('new', 1, 'n')")
+		fmt.Sprintf("DELETE FROM str_1.kv WHERE region = 'ß' AND seq = %d", 7+off),
+		fmt.Sprintf("INSERT INTO str_1.kv VALUES ('new', %d, 'n')", 1+off))
 	rep, err = Verify(context.Background(), VerifyOptions{Store: o.Store, Config: cfg, Table: "orders", ChunkRows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := differences(rep)
-	wantKeys := []string{`changed str_0.kv ["Zebra" 3]`, `only_in_snapshot str_1.kv ["ß" 7]`, `only_in_source str_1.kv ["new" 1]`}
+	wantKeys := []string{`changed str_0.kv ["Zebra" 3]`, fmt.Sprintf(`only_in_snapshot str_1.kv ["ß" %d]`, 7+off), fmt.Sprintf(`only_in_source str_1.kv ["new" %d]`, 1+off)}
 	if rep.Differences != 3 || !slices.Equal(got, wantKeys) {
 		t.Errorf("verify found %d differences %q, want %q", rep.Differences, got, wantKeys)
 	}

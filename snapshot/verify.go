@@ -16,7 +16,6 @@ import (
 	"path"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +47,14 @@ type VerifyOptions struct {
 	// MaxKeys bounds the keys listed per kind of difference (default
 	// 100); all are counted.
 	MaxKeys int
-	Log     *slog.Logger
+	// TempDir holds verify's temporary files (default: the configuration's
+	// merge.spill_dir): a key and a hash per snapshot row when the key
+	// leaves out the source columns.
+	TempDir string
+	// SpillBuffer is how many bytes of those keys and hashes are buffered
+	// before they are appended to their files (default 32 MiB).
+	SpillBuffer int
+	Log         *slog.Logger
 }
 
 // Difference is one differing key.
@@ -120,13 +126,14 @@ func (r *VerifyReport) Line() string {
 // a quiet source; see UpdatedColumn for a live one.
 //
 // When the key starts with the source columns (key_includes_source), the
-// snapshot is read once, table after table in its key order; otherwise
-// once per physical table. A table whose key columns are all integers is
-// compared as both sides stream in (MySQL's order is the snapshot's),
-// holding a chunk of source rows and one data file; for other keys the
-// snapshot side of one
-// physical table is held in memory while it is compared (about 60 bytes
-// and the key's text per row).
+// snapshot is read once, table after table in its key order; otherwise it
+// is read once into a local file per physical table of each row's key and
+// hash (in TempDir; removed at the end), which are then compared table
+// by table. A table whose key columns are all integers is compared as
+// both sides stream in (MySQL's order is the snapshot's), holding a chunk
+// of source rows and one data file; for other keys the snapshot side of
+// one physical table is held in memory while it is compared (about 60
+// bytes and the key's text per row).
 func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	if o.ChunkRows <= 0 {
 		o.ChunkRows = DefaultChunkRows
@@ -136,6 +143,12 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.SpillBuffer <= 0 {
+		o.SpillBuffer = defaultSpillBuffer
+	}
+	if o.TempDir == "" && o.Config != nil {
+		o.TempDir = o.Config.Merge.SpillDir
 	}
 	so := Options{Store: o.Store, Config: o.Config, Table: o.Table, Date: warehouse.Date{Year: 1}}
 	rule, err := so.validate()
@@ -230,24 +243,8 @@ func (v *verifier) run(ctx context.Context) (*VerifyReport, error) {
 		if orphans, err = v.onePass(ctx, shards); err != nil {
 			return v.rep, err
 		}
-	} else {
-		// Each table's rows are spread over the files: a pass per table.
-		if orphans, err = v.snapshotCounts(ctx); err != nil {
-			return v.rep, err
-		}
-		for _, s := range shards {
-			t := srcTable{s.DB, s.Table}
-			rd := v.newSnapReader(&t)
-			err := v.shard(ctx, s, func() ([]parquet.Value, bool, error) {
-				_, vals, ok, err := rd.next(ctx)
-				return vals, ok, err
-			})
-			rd.close()
-			if err != nil {
-				return v.rep, fmt.Errorf("%s: %w", s, err)
-			}
-			delete(orphans, t)
-		}
+	} else if orphans, err = v.partitioned(ctx, shards); err != nil {
+		return v.rep, err
 	}
 	tables := slices.SortedFunc(maps.Keys(orphans), compareTables)
 	for _, t := range tables {
@@ -299,27 +296,11 @@ type snapshotRow struct {
 	seen bool
 }
 
-// snapshotCounts counts the snapshot's rows per physical table.
-func (v *verifier) snapshotCounts(ctx context.Context) (map[srcTable]int64, error) {
-	counts := map[srcTable]int64{}
-	rd := v.newSnapReader(nil)
-	defer rd.close()
-	for {
-		t, _, ok, err := rd.next(ctx)
-		if err != nil || !ok {
-			return counts, err
-		}
-		counts[t]++
-	}
-}
-
 // snapReader reads the rows of the snapshot's data files in key order
-// (the manifest lists them so), with the values of v.cols: the rows of
-// one physical table only when only is set.
+// (the manifest lists them so), with the values of v.cols.
 type snapReader struct {
 	v     *verifier
 	files []warehouse.ManifestFile
-	only  *srcTable
 
 	key  string // the file being read
 	rgs  []parquet.RowGroup
@@ -330,24 +311,9 @@ type snapReader struct {
 	vals []parquet.Value
 }
 
-// newSnapReader reads the snapshot's rows (of physical table only, when
-// set). When the key starts with the source columns, files whose key
-// range cannot hold only's rows are skipped.
-func (v *verifier) newSnapReader(only *srcTable) *snapReader {
-	bySource := v.bySource()
-	r := &snapReader{v: v, only: only, buf: make([]parquet.Row, 256), vals: make([]parquet.Value, len(v.cols))}
-	for _, f := range v.m.Files {
-		if only != nil && bySource {
-			// Key texts are schema.Value.String: quoted strings.
-			lo, ok1 := unquoteTable(f.MinKey)
-			hi, ok2 := unquoteTable(f.MaxKey)
-			if ok1 && ok2 && (compareTables(*only, lo) < 0 || compareTables(hi, *only) < 0) {
-				continue
-			}
-		}
-		r.files = append(r.files, f)
-	}
-	return r
+// newSnapReader reads the snapshot's rows.
+func (v *verifier) newSnapReader() *snapReader {
+	return &snapReader{v: v, files: v.m.Files, buf: make([]parquet.Row, 256), vals: make([]parquet.Value, len(v.cols))}
 }
 
 // bySource reports whether the snapshot's key starts with _source_db and
@@ -364,9 +330,6 @@ func (r *snapReader) next(ctx context.Context) (t srcTable, vals []parquet.Value
 			row := r.buf[r.i]
 			r.i++
 			t = srcTable{string(row[r.want[0]].ByteArray()), string(row[r.want[1]].ByteArray())}
-			if r.only != nil && t != *r.only {
-				continue
-			}
 			for i, j := range r.want[2:] {
 				if j < 0 {
 					r.vals[i] = parquet.NullValue()
@@ -455,16 +418,6 @@ func (r *snapReader) close() {
 	}
 }
 
-// unquoteTable reads the physical table of a file's key range.
-func unquoteTable(key []string) (srcTable, bool) {
-	if len(key) < 2 {
-		return srcTable{}, false
-	}
-	db, err1 := strconv.Unquote(key[0])
-	table, err2 := strconv.Unquote(key[1])
-	return srcTable{db, table}, err1 == nil && err2 == nil
-}
-
 // compareTables orders physical tables as warehouse.KeyOrder does.
 func compareTables(a, b srcTable) int {
 	return cmp.Or(strings.Compare(a.db, b.db), strings.Compare(a.table, b.table))
@@ -479,7 +432,7 @@ func (v *verifier) onePass(ctx context.Context, shards []shard) (map[srcTable]in
 	slices.SortStableFunc(shards, func(a, b shard) int {
 		return compareTables(srcTable{a.DB, a.Table}, srcTable{b.DB, b.Table})
 	})
-	rd := v.newSnapReader(nil)
+	rd := v.newSnapReader()
 	defer rd.close()
 	orphans := map[srcTable]int64{}
 	// The row read ahead: the first of a table not compared yet.
@@ -515,7 +468,7 @@ func (v *verifier) onePass(ctx context.Context, shards []shard) (map[srcTable]in
 			}
 			return pvals, true, nil
 		}
-		if err := v.shard(ctx, s, rows); err != nil {
+		if err := v.shard(ctx, s, v.fromParquet(rows)); err != nil {
 			return nil, fmt.Errorf("%s: %w", s, err)
 		}
 		if pok && pt == t {
@@ -531,14 +484,48 @@ func (v *verifier) onePass(ctx context.Context, shards []shard) (map[srcTable]in
 	return orphans, nil
 }
 
+// snapSide returns a physical table's snapshot rows in key order, each as
+// its key's values and its hash (v.hash of all its values); the key is
+// valid until the next call, and ok is false after the last row.
+type snapSide func() (key []schema.Value, hash uint64, ok bool, err error)
+
+// fromParquet is the snapSide of rows that snap returns as Parquet values
+// of v.cols (valid until its next call).
+func (v *verifier) fromParquet(snap func() ([]parquet.Value, bool, error)) snapSide {
+	vals := make([]schema.Value, len(v.cols))
+	var key []schema.Value
+	return func() ([]schema.Value, uint64, bool, error) {
+		pvs, ok, err := snap()
+		if err != nil || !ok {
+			return nil, 0, false, err
+		}
+		if err := v.typed(pvs, vals); err != nil {
+			return nil, 0, false, err
+		}
+		key = v.keyValues(vals, key[:0])
+		return key, v.hash(vals), true, nil
+	}
+}
+
+// typed converts a snapshot row's Parquet values of v.cols into vals.
+func (v *verifier) typed(pvs []parquet.Value, vals []schema.Value) error {
+	for i, pv := range pvs {
+		x, err := schema.FromParquet(pv, v.cols[i].Type)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", v.cols[i].Name, err)
+		}
+		vals[i] = x
+	}
+	return nil
+}
+
 // shard compares one physical table with its rows of the snapshot, which
-// snap returns in key order (its values are valid until the next call).
-// When the key's columns are integers on both sides, the source's order
-// (MySQL's) is the snapshot's, and the two are joined as they stream in,
-// holding a chunk of rows; otherwise the snapshot side is held in memory
-// by key (a hash and the key's text per row) and the source is compared
-// chunk by chunk.
-func (v *verifier) shard(ctx context.Context, s shard, snap func() ([]parquet.Value, bool, error)) error {
+// snap returns in key order. When the key's columns are integers on both
+// sides, the source's order (MySQL's) is the snapshot's, and the two are
+// joined as they stream in, holding a chunk of rows; otherwise the
+// snapshot side is held in memory by key (a hash and the key's text per
+// row) and the source is compared chunk by chunk.
+func (v *verifier) shard(ctx context.Context, s shard, snap snapSide) error {
 	o := &v.o
 	sr := ShardReport{Shard: s.String()}
 	db, err := v.r.db(s.Source)
@@ -558,27 +545,17 @@ func (v *verifier) shard(ctx context.Context, s shard, snap func() ([]parquet.Va
 		v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s has columns the snapshot does not: %v (not compared)", s, rd.extra))
 	}
 	src := &sourceChunks{v: v, rd: rd, sr: &sr}
-	vals := make([]schema.Value, len(v.cols))
-	// decode reads the snapshot's next row into vals.
-	decode := func() (bool, error) {
-		pvs, ok, err := snap()
-		if err != nil || !ok {
-			return false, err
+	counted := func() ([]schema.Value, uint64, bool, error) {
+		key, h, ok, err := snap()
+		if ok {
+			sr.SnapshotRows++
 		}
-		sr.SnapshotRows++
-		for i, pv := range pvs {
-			x, err := schema.FromParquet(pv, v.cols[i].Type)
-			if err != nil {
-				return false, fmt.Errorf("column %s: %w", v.cols[i].Name, err)
-			}
-			vals[i] = x
-		}
-		return true, nil
+		return key, h, ok, err
 	}
 	if v.integerKey(rd) {
-		err = v.join(ctx, s, src, decode, vals)
+		err = v.join(ctx, s, src, counted)
 	} else {
-		err = v.hashed(ctx, s, src, decode, vals)
+		err = v.hashed(ctx, s, src, counted)
 	}
 	if err != nil {
 		return err
@@ -658,7 +635,7 @@ func (c *sourceChunks) endChunk() {
 // join compares a shard whose key is integers on both sides by a merge
 // join in key order. A snapshot or source row out of key order is an
 // error (the snapshot's files are not what the manifest says).
-func (v *verifier) join(ctx context.Context, s shard, src *sourceChunks, decode func() (bool, error), vals []schema.Value) error {
+func (v *verifier) join(ctx context.Context, s shard, src *sourceChunks, snap snapSide) error {
 	var (
 		chunk         [][]schema.Value
 		srow          []schema.Value // the current source row; nil after the last
@@ -688,7 +665,7 @@ func (v *verifier) join(ctx context.Context, s shard, src *sourceChunks, decode 
 		return err
 	}
 	for {
-		ok, err := decode()
+		k, h, ok, err := snap()
 		if err != nil {
 			return err
 		}
@@ -696,7 +673,7 @@ func (v *verifier) join(ctx context.Context, s shard, src *sourceChunks, decode 
 			break
 		}
 		prevSnap = append(prevSnap[:0], key...)
-		key = v.keyValues(vals, key[:0])
+		key = append(key[:0], k...)
 		if len(prevSnap) > 0 && compareIntKeys(prevSnap, key) >= 0 {
 			return fmt.Errorf("snapshot rows out of key order: %s after %s", formatKey(key), formatKey(prevSnap))
 		}
@@ -710,10 +687,10 @@ func (v *verifier) join(ctx context.Context, s shard, src *sourceChunks, decode 
 		if srow == nil || compareIntKeys(skey, key) > 0 {
 			// As with keys held in memory, a key only in the snapshot
 			// marks no chunk of the source differing.
-			v.onlyInSnapshot(s, v.keyText(vals))
+			v.onlyInSnapshot(s, keyText(key))
 			continue
 		}
-		if v.hash(srow) != v.hash(vals) {
+		if v.hash(srow) != h {
 			v.differ(s, srow, v.keyText(srow), "changed")
 			src.differed = true
 		}
@@ -783,17 +760,17 @@ func formatKey(key []schema.Value) string {
 // and checking the source chunk by chunk: the sum of a chunk's row
 // hashes on both sides, each side's own; the keys of a chunk whose sums
 // differ are compared one by one.
-func (v *verifier) hashed(ctx context.Context, s shard, src *sourceChunks, decode func() (bool, error), vals []schema.Value) error {
+func (v *verifier) hashed(ctx context.Context, s shard, src *sourceChunks, side snapSide) error {
 	snap := map[string]*snapshotRow{}
 	for {
-		ok, err := decode()
+		key, h, ok, err := side()
 		if err != nil {
 			return err
 		}
 		if !ok {
 			break
 		}
-		snap[v.keyText(vals)] = &snapshotRow{hash: v.hash(vals)}
+		snap[keyText(key)] = &snapshotRow{hash: h}
 	}
 	for {
 		rows, err := src.next(ctx)
@@ -888,9 +865,14 @@ func (v *verifier) changedAfterCutoff(x schema.Value) bool {
 
 // keyText is a row's key: its key columns' text, NUL-separated.
 func (v *verifier) keyText(row []schema.Value) string {
-	var parts []string
-	for _, i := range v.keys {
-		parts = append(parts, row[i].String())
+	return keyText(v.keyValues(row, nil))
+}
+
+// keyText is the text of a key's values, NUL-separated.
+func keyText(key []schema.Value) string {
+	parts := make([]string, len(key))
+	for i, x := range key {
+		parts[i] = x.String()
 	}
 	return strings.Join(parts, "\x00")
 }

@@ -8,17 +8,48 @@ import (
 	"testing"
 
 	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/storage/fault"
+	"github.com/binlake/binlake/warehouse"
 )
 
 // Random changes behind binlake's back — updates, deletes and inserts,
 // first and last keys, new keys below and above every other — are found
 // by verify exactly: each changed key once, with its kind, and nothing
-// else.
+// else. With key_includes_source: false (ids unique across the shards,
+// each table's rows spread over the files) the snapshot is still read
+// once, not once per table.
 func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
+	t.Run("key includes source", func(t *testing.T) { testVerifyFindsExactlyTheChangedKeys(t, false) })
+	t.Run("unique ids", func(t *testing.T) { testVerifyFindsExactlyTheChangedKeys(t, true) })
+}
+
+func testVerifyFindsExactlyTheChangedKeys(t *testing.T, unique bool) {
 	const rowsPer = 30
 	srv := fixture(t, rowsPer)
 	dir := t.TempDir()
-	cfg := testConfig(t, dir, srv, "")
+	extra := ""
+	// shift makes the ids of the k-th shard unique: small ones up by
+	// 1000k, large ones down.
+	shift := func(k int, id uint64) uint64 { return id }
+	if unique {
+		extra = "    key_includes_source: false\n"
+		shift = func(k int, id uint64) uint64 {
+			if id < 1000 {
+				return id + 1000*uint64(k)
+			}
+			return id - 1000*uint64(k)
+		}
+		var stmts []string
+		for d := range fixtureDBs {
+			for tb := range fixtureTables {
+				k := uint64(d*fixtureTables + tb)
+				stmts = append(stmts, fmt.Sprintf("UPDATE shop_%d.orders_%d SET id = IF(id < 1000, id + %d, id - %d)", d, tb, 1000*k, 1000*k))
+			}
+		}
+		srv.Exec(t, stmts...)
+	}
+	cfg := testConfig(t, dir, srv, extra)
+	cfg.Merge.FileSize = 16 << 10 // several files
 	o := testOptions(t, cfg)
 	run(t, o)
 
@@ -38,7 +69,7 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 				if i%5 == 4 {
 					id = 18446744073709551615 - uint64(i)
 				}
-				keys[key{s, id}] = &state{inSnap: true, exists: true}
+				keys[key{s, shift(d*fixtureTables+tb, id)}] = &state{inSnap: true, exists: true}
 			}
 		}
 	}
@@ -89,7 +120,8 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 		s := shards[rng.IntN(len(shards))]
 		switch live := ids(s, true); {
 		case rng.IntN(3) == 0 || len(live) == 0:
-			id := uint64(rng.IntN(1000) + 100)
+			// Below 1000, above the ids of the fixture's first shard.
+			id := uint64(rng.IntN(900) + 100)
 			if st := keys[key{s, id}]; st != nil && st.exists {
 				update(s, id)
 			} else {
@@ -129,10 +161,28 @@ func TestVerifyFindsExactlyTheChangedKeys(t *testing.T) {
 		}
 	}
 	slices.Sort(want)
+	m, err := warehouse.ReadManifest(context.Background(), o.Store, "orders", o.Date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) < 2 {
+		t.Fatalf("the snapshot has %d files; the test wants rows spread over several", len(m.Files))
+	}
 	for _, chunk := range []int{3, 1000} {
-		rep, err := Verify(context.Background(), VerifyOptions{Store: o.Store, Config: cfg, Table: "orders", ChunkRows: chunk, MaxKeys: 10000})
+		st := fault.New(o.Store)
+		// With chunks of 3, keys and hashes are also written 256 bytes at
+		// a time (a table's records in many appends).
+		spill := 0
+		if chunk == 3 {
+			spill = 256
+		}
+		rep, err := Verify(context.Background(), VerifyOptions{Store: st, Config: cfg, Table: "orders", ChunkRows: chunk, MaxKeys: 10000, SpillBuffer: spill})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The manifest, and each data file once.
+		if gets := st.Calls(fault.Get) + st.Calls(fault.GetRange); gets > len(m.Files)+1 {
+			t.Errorf("chunks of %d: %d reads of the store for a snapshot of %d files", chunk, gets, len(m.Files))
 		}
 		got := differences(rep)
 		if rep.Differences != int64(len(want)+rowsPer) || !slices.Equal(got, want) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,13 +90,7 @@ func TestSchemaVersionLostLeavesNoFile(t *testing.T) {
 	ctx := context.Background()
 	kc := startKafka(t, 2)
 	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	var recs []*kgo.Record
-	for i := range 6000 {
-		es := base.Add(time.Duration(i%3) * time.Hour)
-		recs = append(recs, rec(int32(i%2), canalMessage("shop_01", "orders_00", "INSERT", es,
-			[]orderRow{{ID: i, Customer: 1, Cents: int64(i), Status: 1, Created: es}}, nil)))
-	}
-	produce(t, kc, recs...)
+	produce(t, kc, sameTableRecords(base, 6000)...)
 	st := fault.New(mem.New())
 	// The run's first create-if-absent is the table's first schema version.
 	st.Add(fault.Rule{Op: fault.PutIfAbsent, Nth: 1, Err: storage.ErrExists})
@@ -111,4 +106,127 @@ func TestSchemaVersionLostLeavesNoFile(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Runs that learn a new table at once (processes owning its partitions
+// each) create the same schema version: the one that finds it created
+// meanwhile reads it, finds its own columns, and goes on.
+func TestSchemaVersionCreatedAlikeMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 2)
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	produce(t, kc, sameTableRecords(base, 6000)...)
+	st := fault.New(mem.New())
+	// The version is created, and the run told that another run did it.
+	st.Add(fault.Rule{Op: fault.PutIfAbsent, Nth: 1, Err: storage.ErrExists, After: true})
+	if _, err := ingest.Run(ctx, options(t, kc, st, base.Add(5*time.Hour))); err != nil {
+		t.Fatalf("a schema version created alike by another run: %v", err)
+	}
+	n := 0
+	for _, offs := range committedOffsets(t, st) {
+		n += len(offs)
+	}
+	if n != 6000 {
+		t.Errorf("%d of 6000 records committed", n)
+	}
+}
+
+// Two processes, a partition each, started at once on a new table: both
+// succeed, whichever creates the schema version.
+func TestNewTableByTwoProcessesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 2)
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	produce(t, kc, sameTableRecords(base, 6000)...)
+	st2 := mem.New()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for p := range 2 {
+		wg.Go(func() {
+			o := options(t, kc, st2, base.Add(5*time.Hour))
+			o.Kafka.Partitions = map[string][]int32{topic: {int32(p)}}
+			_, errs[p] = ingest.Run(ctx, o)
+		})
+	}
+	wg.Wait()
+	for p, err := range errs {
+		if err != nil {
+			t.Errorf("the process of partition %d: %v", p, err)
+		}
+	}
+	n := 0
+	for _, offs := range committedOffsets(t, st2) {
+		n += len(offs)
+	}
+	if n != 6000 {
+		t.Errorf("two processes: %d of 6000 records committed", n)
+	}
+}
+
+// A schema version created meanwhile with other columns fails the run,
+// whose files were laid out for its own, naming both; nothing is
+// committed, and the next run continues from the other run's version.
+func TestSchemaVersionCreatedOtherwiseMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 2)
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	produce(t, kc, sameTableRecords(base, 6000)...)
+	inner := mem.New()
+	theirs, err := warehouse.Marshal(warehouse.SchemaVersion{FormatVersion: warehouse.FormatVersion, Version: 1, Reason: "test",
+		Columns: []warehouse.CatalogColumn{{Name: "id", Type: "int"}, {Name: "note", Type: "varchar(200)"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &racedStore{Store: inner, theirs: theirs}
+	_, err = ingest.Run(ctx, options(t, kc, st, base.Add(5*time.Hour)))
+	if err == nil || !strings.Contains(err.Error(), "schema version 1 was created by another run meanwhile with other columns (its: id int, note varchar(200); this run's: amount decimal(10,2), ") {
+		t.Fatalf("err = %v, want the other run's version and this run's columns named", err)
+	}
+	if got := committedFiles(t, inner); len(got) != 0 {
+		t.Errorf("%d files committed by the run that lost its schema version", len(got))
+	}
+	if _, err := ingest.Run(ctx, options(t, kc, inner, base.Add(5*time.Hour))); err != nil {
+		t.Fatalf("the next run: %v", err)
+	}
+	n := 0
+	for _, offs := range committedOffsets(t, inner) {
+		n += len(offs)
+	}
+	if n != 6000 {
+		t.Errorf("%d of 6000 records committed", n)
+	}
+	if _, err := storage.ReadAll(ctx, inner, warehouse.CatalogVersionKey("orders", 2)); err != nil {
+		t.Errorf("the next run added its columns as version 2: %v", err)
+	}
+}
+
+// racedStore creates its version theirs of a table's schema just before
+// the first schema version the run creates, as another run would.
+type racedStore struct {
+	storage.Store
+	theirs []byte
+	once   sync.Once
+}
+
+func (s *racedStore) PutIfAbsent(ctx context.Context, key string, data []byte) error {
+	if strings.HasPrefix(key, warehouse.CatalogPrefix) && strings.HasSuffix(key, ".json") {
+		s.once.Do(func() {
+			if err := s.Store.PutIfAbsent(ctx, key, s.theirs); err != nil {
+				panic(err)
+			}
+		})
+	}
+	return s.Store.PutIfAbsent(ctx, key, data)
+}
+
+// sameTableRecords are n inserts into one table over three hours and two
+// partitions.
+func sameTableRecords(base time.Time, n int) []*kgo.Record {
+	var recs []*kgo.Record
+	for i := range n {
+		es := base.Add(time.Duration(i%3) * time.Hour)
+		recs = append(recs, rec(int32(i%2), canalMessage("shop_01", "orders_00", "INSERT", es,
+			[]orderRow{{ID: i, Customer: 1, Cents: int64(i), Status: 1, Created: es}}, nil)))
+	}
+	return recs
 }

@@ -303,8 +303,12 @@ func (t *tableState) persist(ctx context.Context, st storage.Store, created time
 }
 
 // writeVersion creates schema version v of the table of catalog c (whose
-// versions it ignores). Two writers cannot both create a version: the
-// loser fails and its rerun reads the winner's version.
+// versions it ignores). Two writers cannot both create a version. Runs
+// that learn a new table or column from the same stream at once (several
+// processes owning its partitions) create the same columns: the loser
+// finds the winner's version equal to its own and goes on. A version with
+// other columns fails the loser, whose files were laid out for its own;
+// its rerun reads the winner's version.
 func writeVersion(ctx context.Context, st storage.Store, c warehouse.Catalog, v warehouse.SchemaVersion) error {
 	b, err := warehouse.Marshal(v)
 	if err != nil {
@@ -312,10 +316,23 @@ func writeVersion(ctx context.Context, st storage.Store, c warehouse.Catalog, v 
 	}
 	key := warehouse.CatalogVersionKey(c.Table, v.Version)
 	if err := st.PutIfAbsent(ctx, key, b); err != nil {
-		if errors.Is(err, storage.ErrExists) {
-			return fmt.Errorf("table %s: schema version %d was created by another run meanwhile; run again to continue from it", c.Table, v.Version)
+		if !errors.Is(err, storage.ErrExists) {
+			return fmt.Errorf("table %s: create schema version %d: %w", c.Table, v.Version, err)
 		}
-		return fmt.Errorf("table %s: create schema version %d: %w", c.Table, v.Version, err)
+		lost := fmt.Sprintf("table %s: schema version %d was created by another run meanwhile", c.Table, v.Version)
+		theirs, err := storage.ReadAll(ctx, st, key)
+		if err != nil {
+			return fmt.Errorf("%s, and reading it failed: %w; run again to continue from it", lost, err)
+		}
+		var w warehouse.SchemaVersion
+		if err := warehouse.Unmarshal(key, theirs, &w); err != nil {
+			return fmt.Errorf("%s: %w", lost, err)
+		}
+		if !slices.Equal(w.Columns, v.Columns) {
+			return fmt.Errorf("%s with other columns (its: %s; this run's: %s); run again to continue from it", lost, columnsText(w.Columns), columnsText(v.Columns))
+		}
+		// The winner writes the combined view.
+		return nil
 	}
 	// The combined view for people and tools; the versioned objects are
 	// the truth.
@@ -327,6 +344,15 @@ func writeVersion(ctx context.Context, st storage.Store, c warehouse.Catalog, v 
 		return err
 	}
 	return st.Put(ctx, warehouse.CatalogKey(c.Table), bytes.NewReader(view))
+}
+
+// columnsText lists columns as "name type, …" for messages.
+func columnsText(cols []warehouse.CatalogColumn) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.Name + " " + c.Type
+	}
+	return strings.Join(parts, ", ")
 }
 
 // allVersions reads every schema version of a table.

@@ -122,11 +122,7 @@ func TestSchemaVersionCreatedAlikeMeanwhile(t *testing.T) {
 	if _, err := ingest.Run(ctx, options(t, kc, st, base.Add(5*time.Hour))); err != nil {
 		t.Fatalf("a schema version created alike by another run: %v", err)
 	}
-	n := 0
-	for _, offs := range committedOffsets(t, st) {
-		n += len(offs)
-	}
-	if n != 6000 {
+	if n := committedCount(t, st); n != 6000 {
 		t.Errorf("%d of 6000 records committed", n)
 	}
 }
@@ -154,11 +150,7 @@ func TestNewTableByTwoProcessesAtOnce(t *testing.T) {
 			t.Errorf("the process of partition %d: %v", p, err)
 		}
 	}
-	n := 0
-	for _, offs := range committedOffsets(t, st2) {
-		n += len(offs)
-	}
-	if n != 6000 {
+	if n := committedCount(t, st2); n != 6000 {
 		t.Errorf("two processes: %d of 6000 records committed", n)
 	}
 }
@@ -188,11 +180,7 @@ func TestSchemaVersionCreatedOtherwiseMeanwhile(t *testing.T) {
 	if _, err := ingest.Run(ctx, options(t, kc, inner, base.Add(5*time.Hour))); err != nil {
 		t.Fatalf("the next run: %v", err)
 	}
-	n := 0
-	for _, offs := range committedOffsets(t, inner) {
-		n += len(offs)
-	}
-	if n != 6000 {
+	if n := committedCount(t, inner); n != 6000 {
 		t.Errorf("%d of 6000 records committed", n)
 	}
 	if _, err := storage.ReadAll(ctx, inner, warehouse.CatalogVersionKey("orders", 2)); err != nil {
@@ -217,6 +205,15 @@ func (s *racedStore) PutIfAbsent(ctx context.Context, key string, data []byte) e
 		})
 	}
 	return s.Store.PutIfAbsent(ctx, key, data)
+}
+
+// committedCount is how many records the warehouse's commits hold.
+func committedCount(t *testing.T, st storage.Store) int {
+	n := 0
+	for _, offs := range committedOffsets(t, st) {
+		n += len(offs)
+	}
+	return n
 }
 
 // sameTableRecords are n inserts into one table over three hours and two

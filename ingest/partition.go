@@ -244,15 +244,7 @@ func readChain(ctx context.Context, st storage.Store, id partitionID) ([]*wareho
 	if err != nil {
 		return nil, err
 	}
-	chain := make([]*warehouse.Commit, 0, n)
-	for seq := int64(1); seq <= n; seq++ {
-		c, err := warehouse.ReadCommit(ctx, st, warehouse.CommitKey(id.Topic, id.Partition, seq))
-		if err != nil {
-			return nil, err
-		}
-		chain = append(chain, c)
-	}
-	return chain, nil
+	return warehouse.ReadCommits(ctx, st, id.Topic, id.Partition, 1, n)
 }
 
 // committedByUs tells whether an existing commit record is this run's own

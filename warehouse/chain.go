@@ -167,6 +167,28 @@ func LatestCommits(ctx context.Context, st storage.Store) ([]ChainEnd, error) {
 	return out, nil
 }
 
+// ReadCommits reads a partition's commits from..to (inclusive, from >= 1),
+// in order, up to 16 at once.
+func ReadCommits(ctx context.Context, st storage.Store, topic string, partition int32, from, to int64) ([]*Commit, error) {
+	if to < from {
+		return nil, nil
+	}
+	out := make([]*Commit, to-from+1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i := range out {
+		g.Go(func() error {
+			var err error
+			out[i], err = ReadCommit(gctx, st, CommitKey(topic, partition, from+int64(i)))
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // readHead returns the commit number of a partition's head, or 1 when it
 // has none that this binlake reads.
 func readHead(ctx context.Context, st storage.Store, topic string, partition int32) (int64, error) {

@@ -120,3 +120,40 @@ func TestLatestCommitSeqGap(t *testing.T) {
 		t.Errorf("head 8: got %d, %v; want 9", got, err)
 	}
 }
+
+// ReadCommits returns the commits asked for, in order, whatever order
+// its parallel reads finish in, and names a missing one.
+func TestReadCommits(t *testing.T) {
+	ctx := context.Background()
+	st := mem.New()
+	for n := int64(1); n <= 100; n++ {
+		if n == 77 {
+			continue
+		}
+		b, err := Marshal(Commit{FormatVersion: FormatVersion, Topic: "t", Partition: 2, Seq: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutIfAbsent(ctx, CommitKey("t", 2, n), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadCommits(ctx, st, "t", 2, 3, 76)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 74 {
+		t.Fatalf("%d commits, want 74", len(got))
+	}
+	for i, c := range got {
+		if c.Seq != int64(3+i) {
+			t.Fatalf("commit %d of the result is number %d, want %d", i, c.Seq, 3+i)
+		}
+	}
+	if got, err := ReadCommits(ctx, st, "t", 2, 5, 4); err != nil || len(got) != 0 {
+		t.Errorf("an empty range: %d commits, %v", len(got), err)
+	}
+	if _, err := ReadCommits(ctx, st, "t", 2, 1, 100); err == nil || !strings.Contains(err.Error(), CommitKey("t", 2, 77)) {
+		t.Errorf("commit 77 missing: %v, want it named", err)
+	}
+}

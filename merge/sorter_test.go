@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math/rand/v2"
 	"os"
@@ -211,6 +212,43 @@ func TestCommonPrefix(t *testing.T) {
 		}
 		if got := commonPrefix(a, b); got != want {
 			t.Fatalf("commonPrefix(%x, %x) = %d, want %d", a, b, got, want)
+		}
+	}
+}
+
+// TestRadixSort compares radixSort with a stable sort by pre[0], on
+// entries whose words differ in some of their bytes only (as the sort
+// keys of a run do after their common prefix), in none, or in all.
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := range 200 {
+		n := rng.IntN(3000)
+		if round < 3 {
+			n = round
+		}
+		// vary: the bytes that differ between entries; base: the rest.
+		vary, base := rng.Uint64(), rng.Uint64()
+		switch round % 4 {
+		case 0:
+			vary = 0
+		case 1:
+			vary = ^uint64(0)
+		case 2:
+			vary &= 0x0000_ff00_00ff_00ff
+		}
+		es := make([]sortEntry, n)
+		for i := range es {
+			w := base&^vary | rng.Uint64()&vary
+			if rng.IntN(4) == 0 && i > 0 {
+				w = es[rng.IntN(i)].pre[0] // ties keep their order
+			}
+			es[i] = sortEntry{pre: [2]uint64{w, rng.Uint64()}, ref: recRef(i)}
+		}
+		want := slices.Clone(es)
+		slices.SortStableFunc(want, func(a, b sortEntry) int { return cmp.Compare(a.pre[0], b.pre[0]) })
+		got := radixSort(slices.Clone(es), make([]sortEntry, n))
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d (%d entries, bytes %016x vary): not the stable order", round, n, vary)
 		}
 	}
 }

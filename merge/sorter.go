@@ -1,7 +1,6 @@
 package merge
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -525,7 +524,7 @@ func (s *sorter) openRuns(runs []spillRun, a *arena, mem []recRef) (*recordIter,
 			}
 			return nil, fmt.Errorf("spill: %w", err)
 		}
-		files = append(files, &runReader{f: f, r: bufio.NewReaderSize(f, bufSize), prefix: run.prefix})
+		files = append(files, &runReader{f: f, file: make([]byte, bufSize), prefix: run.prefix})
 	}
 	return newRecordIter(files, a, mem)
 }
@@ -568,13 +567,17 @@ func newRecordIter(files []*runReader, a *arena, mem []recRef) (*recordIter, err
 // runReader reads one sorted run: a file, or sorted references into the
 // arena.
 type runReader struct {
-	f      *os.File
-	r      *bufio.Reader
-	peeked int    // bytes of cur still in r's buffer, to discard
-	buf    []byte // cur when it is longer than r's buffer
-	a      *arena
-	mem    []recRef
-	cur    record
+	f *os.File
+	// file is the read buffer of a run file (nil for a run in memory):
+	// the bytes read ahead are file[off:end]; eof says the file has no
+	// more. Records are returned in place, in it, when they fit.
+	file     []byte
+	off, end int
+	eof      bool
+	buf      []byte // cur when it is longer than file
+	a        *arena
+	mem      []recRef
+	cur      record
 	// prefix is what the sort keys of the run share; pre is the 8 bytes
 	// of cur's sort key after the first skip (zero-padded), big-endian,
 	// kept if keyed (when there are other runs to compare with).
@@ -611,7 +614,7 @@ func (r *runReader) next() (bool, error) {
 
 // read reads the next record into cur.
 func (r *runReader) read() (bool, error) {
-	if r.r == nil {
+	if r.file == nil {
 		if len(r.mem) == 0 {
 			r.cur = nil
 			return false, nil
@@ -623,43 +626,71 @@ func (r *runReader) read() (bool, error) {
 		r.cur, r.mem = r.a.rec(r.mem[0]), r.mem[1:]
 		return true, nil
 	}
-	if r.peeked > 0 {
-		if _, err := r.r.Discard(r.peeked); err != nil {
-			return false, fmt.Errorf("read spill run: %w", err)
-		}
-		r.peeked = 0
-	}
-	// The length and the record are read in place, in r's buffer, if
+	// The length and the record are read in place, in the buffer, if
 	// they fit.
-	b, err := r.r.Peek(binary.MaxVarintLen64)
-	if len(b) == 0 {
-		if errors.Is(err, io.EOF) {
-			r.cur = nil
-			r.remove()
-			return false, nil
+	// fill is called only when it has work: a call per record costs.
+	if r.end-r.off < binary.MaxVarintLen64 && !r.eof {
+		if err := r.fill(binary.MaxVarintLen64); err != nil {
+			return false, err
 		}
-		return false, fmt.Errorf("read spill run: %w", err)
 	}
-	n, w := binary.Uvarint(b)
+	if r.off == r.end {
+		r.cur = nil
+		r.remove()
+		return false, nil
+	}
+	n, w := binary.Uvarint(r.file[r.off:r.end])
 	if w <= 0 {
 		return false, fmt.Errorf("read spill run: %w", errCorrupt)
 	}
-	if b, err := r.r.Peek(int(min(uint64(w)+n, math.MaxInt32))); err == nil && uint64(len(b)) == uint64(w)+n {
-		r.cur, r.peeked = record(b[w:len(b):len(b)]), len(b)
+	if n <= uint64(len(r.file)-w) {
+		size := w + int(n)
+		if r.end-r.off < size && !r.eof {
+			if err := r.fill(size); err != nil {
+				return false, err
+			}
+		}
+		if r.end-r.off < size {
+			return false, fmt.Errorf("read spill run: %w", io.ErrUnexpectedEOF)
+		}
+		r.cur = record(r.file[r.off+w : r.off+size : r.off+size])
+		r.off += size
 		return true, nil
 	}
-	if _, err := r.r.Discard(w); err != nil {
-		return false, fmt.Errorf("read spill run: %w", err)
+	// Longer than the buffer: what it holds of the record, then the
+	// rest straight from the file.
+	if n > math.MaxInt32 {
+		return false, fmt.Errorf("read spill run: %w", errCorrupt)
 	}
 	if uint64(cap(r.buf)) < n {
 		r.buf = make([]byte, n, max(n, 4096))
 	}
 	r.buf = r.buf[:n]
-	if _, err := io.ReadFull(r.r, r.buf); err != nil {
+	k := copy(r.buf, r.file[r.off+w:r.end])
+	r.off = r.end
+	if _, err := io.ReadFull(r.f, r.buf[k:]); err != nil {
 		return false, fmt.Errorf("read spill run: %w", err)
 	}
 	r.cur = record(r.buf)
 	return true, nil
+}
+
+// fill reads ahead until the buffer holds n bytes (at most its size) or
+// the file has no more. It moves the bytes left to the buffer's start:
+// cur, if in it, is overwritten.
+func (r *runReader) fill(n int) error {
+	r.end = copy(r.file, r.file[r.off:r.end])
+	r.off = 0
+	for r.end < n && !r.eof {
+		m, err := r.f.Read(r.file[r.end:])
+		r.end += m
+		if errors.Is(err, io.EOF) {
+			r.eof = true
+		} else if err != nil {
+			return fmt.Errorf("read spill run: %w", err)
+		}
+	}
+	return nil
 }
 
 // recordIter merges runs in order (a binary heap of run indexes). The

@@ -252,3 +252,76 @@ func TestRadixSort(t *testing.T) {
 		}
 	}
 }
+
+// TestRunReader writes runs of records of random lengths (some longer
+// than the read buffer, of 4 KiB here) and reads them back through
+// openRuns, whole and cut at random places: a run cut inside a record
+// must fail, not return a short record.
+func TestRunReader(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	dir := t.TempDir()
+	s := newSorter(dir, 4<<10) // read buffers of 4 KiB
+	for round := range 30 {
+		var recs [][]byte
+		for range rng.IntN(300) {
+			n := rng.IntN(100)
+			if rng.IntN(20) == 0 {
+				n = 4000 + rng.IntN(10_000)
+			}
+			rec := make([]byte, n)
+			for j := range rec {
+				rec[j] = byte(rng.Uint32())
+			}
+			recs = append(recs, rec)
+		}
+		run, size, err := s.writeRun(nil, func(w *runWriter) error {
+			for _, r := range recs {
+				w.add(r)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Where each record ends in the file.
+		var ends []int64
+		var at int64
+		for _, r := range recs {
+			at += int64(len(binary.AppendUvarint(nil, uint64(len(r))))) + int64(len(r))
+			ends = append(ends, at)
+		}
+		if at != size {
+			t.Fatalf("round %d: run of %d bytes, want %d", round, size, at)
+		}
+		cut := size
+		if round%2 == 1 && size > 0 {
+			cut = rng.Int64N(size)
+			if err := os.Truncate(run.name, cut); err != nil {
+				t.Fatal(err)
+			}
+		}
+		whole, _ := slices.BinarySearch(ends, cut+1) // records whole before cut
+		atEnd := whole == 0 && cut == 0 || whole > 0 && ends[whole-1] == cut
+		it, err := s.openRuns([]spillRun{run}, nil, nil)
+		var got int
+		for err == nil {
+			var r record
+			if r, err = it.next(); r == nil {
+				break
+			}
+			if got >= len(recs) || !bytes.Equal(r, recs[got]) {
+				t.Fatalf("round %d: record %d differs", round, got)
+			}
+			got++
+		}
+		switch {
+		case atEnd && (err != nil || got != whole):
+			t.Fatalf("round %d: run cut at %d of %d (a record's end): %d records (%v), want %d", round, cut, size, got, err, whole)
+		case !atEnd && (err == nil || got != whole):
+			t.Fatalf("round %d: run cut at %d of %d (inside record %d): %d records, error %v", round, cut, size, whole, got, err)
+		}
+		if it != nil {
+			it.close()
+		}
+	}
+}

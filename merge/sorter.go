@@ -554,7 +554,7 @@ func newRecordIter(files []*runReader, a *arena, mem []recRef) (*recordIter, err
 			return nil, err
 		}
 		if ok {
-			it.h = append(it.h, i)
+			it.h = append(it.h, heapRun{pre: r.pre, run: i})
 		}
 	}
 	for i := len(it.h)/2 - 1; i >= 0; i-- {
@@ -693,38 +693,46 @@ func (r *runReader) fill(n int) error {
 	return nil
 }
 
-// recordIter merges runs in order (a binary heap of run indexes). The
-// record next returns stays valid until the following call.
+// recordIter merges runs in order (a binary heap of runs). The record
+// next returns stays valid until the following call.
 type recordIter struct {
 	runs   []*runReader
-	h      []int
+	h      []heapRun
 	last   int    // run whose record was returned last
 	prefix []byte // what the sort keys of all runs share
 }
 
+// heapRun is a run in the heap, with a copy of its pre: most comparisons
+// end with it, without reaching the run.
+type heapRun struct {
+	pre uint64
+	run int
+}
+
 func (it *recordIter) less(i, j int) bool {
-	a, b := it.runs[it.h[i]], it.runs[it.h[j]]
+	a, b := &it.h[i], &it.h[j]
 	if a.pre != b.pre {
 		return a.pre < b.pre
 	}
-	return compareRecords(a.cur, b.cur) < 0
+	return compareRecords(it.runs[a.run].cur, it.runs[b.run].cur) < 0
 }
 
 func (it *recordIter) down(i int) {
-	n := len(it.h)
+	h := it.h
 	for {
 		l := 2*i + 1
-		if l >= n {
+		if l >= len(h) {
 			return
 		}
 		m := l
-		if r := l + 1; r < n && it.less(r, l) {
+		// less, its test of pre inlined.
+		if r := l + 1; r < len(h) && (h[r].pre < h[l].pre || h[r].pre == h[l].pre && it.less(r, l)) {
 			m = r
 		}
-		if !it.less(m, i) {
+		if h[m].pre > h[i].pre || h[m].pre == h[i].pre && !it.less(m, i) {
 			return
 		}
-		it.h[i], it.h[m] = it.h[m], it.h[i]
+		h[i], h[m] = h[m], h[i]
 		i = m
 	}
 }
@@ -733,11 +741,14 @@ func (it *recordIter) down(i int) {
 func (it *recordIter) next() (record, error) {
 	if it.last >= 0 {
 		// Advance the run whose record the caller is done with.
-		ok, err := it.runs[it.last].next()
+		r := it.runs[it.last]
+		ok, err := r.next()
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if ok {
+			it.h[0].pre = r.pre // the run is at the top
+		} else {
 			n := len(it.h) - 1
 			it.h[0] = it.h[n]
 			it.h = it.h[:n]
@@ -748,7 +759,7 @@ func (it *recordIter) next() (record, error) {
 	if len(it.h) == 0 {
 		return nil, nil
 	}
-	it.last = it.h[0]
+	it.last = it.h[0].run
 	return it.runs[it.last].cur, nil
 }
 

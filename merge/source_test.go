@@ -12,7 +12,6 @@ import (
 	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/merge/internal/fakeingest"
 	"github.com/binlake/binlake/schema"
-	"github.com/binlake/binlake/storage/local"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -22,15 +21,7 @@ import (
 // the same ids, so a change given another row's source in its key would
 // replace that row. Every row must come out, in key order.
 func TestSourceKeysAcrossBatches(t *testing.T) {
-	ctx := context.Background()
-	st, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := fakeingest.New(st, "orders", "binlog")
-	if err := w.Schema(ctx, 1, "id", "int", "name", "varchar(20)"); err != nil {
-		t.Fatal(err)
-	}
+	st, w := newOrders(t)
 	d := mustDate(t, "2024-03-01")
 	ev := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -52,7 +43,7 @@ func TestSourceKeysAcrossBatches(t *testing.T) {
 			want = append(want, fmt.Sprintf("%s %s id=%d", srcs[s][0], srcs[s][1], id))
 		}
 	}
-	if _, err := w.Commit(ctx, 0, fakeingest.File{Hour: warehouse.Hour{Date: d, Hour: 10}, Version: 1, Rows: rows}); err != nil {
+	if _, err := w.Commit(context.Background(), 0, fakeingest.File{Hour: warehouse.Hour{Date: d, Hour: 10}, Version: 1, Rows: rows}); err != nil {
 		t.Fatal(err)
 	}
 	o := merge.DefaultOptions()

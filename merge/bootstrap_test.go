@@ -66,14 +66,7 @@ func stage(t *testing.T, st storage.Store, key string, pos warehouse.Pos, ids []
 // is applied, and the bootstrap day is never merged over.
 func TestFirstMergeOverBootstrap(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := fakeingest.New(st, "orders", "binlog")
-	if err := w.Schema(ctx, 1, "id", "int", "name", "varchar(20)"); err != nil {
-		t.Fatal(err)
-	}
+	st, w := newOrders(t)
 	d0, d1 := mustDate(t, "2024-03-01"), mustDate(t, "2024-03-02")
 	stamp := warehouse.Pos{File: 7, Offset: 999, Row: 999_999_999}
 

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
@@ -196,7 +197,16 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 		srcKey  []byte
 		srcVals = make([][]byte, nsrc)
 		srcOK   bool // srcKey encodes srcVals
+		// srcCols are the raw values of the source columns; srcAt
+		// where the batch's values found equal to srcVals lie: a
+		// dictionary-encoded column's repeat in place, and a value
+		// there is the same value while the batch lasts.
+		srcCols = make([][][]byte, nsrc)
+		srcAt   = make([]*byte, nsrc)
 	)
+	for j := range nsrc {
+		srcCols[j] = raw[keySrc[j]]
+	}
 	// Records are written into a buffer of the sorter's, each after its
 	// 4-byte length, and handed to it under one lock when the buffer is
 	// full.
@@ -260,6 +270,7 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 			// a time, unless values are converted row by row (or one is
 			// of the wrong kind: appendRow then says which).
 			encoded := len(convCols) == 0 && enc.encode(codec, srcs, raw, n) == nil
+			clear(srcAt) // the values of the batch before may lie there
 			for i := 0; i < n; i++ {
 				seq := fileNo<<32 | row
 				row++
@@ -296,15 +307,20 @@ func (r *run) readChangeFile(ctx context.Context, fileNo uint64, f binlogFile, s
 				// The source columns are raw: columns colDB and colTable.
 				same := srcOK
 				for j := 0; j < nsrc && same; j++ {
-					v := raw[keySrc[j]][i]
-					same = v != nil && bytes.Equal(v, srcVals[j])
+					v := srcCols[j][i]
+					if at := unsafe.SliceData(v); at == nil || at != srcAt[j] || len(v) != len(srcVals[j]) {
+						if same = v != nil && bytes.Equal(v, srcVals[j]); same {
+							srcAt[j] = at
+						}
+					}
 				}
 				if !same {
 					srcKey, srcOK = srcKey[:0], true
 					for j := range nsrc {
-						v := raw[keySrc[j]][i]
+						v := srcCols[j][i]
 						srcKey = appendKeyValue(srcKey, keyEncs[j], rawValue(out.kinds[keySrc[j]+1], v))
 						srcVals[j] = append(srcVals[j][:0], v...)
+						srcAt[j] = unsafe.SliceData(v)
 						srcOK = srcOK && v != nil
 					}
 				}

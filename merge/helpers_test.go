@@ -16,8 +16,10 @@ import (
 
 	"github.com/binlake/binlake/config"
 	"github.com/binlake/binlake/merge"
+	"github.com/binlake/binlake/merge/internal/fakeingest"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/storage"
+	"github.com/binlake/binlake/storage/local"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -225,6 +227,21 @@ func mustDate(t testing.TB, s string) warehouse.Date {
 
 func tableRule(name string, key ...string) config.Table {
 	return config.Table{Name: name, Key: key, KeyIncludesSource: true, Bootstrap: config.BootstrapEmpty}
+}
+
+// newOrders returns a local warehouse with the binlog of table orders,
+// schema version 1: id int, name varchar(20).
+func newOrders(t testing.TB) (storage.Store, *fakeingest.Warehouse) {
+	t.Helper()
+	st, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := fakeingest.New(st, "orders", "binlog")
+	if err := w.Schema(context.Background(), 1, "id", "int", "name", "varchar(20)"); err != nil {
+		t.Fatal(err)
+	}
+	return st, w
 }
 
 func runMerge(t testing.TB, o merge.Options) *merge.Summary {

@@ -10,7 +10,6 @@ import (
 	"github.com/binlake/binlake/merge/internal/fakeingest"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/storage"
-	"github.com/binlake/binlake/storage/local"
 	"github.com/binlake/binlake/warehouse"
 )
 
@@ -24,14 +23,7 @@ type replayWarehouse struct {
 }
 
 func newReplayWarehouse(t *testing.T) *replayWarehouse {
-	st, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := fakeingest.New(st, "orders", "binlog")
-	if err := w.Schema(context.Background(), 1, "id", "int", "name", "varchar(20)"); err != nil {
-		t.Fatal(err)
-	}
+	st, w := newOrders(t)
 	o := merge.DefaultOptions()
 	o.Store, o.Table = st, tableRule("orders", "id")
 	return &replayWarehouse{t: t, st: st, w: w, o: o}

@@ -10,21 +10,13 @@ import (
 	"github.com/binlake/binlake/merge/internal/fakeingest"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/storage/fault"
-	"github.com/binlake/binlake/storage/local"
 	"github.com/binlake/binlake/storage/mem"
 	"github.com/binlake/binlake/warehouse"
 )
 
 func TestSmoke(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := fakeingest.New(st, "orders", "binlog")
-	if err := w.Schema(ctx, 1, "id", "int", "name", "varchar(20)"); err != nil {
-		t.Fatal(err)
-	}
+	st, w := newOrders(t)
 	d1 := mustDate(t, "2024-03-01")
 	d2 := mustDate(t, "2024-03-02")
 	h := func(d warehouse.Date, hr int) warehouse.Hour { return warehouse.Hour{Date: d, Hour: hr} }

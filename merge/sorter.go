@@ -1,7 +1,7 @@
 package merge
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -171,7 +171,14 @@ func (a *arena) sortRefs(refs []recRef, buf []sortEntry) []sortEntry {
 	first := a.rec(refs[0]).sortKey()
 	lcp := len(first)
 	for _, r := range refs[1:] {
-		lcp = commonPrefix(first[:lcp], a.rec(r).sortKey())
+		// Most keys have the prefix found so far: testing for it
+		// (memequal, vectorized) costs less than measuring the prefix
+		// (commonPrefix, whose last bytes go one at a time).
+		k := a.rec(r).sortKey()
+		if bytes.HasPrefix(k, first[:lcp]) {
+			continue
+		}
+		lcp = commonPrefix(first[:lcp], k)
 		if lcp == 0 {
 			break
 		}
@@ -238,24 +245,60 @@ func commonPrefix(a, b []byte) int {
 // radixSort sorts es by pre[0] (a stable least-significant-digit radix
 // sort by bytes, skipping the bytes all entries share), using tmp (of the
 // same length) as scratch, and returns the sorted slice: es or tmp.
+//
+// The bytes all entries share are found first, with one OR and one AND
+// per entry, and where at most four differ only those are counted: the
+// sort keys of a run of changes differ in a few of the 8 bytes after
+// their common prefix (in the clustered shape, three), and counting all
+// 8 cost more than the passes that move the entries.
 func radixSort(es, tmp []sortEntry) []sortEntry {
-	var counts [8][256]int
+	or, and := uint64(0), ^uint64(0)
 	for i := range es {
-		w := es[i].pre[0]
-		for b := range 8 {
-			counts[b][byte(w>>(8*b))]++
+		or |= es[i].pre[0]
+		and &= es[i].pre[0]
+	}
+	var (
+		buf [8]int
+		// counts[b] counts the values of byte b (from the least
+		// significant); counts[8] takes the counts of no byte.
+		counts [9][256]int
+	)
+	vary := buf[:0] // the bytes that differ between entries
+	for b := range 8 {
+		if byte((or^and)>>(8*b)) != 0 {
+			vary = append(vary, b)
 		}
 	}
-	for b := range 8 {
-		c := &counts[b]
-		if c[byte(es[0].pre[0]>>(8*b))] == len(es) {
-			continue // every entry has this byte
+	if len(vary) == 0 {
+		return es
+	}
+	if len(vary) <= 4 {
+		rows := [4]int{8, 8, 8, 8}
+		copy(rows[:], vary)
+		c0, c1, c2, c3 := &counts[rows[0]], &counts[rows[1]], &counts[rows[2]], &counts[rows[3]]
+		s0, s1, s2, s3 := uint(8*(rows[0]&7)), uint(8*(rows[1]&7)), uint(8*(rows[2]&7)), uint(8*(rows[3]&7))
+		for i := range es {
+			w := es[i].pre[0]
+			c0[byte(w>>s0)]++
+			c1[byte(w>>s1)]++
+			c2[byte(w>>s2)]++
+			c3[byte(w>>s3)]++
 		}
+	} else {
+		for i := range es {
+			w := es[i].pre[0]
+			for b := range 8 {
+				counts[b][byte(w>>(8*b))]++
+			}
+		}
+	}
+	for _, b := range vary {
+		c := &counts[b]
 		sum := 0
 		for d := range c {
 			c[d], sum = sum, sum+c[d]
 		}
-		shift := 8 * b
+		shift := uint(8 * b)
 		for i := range es {
 			d := byte(es[i].pre[0] >> shift)
 			tmp[c[d]] = es[i]
@@ -481,7 +524,7 @@ func (s *sorter) openRuns(runs []spillRun, a *arena, mem []recRef) (*recordIter,
 			}
 			return nil, fmt.Errorf("spill: %w", err)
 		}
-		files = append(files, &runReader{f: f, r: bufio.NewReaderSize(f, bufSize), prefix: run.prefix})
+		files = append(files, &runReader{f: f, file: make([]byte, bufSize), prefix: run.prefix})
 	}
 	return newRecordIter(files, a, mem)
 }
@@ -511,7 +554,7 @@ func newRecordIter(files []*runReader, a *arena, mem []recRef) (*recordIter, err
 			return nil, err
 		}
 		if ok {
-			it.h = append(it.h, i)
+			it.h = append(it.h, heapRun{pre: r.pre, run: i})
 		}
 	}
 	for i := len(it.h)/2 - 1; i >= 0; i-- {
@@ -524,13 +567,17 @@ func newRecordIter(files []*runReader, a *arena, mem []recRef) (*recordIter, err
 // runReader reads one sorted run: a file, or sorted references into the
 // arena.
 type runReader struct {
-	f      *os.File
-	r      *bufio.Reader
-	peeked int    // bytes of cur still in r's buffer, to discard
-	buf    []byte // cur when it is longer than r's buffer
-	a      *arena
-	mem    []recRef
-	cur    record
+	f *os.File
+	// file is the read buffer of a run file (nil for a run in memory):
+	// the bytes read ahead are file[off:end]; eof says the file has no
+	// more. Records are returned in place, in it, when they fit.
+	file     []byte
+	off, end int
+	eof      bool
+	buf      []byte // cur when it is longer than file
+	a        *arena
+	mem      []recRef
+	cur      record
 	// prefix is what the sort keys of the run share; pre is the 8 bytes
 	// of cur's sort key after the first skip (zero-padded), big-endian,
 	// kept if keyed (when there are other runs to compare with).
@@ -567,7 +614,7 @@ func (r *runReader) next() (bool, error) {
 
 // read reads the next record into cur.
 func (r *runReader) read() (bool, error) {
-	if r.r == nil {
+	if r.file == nil {
 		if len(r.mem) == 0 {
 			r.cur = nil
 			return false, nil
@@ -579,77 +626,113 @@ func (r *runReader) read() (bool, error) {
 		r.cur, r.mem = r.a.rec(r.mem[0]), r.mem[1:]
 		return true, nil
 	}
-	if r.peeked > 0 {
-		if _, err := r.r.Discard(r.peeked); err != nil {
-			return false, fmt.Errorf("read spill run: %w", err)
-		}
-		r.peeked = 0
-	}
-	// The length and the record are read in place, in r's buffer, if
+	// The length and the record are read in place, in the buffer, if
 	// they fit.
-	b, err := r.r.Peek(binary.MaxVarintLen64)
-	if len(b) == 0 {
-		if errors.Is(err, io.EOF) {
-			r.cur = nil
-			r.remove()
-			return false, nil
+	// fill is called only when it has work: a call per record costs.
+	if r.end-r.off < binary.MaxVarintLen64 && !r.eof {
+		if err := r.fill(binary.MaxVarintLen64); err != nil {
+			return false, err
 		}
-		return false, fmt.Errorf("read spill run: %w", err)
 	}
-	n, w := binary.Uvarint(b)
+	if r.off == r.end {
+		r.cur = nil
+		r.remove()
+		return false, nil
+	}
+	n, w := binary.Uvarint(r.file[r.off:r.end])
 	if w <= 0 {
 		return false, fmt.Errorf("read spill run: %w", errCorrupt)
 	}
-	if b, err := r.r.Peek(int(min(uint64(w)+n, math.MaxInt32))); err == nil && uint64(len(b)) == uint64(w)+n {
-		r.cur, r.peeked = record(b[w:len(b):len(b)]), len(b)
+	if n <= uint64(len(r.file)-w) {
+		size := w + int(n)
+		if r.end-r.off < size && !r.eof {
+			if err := r.fill(size); err != nil {
+				return false, err
+			}
+		}
+		if r.end-r.off < size {
+			return false, fmt.Errorf("read spill run: %w", io.ErrUnexpectedEOF)
+		}
+		r.cur = record(r.file[r.off+w : r.off+size : r.off+size])
+		r.off += size
 		return true, nil
 	}
-	if _, err := r.r.Discard(w); err != nil {
-		return false, fmt.Errorf("read spill run: %w", err)
+	// Longer than the buffer: what it holds of the record, then the
+	// rest straight from the file.
+	if n > math.MaxInt32 {
+		return false, fmt.Errorf("read spill run: %w", errCorrupt)
 	}
 	if uint64(cap(r.buf)) < n {
 		r.buf = make([]byte, n, max(n, 4096))
 	}
 	r.buf = r.buf[:n]
-	if _, err := io.ReadFull(r.r, r.buf); err != nil {
+	k := copy(r.buf, r.file[r.off+w:r.end])
+	r.off = r.end
+	if _, err := io.ReadFull(r.f, r.buf[k:]); err != nil {
 		return false, fmt.Errorf("read spill run: %w", err)
 	}
 	r.cur = record(r.buf)
 	return true, nil
 }
 
-// recordIter merges runs in order (a binary heap of run indexes). The
-// record next returns stays valid until the following call.
+// fill reads ahead until the buffer holds n bytes (at most its size) or
+// the file has no more. It moves the bytes left to the buffer's start:
+// cur, if in it, is overwritten.
+func (r *runReader) fill(n int) error {
+	r.end = copy(r.file, r.file[r.off:r.end])
+	r.off = 0
+	for r.end < n && !r.eof {
+		m, err := r.f.Read(r.file[r.end:])
+		r.end += m
+		if errors.Is(err, io.EOF) {
+			r.eof = true
+		} else if err != nil {
+			return fmt.Errorf("read spill run: %w", err)
+		}
+	}
+	return nil
+}
+
+// recordIter merges runs in order (a binary heap of runs). The record
+// next returns stays valid until the following call.
 type recordIter struct {
 	runs   []*runReader
-	h      []int
+	h      []heapRun
 	last   int    // run whose record was returned last
 	prefix []byte // what the sort keys of all runs share
 }
 
+// heapRun is a run in the heap, with a copy of its pre: most comparisons
+// end with it, without reaching the run.
+type heapRun struct {
+	pre uint64
+	run int
+}
+
 func (it *recordIter) less(i, j int) bool {
-	a, b := it.runs[it.h[i]], it.runs[it.h[j]]
+	a, b := &it.h[i], &it.h[j]
 	if a.pre != b.pre {
 		return a.pre < b.pre
 	}
-	return compareRecords(a.cur, b.cur) < 0
+	return compareRecords(it.runs[a.run].cur, it.runs[b.run].cur) < 0
 }
 
 func (it *recordIter) down(i int) {
-	n := len(it.h)
+	h := it.h
 	for {
 		l := 2*i + 1
-		if l >= n {
+		if l >= len(h) {
 			return
 		}
 		m := l
-		if r := l + 1; r < n && it.less(r, l) {
+		// less, its test of pre inlined.
+		if r := l + 1; r < len(h) && (h[r].pre < h[l].pre || h[r].pre == h[l].pre && it.less(r, l)) {
 			m = r
 		}
-		if !it.less(m, i) {
+		if h[m].pre > h[i].pre || h[m].pre == h[i].pre && !it.less(m, i) {
 			return
 		}
-		it.h[i], it.h[m] = it.h[m], it.h[i]
+		h[i], h[m] = h[m], h[i]
 		i = m
 	}
 }
@@ -658,11 +741,14 @@ func (it *recordIter) down(i int) {
 func (it *recordIter) next() (record, error) {
 	if it.last >= 0 {
 		// Advance the run whose record the caller is done with.
-		ok, err := it.runs[it.last].next()
+		r := it.runs[it.last]
+		ok, err := r.next()
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if ok {
+			it.h[0].pre = r.pre // the run is at the top
+		} else {
 			n := len(it.h) - 1
 			it.h[0] = it.h[n]
 			it.h = it.h[:n]
@@ -673,7 +759,7 @@ func (it *recordIter) next() (record, error) {
 	if len(it.h) == 0 {
 		return nil, nil
 	}
-	it.last = it.h[0]
+	it.last = it.h[0].run
 	return it.runs[it.last].cur, nil
 }
 

@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math/rand/v2"
 	"os"
@@ -211,6 +212,116 @@ func TestCommonPrefix(t *testing.T) {
 		}
 		if got := commonPrefix(a, b); got != want {
 			t.Fatalf("commonPrefix(%x, %x) = %d, want %d", a, b, got, want)
+		}
+	}
+}
+
+// TestRadixSort compares radixSort with a stable sort by pre[0], on
+// entries whose words differ in some of their bytes only (as the sort
+// keys of a run do after their common prefix), in none, or in all.
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := range 200 {
+		n := rng.IntN(3000)
+		if round < 3 {
+			n = round
+		}
+		// vary: the bytes that differ between entries; base: the rest.
+		vary, base := rng.Uint64(), rng.Uint64()
+		switch round % 4 {
+		case 0:
+			vary = 0
+		case 1:
+			vary = ^uint64(0)
+		case 2:
+			vary &= 0x0000_ff00_00ff_00ff
+		}
+		es := make([]sortEntry, n)
+		for i := range es {
+			w := base&^vary | rng.Uint64()&vary
+			if rng.IntN(4) == 0 && i > 0 {
+				w = es[rng.IntN(i)].pre[0] // ties keep their order
+			}
+			es[i] = sortEntry{pre: [2]uint64{w, rng.Uint64()}, ref: recRef(i)}
+		}
+		want := slices.Clone(es)
+		slices.SortStableFunc(want, func(a, b sortEntry) int { return cmp.Compare(a.pre[0], b.pre[0]) })
+		got := radixSort(slices.Clone(es), make([]sortEntry, n))
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d (%d entries, bytes %016x vary): not the stable order", round, n, vary)
+		}
+	}
+}
+
+// TestRunReader writes runs of records of random lengths (some longer
+// than the read buffer, of 4 KiB here) and reads them back through
+// openRuns, whole and cut at random places: a run cut inside a record
+// must fail, not return a short record.
+func TestRunReader(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	dir := t.TempDir()
+	s := newSorter(dir, 4<<10) // read buffers of 4 KiB
+	for round := range 30 {
+		var recs [][]byte
+		for range rng.IntN(300) {
+			n := rng.IntN(100)
+			if rng.IntN(20) == 0 {
+				n = 4000 + rng.IntN(10_000)
+			}
+			rec := make([]byte, n)
+			for j := range rec {
+				rec[j] = byte(rng.Uint32())
+			}
+			recs = append(recs, rec)
+		}
+		run, size, err := s.writeRun(nil, func(w *runWriter) error {
+			for _, r := range recs {
+				w.add(r)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Where each record ends in the file.
+		var ends []int64
+		var at int64
+		for _, r := range recs {
+			at += int64(len(binary.AppendUvarint(nil, uint64(len(r))))) + int64(len(r))
+			ends = append(ends, at)
+		}
+		if at != size {
+			t.Fatalf("round %d: run of %d bytes, want %d", round, size, at)
+		}
+		cut := size
+		if round%2 == 1 && size > 0 {
+			cut = rng.Int64N(size)
+			if err := os.Truncate(run.name, cut); err != nil {
+				t.Fatal(err)
+			}
+		}
+		whole, _ := slices.BinarySearch(ends, cut+1) // records whole before cut
+		atEnd := whole == 0 && cut == 0 || whole > 0 && ends[whole-1] == cut
+		it, err := s.openRuns([]spillRun{run}, nil, nil)
+		var got int
+		for err == nil {
+			var r record
+			if r, err = it.next(); r == nil {
+				break
+			}
+			if got >= len(recs) || !bytes.Equal(r, recs[got]) {
+				t.Fatalf("round %d: record %d differs", round, got)
+			}
+			got++
+		}
+		switch {
+		case atEnd && (err != nil || got != whole):
+			t.Fatalf("round %d: run cut at %d of %d (a record's end): %d records (%v), want %d", round, cut, size, got, err, whole)
+		case !atEnd && (err == nil || got != whole):
+			t.Fatalf("round %d: run cut at %d of %d (inside record %d): %d records, error %v", round, cut, size, whole, got, err)
+		}
+		if it != nil {
+			it.close()
 		}
 	}
 }

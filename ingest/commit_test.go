@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/binlake/binlake/ingest"
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/storage/mem"
@@ -68,11 +66,7 @@ func TestPartitionsCommitConcurrently(t *testing.T) {
 	const parts = 3
 	kc := startKafka(t, parts)
 	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
-	var recs []*kgo.Record
-	for i := range 30 {
-		recs = append(recs, rec(int32(i%parts), canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
-	}
-	produce(t, kc, recs...)
+	produce(t, kc, spreadInserts(es, 30, parts)...)
 	st := mem.New()
 	g := &commitGate{Store: st, parts: parts, fail: 1, all: make(chan struct{})}
 	_, err := ingest.Run(ctx, options(t, kc, g, es.Add(time.Hour)))

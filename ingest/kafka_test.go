@@ -88,11 +88,7 @@ func TestIdleBrokerLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	kc := startKafka(t, 2)
 	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
-	var recs []*kgo.Record
-	for i := range 40 {
-		recs = append(recs, rec(int32(i%2), canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
-	}
-	produce(t, kc, recs...)
+	produce(t, kc, spreadInserts(es, 40, 2)...)
 	st := mem.New()
 	o := options(t, kc, st, es.Add(time.Hour))
 	o.IdleTimeout = 500 * time.Millisecond
@@ -134,6 +130,16 @@ func inserts(es time.Time, from, n int) []*kgo.Record {
 	var recs []*kgo.Record
 	for i := range n {
 		recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: from + i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
+	}
+	return recs
+}
+
+// spreadInserts returns n Canal inserts of orders from id 0 on, with
+// event time es, dealt over partitions 0 to parts-1 in turn.
+func spreadInserts(es time.Time, n int, parts int32) []*kgo.Record {
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, rec(int32(i)%parts, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
 	}
 	return recs
 }
@@ -278,11 +284,7 @@ func TestClientsPushNoMetricsAndOpenNoFetchSessions(t *testing.T) {
 	ctx := context.Background()
 	kc := startKafka(t, 2)
 	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
-	var recs []*kgo.Record
-	for i := range 40 {
-		recs = append(recs, rec(int32(i%2), canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
-	}
-	produce(t, kc, recs...)
+	produce(t, kc, spreadInserts(es, 40, 2)...)
 	var mu sync.Mutex
 	var telemetry, fetches, sessions int
 	count := func(key int16) {

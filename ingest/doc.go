@@ -17,7 +17,7 @@
 //  3. after the partition's files and dead letters are written, creates
 //     commit N+1 with create-if-absent. Exactly one run can create it; a
 //     run that loses stops with an error and its files are removed by the
-//     next run.
+//     next run. Partitions commit concurrently: each chain is its own.
 //
 // File names are the partition and the Kafka offsets of the file's first
 // and last rows, so a rerun over the same records writes the same names

@@ -27,8 +27,13 @@ type partitionID struct {
 func (p partitionID) String() string { return fmt.Sprintf("%s/%d", p.Topic, p.Partition) }
 
 // clientOpts builds the franz-go options for brokers, TLS and SASL.
+//
+// The clients push no metrics to the brokers (KIP-714): franz-go would
+// otherwise ask each broker for a subscription when a client starts,
+// gzip its metrics, and send a last push from Close, a round trip at the
+// end of every run for each client.
 func clientOpts(k *config.Kafka) ([]kgo.Opt, error) {
-	opts := []kgo.Opt{kgo.SeedBrokers(k.Brokers...), kgo.ClientID("binlake")}
+	opts := []kgo.Opt{kgo.SeedBrokers(k.Brokers...), kgo.ClientID("binlake"), kgo.DisableClientMetrics()}
 	if k.TLS.Enabled {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: k.TLS.InsecureSkipVerify} //nolint:gosec // the user asked for it
 		if k.TLS.CAFile != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,11 +88,7 @@ func TestIdleBrokerLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	kc := startKafka(t, 2)
 	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
-	var recs []*kgo.Record
-	for i := range 40 {
-		recs = append(recs, rec(int32(i%2), canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
-	}
-	produce(t, kc, recs...)
+	produce(t, kc, spreadInserts(es, 40, 2)...)
 	st := mem.New()
 	o := options(t, kc, st, es.Add(time.Hour))
 	o.IdleTimeout = 500 * time.Millisecond
@@ -133,6 +130,16 @@ func inserts(es time.Time, from, n int) []*kgo.Record {
 	var recs []*kgo.Record
 	for i := range n {
 		recs = append(recs, rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: from + i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
+	}
+	return recs
+}
+
+// spreadInserts returns n Canal inserts of orders from id 0 on, with
+// event time es, dealt over partitions 0 to parts-1 in turn.
+func spreadInserts(es time.Time, n int, parts int32) []*kgo.Record {
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, rec(int32(i)%parts, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
 	}
 	return recs
 }
@@ -267,5 +274,46 @@ func TestAcceptTopicID(t *testing.T) {
 	produce(t, moved, msgs(15, 1)...)
 	if _, err := ingest.Run(ctx, options(t, moved, st, es.Add(time.Hour))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A run's clients neither push metrics to the brokers (KIP-714) nor open
+// fetch sessions (KIP-227): both cost round trips, the last ones when the
+// clients close at the end of every run.
+func TestClientsPushNoMetricsAndOpenNoFetchSessions(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 2)
+	es := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	produce(t, kc, spreadInserts(es, 40, 2)...)
+	var mu sync.Mutex
+	var telemetry, fetches, sessions int
+	count := func(key int16) {
+		kc.ControlKey(key, func(req kmsg.Request) (kmsg.Response, error, bool) {
+			kc.KeepControl()
+			mu.Lock()
+			defer mu.Unlock()
+			if f, ok := req.(*kmsg.FetchRequest); ok {
+				fetches++
+				if f.SessionEpoch != -1 || f.SessionID != 0 {
+					sessions++
+				}
+			} else {
+				telemetry++
+			}
+			return nil, nil, false
+		})
+	}
+	count(kmsg.GetTelemetrySubscriptions.Int16())
+	count(kmsg.PushTelemetry.Int16())
+	count(kmsg.Fetch.Int16())
+	st := mem.New()
+	sum, err := ingest.Run(ctx, options(t, kc, st, es.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if sum.Records != 40 || fetches == 0 || telemetry != 0 || sessions != 0 {
+		t.Fatalf("read %d records (want 40) in %d fetches; %d telemetry requests and %d fetches in a session, want none", sum.Records, fetches, telemetry, sessions)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/warehouse"
 )
@@ -141,8 +143,26 @@ func (r *run) addPending(ctx context.Context, ps *partState, keys ...string) err
 	return r.st.Put(ctx, warehouse.PendingKey(ps.id.Topic, ps.id.Partition, ps.seq, r.id), bytes.NewReader(b))
 }
 
+// commitWriters is how many partitions commit at once.
+const commitWriters = 8
+
+// commitAll commits every partition, several at a time: each partition's
+// chain is its own, so one commit waits for no other, and a partition
+// whose commit fails leaves the others' standing, as it would if they
+// had committed before it. It returns the first error.
+func (r *run) commitAll(ctx context.Context) error {
+	var g errgroup.Group
+	g.SetLimit(commitWriters)
+	for _, id := range r.order {
+		ps := r.parts[id]
+		g.Go(func() error { return r.commit(ctx, ps) })
+	}
+	return g.Wait()
+}
+
 // commit writes the partition's dead letters and its commit record, then
-// drops its pending record.
+// drops its pending record. It touches nothing of the run but ps, so
+// partitions commit concurrently.
 func (r *run) commit(ctx context.Context, ps *partState) error {
 	if err := r.writeDLQ(ctx, ps); err != nil {
 		return err

@@ -268,6 +268,14 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 			// marker of the last transaction often sits.
 			kgo.KeepControlRecords(),
 			kgo.FetchMaxWait(500*time.Millisecond),
+			// No fetch sessions (KIP-227): they spare a consumer that
+			// polls many partitions for long from listing them all in
+			// every fetch, while a run reads its few partitions once,
+			// to their end offsets. Closing a session would cost each
+			// client a new connection and a fetch when it closes, at the
+			// end of every run (its fetch connection is cut with the
+			// fetch still waiting on it).
+			kgo.DisableFetchSessions(),
 			kgo.WithPools(pool),
 		)
 		cl, err := kgo.NewClient(opts...)

@@ -240,10 +240,8 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	if err := r.flushAll(ctx); err != nil {
 		return r.summary(), err
 	}
-	for _, id := range r.order {
-		if err := r.commit(ctx, r.parts[id]); err != nil {
-			return r.summary(), err
-		}
+	if err := r.commitAll(ctx); err != nil {
+		return r.summary(), err
 	}
 	if r.replayDay != nil {
 		return r.summary(), nil

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/binlake/binlake/cdc"
 	"github.com/binlake/binlake/schema"
@@ -474,6 +475,8 @@ func (r *run) encode(e *encoder) (int64, error) {
 	if pw != nil {
 		cws = pw.ColumnWriters()
 	}
+	dict := dictionaryColumns(fields)
+	var pageRows int // rows in the dictionary columns' current pages
 	// A column writer ends a page only between calls: 64 rows a call, as
 	// parquet-go's WriteRows splits rows, keeps a page of large values
 	// near its buffer's size.
@@ -484,6 +487,10 @@ func (r *run) encode(e *encoder) (int64, error) {
 		for start := 0; err == nil && start < len(c.rows); start += batch {
 			rows := c.rows[start:min(start+batch, len(c.rows))]
 			scratch, err = writeColumns(cws, vals[:len(rows)], scratch, b, rows, nmeta)
+			if pageRows += len(rows); err == nil && pageRows >= dictPageRows {
+				err = flushColumns(cws, dict)
+				pageRows = 0
+			}
 		}
 		r.recycle(c)
 	}
@@ -521,6 +528,39 @@ func (r *run) encode(e *encoder) (int64, error) {
 		return 0, err
 	}
 	return int64(out.Len()), nil
+}
+
+// dictPageRows is the most rows a page of a dictionary-encoded column
+// holds. parquet-go ends a page when its buffer holds PageBufferSize
+// bytes, which for a column of dictionary indexes (4 bytes a row) is 65536
+// rows, and it grows that buffer by doubling from room for 13107 (its
+// guess for byte arrays of 20 bytes): ~400 KiB per column of every open
+// file, for pages that compress to a few KiB. Ending their pages before
+// the buffer is full keeps it at its first size.
+const dictPageRows = 8192
+
+// dictionaryColumns reports which of fields (the file's columns, in
+// order) are dictionary-encoded.
+func dictionaryColumns(fields []warehouse.Field) []bool {
+	dict := make([]bool, len(fields))
+	for i, f := range fields {
+		if enc := f.Node.Encoding(); enc != nil {
+			dict[i] = enc.Encoding() == format.RLEDictionary || enc.Encoding() == format.PlainDictionary
+		}
+	}
+	return dict
+}
+
+// flushColumns ends the pages of the columns flush marks.
+func flushColumns(cws []*parquet.ColumnWriter, flush []bool) error {
+	for i, cw := range cws {
+		if flush[i] {
+			if err := cw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // footerRoom is what a file buffer gets beyond the pages for the footer:

@@ -1,0 +1,4 @@
+package ingest
+
+// DictPageRows is dictPageRows, for the external tests.
+const DictPageRows = dictPageRows

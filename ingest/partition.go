@@ -37,6 +37,11 @@ type partState struct {
 	dlqRecords       int64
 	pending          []string // keys this run may have written
 	caughtUp         bool
+	// finishAt is the earliest passAt of the partition's open files: once
+	// maxEvent reaches it (finishDue), a file is finished
+	// (run.finishPassed). Zero when no open file waits for it.
+	finishAt  time.Time
+	finishDue bool
 	// replaces lists the committed files a replay rewrites, and
 	// replayCovers is the offset a replay must read to before it may
 	// replace them: the one after their last row.

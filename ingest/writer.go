@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -25,8 +26,9 @@ import (
 // own, and from then on its rows are handed over chunkRows at a time and
 // turned into compressed Parquet pages while the run goes on decoding. A
 // file is finished (flush) when it reaches its size cap, when the memory
-// budget needs room, when its table's schema changes, and at the end of
-// the run; its encoder then writes the file to the store. A small file
+// budget needs room, when its table's schema changes, when its partition's
+// stream has passed its hour by the grace period, and at the end of the
+// run; its encoder then writes the file to the store. A small file
 // that never got an encoder is encoded by one of a few workers of the
 // flusher instead, so many small files never mean many encoders at once.
 // A buffer's schema is fixed when it opens: a change of the table's schema
@@ -157,6 +159,11 @@ type buffer struct {
 	chunk *chunk   // rows not yet handed to the encoder
 	full  []*chunk // chunks filled before the file got an encoder
 	enc   *encoder // nil until the file holds encoderRows rows
+	// passAt is the end of the file's hour plus the grace period: the file
+	// is finished once its partition's stream passes it. Zero for a file
+	// opened after its partition had passed it (late rows), which stays
+	// open to the end of the run.
+	passAt time.Time
 }
 
 // rowSize estimates the memory a buffered row holds: the row, its values
@@ -188,6 +195,14 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 			first: row.offset,
 		}
 		r.bufs[k] = b
+		if span, ok := r.opts.Zone.Span(h); ok {
+			if at := span.End.Add(r.opts.Grace); ps.maxEvent.Before(at) {
+				b.passAt = at
+				if ps.finishAt.IsZero() || at.Before(ps.finishAt) {
+					ps.finishAt = at
+				}
+			}
+		}
 	}
 	r.lastBuf = b
 	if generation != t.generation {
@@ -303,9 +318,36 @@ func (r *run) handOver(ctx context.Context, b *buffer) error {
 // finishTable finishes the open files of a table, before its schema
 // changes.
 func (r *run) finishTable(ctx context.Context, t *tableState) error {
+	return r.finishWhere(ctx, func(b *buffer) bool { return b.key.table == t.rule.Name })
+}
+
+// finishPassed finishes the open files of a partition whose stream has
+// passed their hour by the grace period (partState.finishAt): rows of
+// that hour are late from then on, and few come. Finished while the run
+// reads on, their last pages are compressed and the files written while
+// other files still take rows, instead of all together at the end of the
+// run, and their memory is freed. A late row opens a file of its own,
+// which stays open to the end.
+func (r *run) finishPassed(ctx context.Context, ps *partState) error {
+	ps.finishAt, ps.finishDue = time.Time{}, false
+	return r.finishWhere(ctx, func(b *buffer) bool {
+		switch {
+		case b.ps != ps || b.passAt.IsZero():
+			return false
+		case !ps.maxEvent.Before(b.passAt):
+			return true
+		case ps.finishAt.IsZero() || b.passAt.Before(ps.finishAt):
+			ps.finishAt = b.passAt
+		}
+		return false
+	})
+}
+
+// finishWhere finishes the open files that finish reports true for.
+func (r *run) finishWhere(ctx context.Context, finish func(*buffer) bool) error {
 	var open []*buffer
-	for k, b := range r.bufs {
-		if k.table == t.rule.Name {
+	for _, b := range r.bufs {
+		if finish(b) {
 			open = append(open, b)
 		}
 	}

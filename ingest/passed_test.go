@@ -3,15 +3,19 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/binlake/binlake/ingest"
+	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/storage/mem"
+	"github.com/binlake/binlake/warehouse"
 )
 
 // A file is finished as soon as its partition's stream passes the end of
@@ -74,4 +78,68 @@ func ranges(offs []int64) string {
 		i = j + 1
 	}
 	return strings.Join(parts, ",")
+}
+
+// pendingGate holds the pending record of the second partition to write
+// one until a binlog file of the first is written (or a timeout passed:
+// a run that finishes every file at the end writes both partitions'
+// pending records before any file).
+type pendingGate struct {
+	storage.Store
+	mu      sync.Mutex
+	first   string // the first partition's pending directory
+	written chan struct{}
+	once    sync.Once
+	waited  bool // a pending record gave up waiting
+}
+
+func (g *pendingGate) Put(ctx context.Context, key string, r io.Reader) error {
+	if strings.HasPrefix(key, warehouse.PendingPrefix) {
+		g.mu.Lock()
+		dir := key[:strings.LastIndex(key, "/")+1]
+		if g.first == "" {
+			g.first = dir
+		}
+		second := dir != g.first
+		g.mu.Unlock()
+		if second {
+			select {
+			case <-g.written:
+			case <-time.After(10 * time.Second):
+				g.mu.Lock()
+				g.waited = true
+				g.mu.Unlock()
+			}
+		}
+	}
+	err := g.Store.Put(ctx, key, r)
+	if strings.HasSuffix(key, ".parquet") {
+		g.once.Do(func() { close(g.written) })
+	}
+	return err
+}
+
+// The files of a partition read to its end are finished while the run
+// still reads the others: its file is written before the last partition's
+// files are even listed in its pending record.
+func TestFilesOfPartitionsReadToTheEndFinishEarly(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 2)
+	es := time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC)
+	recs := inserts(es, 0, 10)
+	for _, r := range inserts(es, 10, 5000) {
+		r.Partition = 1
+		recs = append(recs, r)
+	}
+	produce(t, kc, recs...)
+	st := &pendingGate{Store: mem.New(), written: make(chan struct{})}
+	if _, err := ingest.Run(ctx, options(t, kc, st, es.Add(5*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if st.waited {
+		t.Error("no partition's file was written before the other partition's files were finished")
+	}
+	if got := len(committedFiles(t, st)); got != 2 {
+		t.Errorf("%d files committed, want 2", got)
+	}
 }

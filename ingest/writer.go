@@ -343,6 +343,12 @@ func (r *run) finishPassed(ctx context.Context, ps *partState) error {
 	})
 }
 
+// finishPartition finishes the open files of a partition read to its end,
+// while the run still reads others.
+func (r *run) finishPartition(ctx context.Context, ps *partState) error {
+	return r.finishWhere(ctx, func(b *buffer) bool { return b.ps == ps })
+}
+
 // finishWhere finishes the open files that finish reports true for.
 func (r *run) finishWhere(ctx context.Context, finish func(*buffer) bool) error {
 	var open []*buffer

@@ -143,3 +143,55 @@ func TestFilesOfPartitionsReadToTheEndFinishEarly(t *testing.T) {
 		t.Errorf("%d files committed, want 2", got)
 	}
 }
+
+// pendingCheck fails a binlog file's write unless its partition's stored
+// pending record lists it.
+type pendingCheck struct {
+	storage.Store
+	mu       sync.Mutex
+	unlisted []string
+}
+
+func (c *pendingCheck) Put(ctx context.Context, key string, r io.Reader) error {
+	if _, ok := warehouse.ParseBinlogKey(key); ok {
+		listed := false
+		_ = c.List(ctx, warehouse.PendingPrefix, func(o storage.Object) error {
+			b, err := storage.ReadAll(ctx, c.Store, o.Key)
+			var p warehouse.Pending
+			if err == nil && warehouse.Unmarshal(o.Key, b, &p) == nil && slices.Contains(p.Keys, key) {
+				listed = true
+			}
+			return nil
+		})
+		if !listed {
+			c.mu.Lock()
+			c.unlisted = append(c.unlisted, key)
+			c.mu.Unlock()
+		}
+	}
+	return c.Store.Put(ctx, key, r)
+}
+
+// Every file is listed in its partition's pending record before it is
+// written, whether it is finished during the run (its hour passed, its
+// partition read to the end) or at the end.
+func TestFilesAreListedPendingBeforeTheyAreWritten(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 3)
+	h := time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	for i := range 3 {
+		recs = append(recs, spreadInserts(h.Add(time.Duration(i)*40*time.Minute), 3000, 3)...)
+	}
+	produce(t, kc, recs...)
+	st := &pendingCheck{Store: mem.New()}
+	if _, err := ingest.Run(ctx, options(t, kc, st, h.Add(5*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.unlisted) > 0 {
+		t.Errorf("files written before a pending record listed them: %v", st.unlisted)
+	}
+	if got := len(committedFiles(t, st)); got < 6 {
+		t.Errorf("%d files committed, want at least 6 (2 hours, 3 partitions)", got)
+	}
+}

@@ -369,8 +369,8 @@ func (r *run) flushAll(ctx context.Context) error {
 }
 
 // finishFiles finishes the open files of open. Each partition's pending
-// record lists all of its files in one write, not one write a file, so
-// that the encoders get their last rows sooner.
+// record lists all of its files at once, so that the first of them to be
+// written writes the record for all.
 func (r *run) finishFiles(ctx context.Context, open []*buffer) error {
 	// By partition, then in offset order: the pending records list the
 	// files in a reproducible order.
@@ -378,19 +378,20 @@ func (r *run) finishFiles(ctx context.Context, open []*buffer) error {
 		return cmp.Or(comparePartitions(a.key.part, b.key.part), cmp.Compare(a.first, b.first), strings.Compare(a.key.table, b.key.table))
 	})
 	keys := make([]string, len(open))
+	listed := make([]int, len(open))
 	for i := 0; i < len(open); {
 		ps := open[i].ps
 		j := i
 		for ; j < len(open) && open[j].ps == ps; j++ {
 			keys[j] = r.fileKey(open[j])
 		}
-		if err := r.addPending(ctx, ps, keys[i:j]...); err != nil {
-			return err
+		n := listPending(ps, keys[i:j]...)
+		for ; i < j; i++ {
+			listed[i] = n
 		}
-		i = j
 	}
 	for i, b := range open {
-		if err := r.finish(ctx, b, keys[i]); err != nil {
+		if err := r.finish(ctx, b, keys[i], listed[i]); err != nil {
 			return err
 		}
 	}
@@ -410,18 +411,16 @@ func (r *run) fileKey(b *buffer) string {
 // then its encoder gets the last rows and writes it.
 func (r *run) flush(ctx context.Context, b *buffer) error {
 	key := r.fileKey(b)
-	if err := r.addPending(ctx, b.ps, key); err != nil {
-		return err
-	}
-	return r.finish(ctx, b, key)
+	return r.finish(ctx, b, key, listPending(b.ps, key))
 }
 
-// finish hands a file listed in its partition's pending record as key to
-// its encoder, or to the flusher's workers if it has none, to be written.
-func (r *run) finish(ctx context.Context, b *buffer, key string) error {
+// finish hands a file listed in its partition's pending record as key (the
+// listed-th key) to its encoder, or to the flusher's workers if it has
+// none, to be written once the stored record lists it.
+func (r *run) finish(ctx context.Context, b *buffer, key string, listed int) error {
 	if b.enc == nil {
 		r.closeBuf(b)
-		e := &encoder{first: b.full, in: make(chan *chunk), buf: b, key: key}
+		e := &encoder{first: b.full, in: make(chan *chunk), buf: b, key: key, listed: listed}
 		if b.chunk != nil {
 			e.first = append(e.first, b.chunk)
 		}
@@ -436,7 +435,7 @@ func (r *run) finish(ctx context.Context, b *buffer, key string) error {
 		return err
 	}
 	r.closeBuf(b)
-	b.enc.key = key
+	b.enc.key, b.enc.listed = key, listed
 	close(b.enc.in)
 	r.flusher.pending++
 	return nil
@@ -470,8 +469,11 @@ type encoder struct {
 	first []*chunk
 	in    chan *chunk
 	buf   *buffer
-	// key is set before in is closed: where the file goes.
-	key string
+	// key and listed are set before in is closed: where the file goes,
+	// and how many keys of its partition's pending record must be stored
+	// before it is (the file's is one of them).
+	key    string
+	listed int
 	// bytes is the file's size once written; err why it was not.
 	bytes int64
 	err   error
@@ -488,7 +490,8 @@ func (r *run) startEncoder(b *buffer, first []*chunk) *encoder {
 
 // encode writes the Parquet file of an encoder's rows. It runs on the
 // encoder's goroutine and touches nothing of the run but the store, the
-// coerce options and its buffer's schema.
+// coerce options, its buffer's schema and its partition's pending record
+// (pendingRecord is safe for concurrent use).
 func (r *run) encode(e *encoder) (int64, error) {
 	b := e.buf
 	meta := warehouse.BinlogMetaFields()
@@ -568,6 +571,9 @@ func (r *run) encode(e *encoder) (int64, error) {
 	}
 	if err == nil {
 		err = b.stored.wait(ctx)
+	}
+	if err == nil {
+		err = r.writePending(ctx, b.ps, e.listed)
 	}
 	if err == nil {
 		err = r.st.Put(ctx, e.key, bytes.NewReader(out.Bytes()))

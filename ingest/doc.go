@@ -37,7 +37,9 @@
 // on a goroutine of its own, which the files of that version wait for
 // before they are written. Only the run's goroutine touches the run's
 // state; memory stays within Options.MemoryBudget however many table-hours
-// are open.
+// are open. A partition's files are finished, and written while the run
+// reads on, once the partition is read to its end or its stream has
+// passed their hour by the grace period; the rest after the last record.
 //
 // Ready markers (DESIGN.md §3.3) are written after the commits, from the
 // committed state of every partition of the topics, including those other

@@ -17,7 +17,8 @@ type Options struct {
 	Tables []config.Table
 	Zone   warehouse.Zone
 	// Grace is how far past the end of an hour every partition's stream
-	// must be before the hour is ready.
+	// must be before the hour is ready. A partition's files of the hour
+	// are finished once its own stream is that far past it.
 	Grace time.Duration
 	// MaxDLQRatio fails the run when more than this share of the records
 	// read went to the dead-letter queue.

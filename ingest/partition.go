@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -35,8 +36,13 @@ type partState struct {
 	dlq              []dlqEntry
 	dlqFiles         []warehouse.DLQFile
 	dlqRecords       int64
-	pending          []string // keys this run may have written
+	pending          pendingRecord
 	caughtUp         bool
+	// finishAt is the earliest passAt of the partition's open files: once
+	// maxEvent reaches it (finishDue), a file is finished
+	// (run.finishPassed). Zero when no open file waits for it.
+	finishAt  time.Time
+	finishDue bool
 	// replaces lists the committed files a replay rewrites, and
 	// replayCovers is the offset a replay must read to before it may
 	// replace them: the one after their last row.
@@ -125,22 +131,60 @@ func recoverPartition(ctx context.Context, st storage.Store, id partitionID, las
 	return removed, nil
 }
 
-// addPending records keys in the partition's pending record, in one
-// write, before the keys are written.
-func (r *run) addPending(ctx context.Context, ps *partState, keys ...string) error {
-	ps.pending = append(ps.pending, keys...)
+// pendingRecord is the keys this run may write for a partition, and how
+// many of them its stored pending record lists. The run's goroutine lists
+// a file's key when it finishes the file; the encoder writes the record
+// (writePending) before it writes the file, so the run reads on meanwhile,
+// and one write covers every key listed by then.
+type pendingRecord struct {
+	mu      sync.Mutex
+	keys    []string
+	durable int // keys[:durable] are in the stored record
+}
+
+// listPending adds keys to the partition's pending record without writing
+// it, and returns how many keys it lists with them: what writePending must
+// be asked for before they are written.
+func listPending(ps *partState, keys ...string) int {
+	ps.pending.mu.Lock()
+	defer ps.pending.mu.Unlock()
+	ps.pending.keys = append(ps.pending.keys, keys...)
+	return len(ps.pending.keys)
+}
+
+// writePending makes sure the partition's stored pending record lists its
+// first n keys, writing every key listed so far if it does not. Safe for
+// concurrent use: the writes of one partition are one after the other,
+// each listing all keys of the one before.
+func (r *run) writePending(ctx context.Context, ps *partState, n int) error {
+	p := &ps.pending
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.durable >= n {
+		return nil
+	}
 	b, err := warehouse.Marshal(warehouse.Pending{
 		FormatVersion: warehouse.FormatVersion,
 		Topic:         ps.id.Topic,
 		Partition:     ps.id.Partition,
 		Seq:           ps.seq,
 		RunID:         r.id,
-		Keys:          ps.pending,
+		Keys:          p.keys,
 	})
 	if err != nil {
 		return err
 	}
-	return r.st.Put(ctx, warehouse.PendingKey(ps.id.Topic, ps.id.Partition, ps.seq, r.id), bytes.NewReader(b))
+	if err := r.st.Put(ctx, warehouse.PendingKey(ps.id.Topic, ps.id.Partition, ps.seq, r.id), bytes.NewReader(b)); err != nil {
+		return err
+	}
+	p.durable = len(p.keys)
+	return nil
+}
+
+// addPending records keys in the partition's pending record, in one
+// write, before the keys are written.
+func (r *run) addPending(ctx context.Context, ps *partState, keys ...string) error {
+	return r.writePending(ctx, ps, listPending(ps, keys...))
 }
 
 // commitWriters is how many partitions commit at once.
@@ -278,7 +322,7 @@ func (r *run) committedByUs(ctx context.Context, key string) (bool, error) {
 }
 
 func (r *run) dropPending(ctx context.Context, ps *partState) error {
-	if len(ps.pending) == 0 {
+	if ps.pending.durable == 0 {
 		return nil
 	}
 	return r.st.Delete(ctx, warehouse.PendingKey(ps.id.Topic, ps.id.Partition, ps.seq, r.id))

@@ -399,6 +399,13 @@ func (r *run) consume(ctx context.Context, kopts []kgo.Opt, consume map[string]m
 			if ps.next >= ps.end {
 				ps.caughtUp = true
 				remaining--
+				// The files of the last partition to finish are finished
+				// with the rest (flushAll).
+				if remaining > 0 {
+					if err := r.finishPartition(ctx, ps); err != nil {
+						return err
+					}
+				}
 			}
 			if r.opts.MaxRecords > 0 && read >= r.opts.MaxRecords {
 				r.log.Info("ingest stopping early: --max-records reached", "records", read)

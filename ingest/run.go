@@ -362,6 +362,11 @@ func (r *run) process(ctx context.Context, ps *partState, d *decoded) error {
 		ps.skipped["no-table-rule"]++
 		return nil
 	}
+	if ps.finishDue {
+		if err := r.finishPassed(ctx, ps); err != nil {
+			return err
+		}
+	}
 	for i := range rows {
 		pr := &rows[i]
 		if pr.row.late {
@@ -410,6 +415,7 @@ func (r *run) rowsOf(ctx context.Context, ps *partState, rec *cdc.Record, change
 		}
 		if c.EventTime.After(ps.maxEvent) {
 			ps.maxEvent = c.EventTime
+			ps.finishDue = !ps.finishAt.IsZero() && !ps.maxEvent.Before(ps.finishAt)
 		}
 		if ps.minEvent.IsZero() || c.EventTime.Before(ps.minEvent) {
 			ps.minEvent = c.EventTime

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -25,8 +26,9 @@ import (
 // own, and from then on its rows are handed over chunkRows at a time and
 // turned into compressed Parquet pages while the run goes on decoding. A
 // file is finished (flush) when it reaches its size cap, when the memory
-// budget needs room, when its table's schema changes, and at the end of
-// the run; its encoder then writes the file to the store. A small file
+// budget needs room, when its table's schema changes, when its partition's
+// stream has passed its hour by the grace period, and at the end of the
+// run; its encoder then writes the file to the store. A small file
 // that never got an encoder is encoded by one of a few workers of the
 // flusher instead, so many small files never mean many encoders at once.
 // A buffer's schema is fixed when it opens: a change of the table's schema
@@ -157,6 +159,11 @@ type buffer struct {
 	chunk *chunk   // rows not yet handed to the encoder
 	full  []*chunk // chunks filled before the file got an encoder
 	enc   *encoder // nil until the file holds encoderRows rows
+	// passAt is the end of the file's hour plus the grace period: the file
+	// is finished once its partition's stream passes it. Zero for a file
+	// opened after its partition had passed it (late rows), which stays
+	// open to the end of the run.
+	passAt time.Time
 }
 
 // rowSize estimates the memory a buffered row holds: the row, its values
@@ -188,6 +195,14 @@ func (r *run) add(ctx context.Context, t *tableState, ps *partState, h warehouse
 			first: row.offset,
 		}
 		r.bufs[k] = b
+		if span, ok := r.opts.Zone.Span(h); ok {
+			if at := span.End.Add(r.opts.Grace); ps.maxEvent.Before(at) {
+				b.passAt = at
+				if ps.finishAt.IsZero() || at.Before(ps.finishAt) {
+					ps.finishAt = at
+				}
+			}
+		}
 	}
 	r.lastBuf = b
 	if generation != t.generation {
@@ -303,9 +318,42 @@ func (r *run) handOver(ctx context.Context, b *buffer) error {
 // finishTable finishes the open files of a table, before its schema
 // changes.
 func (r *run) finishTable(ctx context.Context, t *tableState) error {
+	return r.finishWhere(ctx, func(b *buffer) bool { return b.key.table == t.rule.Name })
+}
+
+// finishPassed finishes the open files of a partition whose stream has
+// passed their hour by the grace period (partState.finishAt): rows of
+// that hour are late from then on, and few come. Finished while the run
+// reads on, their last pages are compressed and the files written while
+// other files still take rows, instead of all together at the end of the
+// run, and their memory is freed. A late row opens a file of its own,
+// which stays open to the end.
+func (r *run) finishPassed(ctx context.Context, ps *partState) error {
+	ps.finishAt, ps.finishDue = time.Time{}, false
+	return r.finishWhere(ctx, func(b *buffer) bool {
+		switch {
+		case b.ps != ps || b.passAt.IsZero():
+			return false
+		case !ps.maxEvent.Before(b.passAt):
+			return true
+		case ps.finishAt.IsZero() || b.passAt.Before(ps.finishAt):
+			ps.finishAt = b.passAt
+		}
+		return false
+	})
+}
+
+// finishPartition finishes the open files of a partition read to its end,
+// while the run still reads others.
+func (r *run) finishPartition(ctx context.Context, ps *partState) error {
+	return r.finishWhere(ctx, func(b *buffer) bool { return b.ps == ps })
+}
+
+// finishWhere finishes the open files that finish reports true for.
+func (r *run) finishWhere(ctx context.Context, finish func(*buffer) bool) error {
 	var open []*buffer
-	for k, b := range r.bufs {
-		if k.table == t.rule.Name {
+	for _, b := range r.bufs {
+		if finish(b) {
 			open = append(open, b)
 		}
 	}
@@ -321,8 +369,8 @@ func (r *run) flushAll(ctx context.Context) error {
 }
 
 // finishFiles finishes the open files of open. Each partition's pending
-// record lists all of its files in one write, not one write a file, so
-// that the encoders get their last rows sooner.
+// record lists all of its files at once, so that the first of them to be
+// written writes the record for all.
 func (r *run) finishFiles(ctx context.Context, open []*buffer) error {
 	// By partition, then in offset order: the pending records list the
 	// files in a reproducible order.
@@ -330,19 +378,20 @@ func (r *run) finishFiles(ctx context.Context, open []*buffer) error {
 		return cmp.Or(comparePartitions(a.key.part, b.key.part), cmp.Compare(a.first, b.first), strings.Compare(a.key.table, b.key.table))
 	})
 	keys := make([]string, len(open))
+	listed := make([]int, len(open))
 	for i := 0; i < len(open); {
 		ps := open[i].ps
 		j := i
 		for ; j < len(open) && open[j].ps == ps; j++ {
 			keys[j] = r.fileKey(open[j])
 		}
-		if err := r.addPending(ctx, ps, keys[i:j]...); err != nil {
-			return err
+		n := listPending(ps, keys[i:j]...)
+		for ; i < j; i++ {
+			listed[i] = n
 		}
-		i = j
 	}
 	for i, b := range open {
-		if err := r.finish(ctx, b, keys[i]); err != nil {
+		if err := r.finish(ctx, b, keys[i], listed[i]); err != nil {
 			return err
 		}
 	}
@@ -362,18 +411,16 @@ func (r *run) fileKey(b *buffer) string {
 // then its encoder gets the last rows and writes it.
 func (r *run) flush(ctx context.Context, b *buffer) error {
 	key := r.fileKey(b)
-	if err := r.addPending(ctx, b.ps, key); err != nil {
-		return err
-	}
-	return r.finish(ctx, b, key)
+	return r.finish(ctx, b, key, listPending(b.ps, key))
 }
 
-// finish hands a file listed in its partition's pending record as key to
-// its encoder, or to the flusher's workers if it has none, to be written.
-func (r *run) finish(ctx context.Context, b *buffer, key string) error {
+// finish hands a file listed in its partition's pending record as key (the
+// listed-th key) to its encoder, or to the flusher's workers if it has
+// none, to be written once the stored record lists it.
+func (r *run) finish(ctx context.Context, b *buffer, key string, listed int) error {
 	if b.enc == nil {
 		r.closeBuf(b)
-		e := &encoder{first: b.full, in: make(chan *chunk), buf: b, key: key}
+		e := &encoder{first: b.full, in: make(chan *chunk), buf: b, key: key, listed: listed}
 		if b.chunk != nil {
 			e.first = append(e.first, b.chunk)
 		}
@@ -388,7 +435,7 @@ func (r *run) finish(ctx context.Context, b *buffer, key string) error {
 		return err
 	}
 	r.closeBuf(b)
-	b.enc.key = key
+	b.enc.key, b.enc.listed = key, listed
 	close(b.enc.in)
 	r.flusher.pending++
 	return nil
@@ -422,8 +469,11 @@ type encoder struct {
 	first []*chunk
 	in    chan *chunk
 	buf   *buffer
-	// key is set before in is closed: where the file goes.
-	key string
+	// key and listed are set before in is closed: where the file goes,
+	// and how many keys of its partition's pending record must be stored
+	// before it is (the file's is one of them).
+	key    string
+	listed int
 	// bytes is the file's size once written; err why it was not.
 	bytes int64
 	err   error
@@ -440,7 +490,8 @@ func (r *run) startEncoder(b *buffer, first []*chunk) *encoder {
 
 // encode writes the Parquet file of an encoder's rows. It runs on the
 // encoder's goroutine and touches nothing of the run but the store, the
-// coerce options and its buffer's schema.
+// coerce options, its buffer's schema and its partition's pending record
+// (pendingRecord is safe for concurrent use).
 func (r *run) encode(e *encoder) (int64, error) {
 	b := e.buf
 	meta := warehouse.BinlogMetaFields()
@@ -520,6 +571,9 @@ func (r *run) encode(e *encoder) (int64, error) {
 	}
 	if err == nil {
 		err = b.stored.wait(ctx)
+	}
+	if err == nil {
+		err = r.writePending(ctx, b.ps, e.listed)
 	}
 	if err == nil {
 		err = r.st.Put(ctx, e.key, bytes.NewReader(out.Bytes()))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -144,7 +145,7 @@ func newGenerator(n int, partitions int32, cols []benchColumn, now time.Time) *g
 // whether it is an UPDATE.
 func (g *generator) next(i int) ([]byte, int32, bool) {
 	s := g.shards[g.rng.IntN(len(g.shards))]
-	es := g.base.Add(g.span * time.Duration(i) / time.Duration(g.n)).Truncate(time.Second)
+	es := g.base.Add(g.eventOffset(i)).Truncate(time.Second)
 	if i%4 == 0 {
 		g.batch++
 	}
@@ -178,6 +179,15 @@ func (g *generator) next(i int) ([]byte, int32, bool) {
 	}
 	s.rows = append(s.rows, r)
 	return g.message(s, "INSERT", es, &r, nil), s.part, false
+}
+
+// eventOffset is how far into the span message i's event time lies:
+// span·i/n, computed in 128 bits (span·i overflows int64 from i = 853,900
+// on, which put the last messages of a million hours before the first).
+func (g *generator) eventOffset(i int) time.Duration {
+	hi, lo := bits.Mul64(uint64(g.span), uint64(i))
+	q, _ := bits.Div64(hi, lo, uint64(g.n))
+	return time.Duration(q)
 }
 
 // message writes a Canal flatMessage the way Canal's fastjson does: keys in

@@ -16,9 +16,11 @@ import (
 )
 
 // Two runs over the same partitions at once — an Airflow retry that
-// overlaps the original — never both commit the same records: the loser
-// stops with an error naming the cause, and every record is committed
-// exactly once.
+// overlaps the original — never both commit the same records: a run that
+// loses a partition's commit stops with an error naming the cause, and
+// every record is committed exactly once. Partitions commit concurrently,
+// so each run may win some partitions and lose others: each partition's
+// commit is one run's.
 func TestOverlappingRunsNeverBothCommit(t *testing.T) {
 	// Both runs start at once on an empty warehouse, so both aim at commit
 	// 1 of each partition and one must lose. Should the scheduler start
@@ -32,7 +34,8 @@ func TestOverlappingRunsNeverBothCommit(t *testing.T) {
 	t.Fatal("two simultaneous runs both committed three times: create-if-absent on commit records does not hold")
 }
 
-// overlappingRuns reports whether one of two simultaneous runs lost.
+// overlappingRuns reports whether a partition's commit was lost by one of
+// two simultaneous runs.
 func overlappingRuns(t *testing.T) bool {
 	ctx := context.Background()
 	kc := startKafka(t, 2)
@@ -77,10 +80,7 @@ func overlappingRuns(t *testing.T) bool {
 			}
 		}
 	}
-	committedOffsets(t, st)
-	if failed > 1 {
-		t.Fatalf("both runs failed: %v", errs)
-	}
+	committedOffsets(t, st) // fails on an offset committed twice
 	// Whatever the loser left is cleaned up by the next run, which then
 	// commits the rest.
 	if _, err := ingest.Run(ctx, options(t, kc, st, es.Add(time.Hour))); err != nil {
@@ -104,5 +104,5 @@ func overlappingRuns(t *testing.T) bool {
 		}
 		return nil
 	})
-	return failed == 1
+	return failed > 0
 }

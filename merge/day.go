@@ -223,13 +223,13 @@ func (r *run) merge(ctx context.Context, base, prev *warehouse.Manifest) (*wareh
 	mg := &merger{
 		r: r, out: r.out, codec: newRowCodec(r.out), sum: r.sum, delta: iter, tombs: tombs,
 		truncs: all, newTruncs: fresh, ctx: mctx,
-		tasks: make(chan task, queuedTasks), slots: make(chan struct{}, 1),
+		tasks: make(chan task, queuedTasks), slots: make(chan struct{}, 1), free: make(chan *chunk, 2),
 		tw:        &tombWriter{sink: tombSink, out: r.out, day: int32(daysSinceEpoch(o.Date)), max: o.RowGroupRows},
 		stampBase: base != nil && (base.Kind == KindBootstrap || base.Kind == KindImport),
 	}
 	mg.rgRows = rowGroupRows(o, base, plan)
 	mg.tw.max = mg.rgRows
-	cons := &consumer{out: r.out, sink: dataSink, par: o.Parallelism, slots: mg.slots, cancel: mcancel}
+	cons := &consumer{out: r.out, sink: dataSink, par: o.Parallelism, slots: mg.slots, free: mg.free, cancel: mcancel}
 	var cerr error
 	done := make(chan struct{})
 	go func() {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -290,6 +291,70 @@ func newTestChunk(codec rowCodec) *chunk {
 	ch := &chunk{cols: make([]chgCol, len(codec.kinds)+1)}
 	ch.makeRows(1)
 	return ch
+}
+
+// TestChunkRoom fills a chunk of maxRows rows with change rows, then,
+// reset, with other rows, change rows among base rows: change rows are
+// never made room for past the rows the chunk can take, fixed-width
+// columns not past an eighth more than they need, and the chunk filled
+// again holds the new values, in the room it had (none of it made
+// anew).
+func TestChunkRoom(t *testing.T) {
+	kinds := []physKind{{kind: parquet.ByteArray}, {kind: parquet.Int64}, {kind: parquet.Int32}, {kind: parquet.ByteArray}}
+	codec := rowCodec{kinds: kinds, widths: []int{varWidth, 8, 4, varWidth}}
+	rng := rand.New(rand.NewPCG(7, 8))
+	row := func(r, n int) []parquet.Value {
+		return []parquet.Value{parquet.ByteArrayValue(bytes.Repeat([]byte{byte(r)}, n)), parquet.Int64Value(int64(r) << 33),
+			parquet.Int32Value(int32(-r)), parquet.ByteArrayValue([]byte(strconv.Itoa(r)))}
+	}
+	const maxRows = 3000
+	ch := &chunk{cols: make([]chgCol, len(codec.kinds)+1), maxRows: maxRows}
+	ch.makeRows(100)
+	for r := range maxRows {
+		addChangeRecord(t, codec, ch, r, row(r, 20))
+		ch.plan = append(ch.plan, -int64(ch.nrecs))
+	}
+	if ch.room > maxRows {
+		t.Errorf("room for %d change rows in a chunk of %d rows", ch.room, maxRows)
+	}
+	for c, w := range codec.widths {
+		if n := len(ch.cols[1+c].data); w != varWidth && n > maxRows*w*9/8+w {
+			t.Errorf("column %d: %d bytes of room for %d values of %d bytes", 1+c, n, maxRows, w)
+		}
+	}
+	before := make([]*byte, len(ch.cols))
+	for c := range ch.cols {
+		before[c] = &ch.cols[c].data[0]
+	}
+	ch.reset()
+	var want [][]parquet.Value
+	for len(ch.plan) < maxRows {
+		if rng.IntN(3) == 0 {
+			ch.plan = append(ch.plan, int64(len(ch.plan))) // a base row
+			continue
+		}
+		r := 1000 + len(want)
+		want = append(want, row(r, rng.IntN(21)))
+		addChangeRecord(t, codec, ch, r, want[len(want)-1])
+		ch.plan = append(ch.plan, -int64(ch.nrecs))
+	}
+	for c := range ch.cols {
+		if &ch.cols[c].data[0] != before[c] {
+			t.Errorf("column %d: room made anew", c)
+		}
+	}
+	plan := make([]int64, len(want))
+	for k := range plan {
+		plan[k] = -1 - int64(k)
+	}
+	for col := 1; col <= len(kinds); col++ {
+		got := codec.appendColumn(nil, ch, plan, col)
+		for k, g := range got {
+			if w := want[k][col-1]; !bytes.Equal(g.Bytes(), w.Bytes()) {
+				t.Fatalf("column %d, change row %d: %v, want %v", col, k, g, w)
+			}
+		}
+	}
 }
 
 // addChangeRecord encodes row as change row r (key r, position r) and

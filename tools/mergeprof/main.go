@@ -4,9 +4,10 @@
 // merge benchmark generated (go run ./merge/bench keeps them in its -dir),
 // and prints the run's CPU seconds, allocations and output bytes; with
 // -cpuprofile or -memprofile it writes the profiles too; with -timeline
-// 100ms it prints the run's log lines and the cores it kept busy every
-// 100 ms, timed from the start (to see the phases where only one core
-// works). The day is removed
+// 100ms it prints the run's log lines and, every 100 ms, the cores it
+// kept busy, the page faults it took, its resident set and its live heap,
+// timed from the start (to see the phases where only one core works, and
+// where memory is first touched). The day is removed
 // first, so runs can be repeated and alternated between builds:
 //
 //	go run ./merge/bench -dir /tmp/mb -rows 4000000 -changes 400000 -runs 1 -shapes uniform
@@ -23,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -38,7 +40,7 @@ func main() {
 	date := flag.String("date", "2024-03-02", "day to merge")
 	cpuProfile := flag.String("cpuprofile", "", "write the CPU profile here")
 	memProfile := flag.String("memprofile", "", "write the allocation profile here")
-	timeline := flag.Duration("timeline", 0, "print the run's log lines and, every this often, the cores it used since the last line (to find phases where one core works)")
+	timeline := flag.Duration("timeline", 0, "print the run's log lines and, every this often, the cores it used and the page faults it took since the last line, its resident set and its live heap (to find phases where one core works, or memory is first touched)")
 	flag.Parse()
 	if err := run(*cfgPath, *date, *cpuProfile, *memProfile, *timeline); err != nil {
 		fmt.Fprintln(os.Stderr, "mergeprof:", err)
@@ -125,8 +127,23 @@ func run(cfgPath, date, cpuProfile, memProfile string, timeline time.Duration) e
 	return nil
 }
 
+// rss is the process's resident set in bytes (0 where /proc does not
+// tell).
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, res int64
+	if _, err := fmt.Sscan(string(b), &size, &res); err != nil {
+		return 0
+	}
+	return res * int64(os.Getpagesize())
+}
+
 // startTimeline prints o's log lines and, every interval, the CPU
-// seconds per second the process used since the last line, each with the
+// seconds per second the process used since the last line, the page
+// faults since then, the resident set and the live heap, each with the
 // time since the start; stop ends it.
 func startTimeline(o *merge.Options, interval time.Duration) (stop func()) {
 	start := time.Now()
@@ -136,26 +153,30 @@ func startTimeline(o *merge.Options, interval time.Duration) (stop func()) {
 		}
 		return a
 	}}))
-	cpu := func() time.Duration {
+	usage := func() (time.Duration, int64) {
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Minflt
 	}
+	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(interval)
 		defer t.Stop()
-		last, lastT := cpu(), time.Now()
+		last, lastF := usage()
+		lastT := time.Now()
 		for {
 			select {
 			case <-done:
 				return
 			case now := <-t.C:
-				c := cpu()
-				fmt.Printf("t=%.2f cores=%.2f\n", now.Sub(start).Seconds(), (c-last).Seconds()/now.Sub(lastT).Seconds())
-				last, lastT = c, now
+				c, f := usage()
+				metrics.Read(heap)
+				fmt.Printf("t=%.2f cores=%.2f faults=%d rss=%dMiB heap=%dMiB\n", now.Sub(start).Seconds(), (c-last).Seconds()/now.Sub(lastT).Seconds(),
+					f-lastF, rss()>>20, heap[0].Value.Uint64()>>20)
+				last, lastF, lastT = c, f, now
 			}
 		}
 	}()

@@ -599,7 +599,7 @@ func dictionaryColumns(fields []warehouse.Field) []bool {
 	dict := make([]bool, len(fields))
 	for i, f := range fields {
 		if enc := f.Node.Encoding(); enc != nil {
-			dict[i] = enc.Encoding() == format.RLEDictionary || enc.Encoding() == format.PlainDictionary
+			dict[i] = enc.Encoding() == format.RLEDictionary
 		}
 	}
 	return dict

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,9 +69,8 @@ func TestSourceKeysAcrossBatches(t *testing.T) {
 		if c := strings.Compare(fa[0]+"\x00"+fa[1], fb[0]+"\x00"+fb[1]); c != 0 {
 			return c
 		}
-		var x, y int
-		fmt.Sscanf(fa[2], "id=%d", &x)
-		fmt.Sscanf(fb[2], "id=%d", &y)
+		x, _ := strconv.Atoi(strings.TrimPrefix(fa[2], "id="))
+		y, _ := strconv.Atoi(strings.TrimPrefix(fb[2], "id="))
 		return x - y
 	})
 	for i := range want {

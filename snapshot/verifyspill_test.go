@@ -36,7 +36,7 @@ func FuzzSpillRecord(f *testing.F) {
 		if h != hash || !sameValues(got, key) {
 			t.Fatalf("read %d %#v, wrote %d %#v", h, got, hash, key)
 		}
-		if _, _, err := readSpillRecord(r, len(key), got[:0]); err != io.EOF {
+		if _, _, err := readSpillRecord(r, len(key), got[:0]); !errors.Is(err, io.EOF) {
 			t.Fatalf("after the last record: %v, want io.EOF", err)
 		}
 		for n := 1; n < len(rec); n++ {

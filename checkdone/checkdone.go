@@ -176,7 +176,7 @@ func partitions(ctx context.Context, st storage.Store) ([]PartitionState, error)
 	}
 	out := make([]PartitionState, len(ends))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
+	g.SetLimit(warehouse.ConcurrentReads)
 	for i, e := range ends {
 		g.Go(func() error {
 			c, err := warehouse.ReadCommit(gctx, st, warehouse.CommitKey(e.Topic, e.Partition, e.Latest))

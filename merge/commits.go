@@ -119,7 +119,7 @@ func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, tabl
 	plan := &changePlan{merged: map[string]int64{}}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
+	g.SetLimit(warehouse.ConcurrentReads)
 	for _, e := range ends {
 		g.Go(func() error {
 			files, part, bound, n, err := planPartition(gctx, st, cache, table, d, e, stop, base, reuse)

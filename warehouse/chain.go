@@ -137,6 +137,11 @@ func LatestCommitSeq(ctx context.Context, st storage.Store, topic string, partit
 	return latest, err
 }
 
+// ConcurrentReads is how many small records (commits, heads) the readers
+// of commit chains read at once: enough to hide an object store's round
+// trips, few enough not to be throttled.
+const ConcurrentReads = 16
+
 // ChainEnd is a partition and the number of its latest commit.
 type ChainEnd struct {
 	TopicPartition
@@ -145,7 +150,7 @@ type ChainEnd struct {
 
 // LatestCommits returns every partition that has commit records, in key
 // order, with the number of its latest commit (CommitPartitions, then
-// LatestCommitSeq for up to 16 partitions at once).
+// LatestCommitSeq for ConcurrentReads partitions at once).
 func LatestCommits(ctx context.Context, st storage.Store) ([]ChainEnd, error) {
 	tps, err := CommitPartitions(ctx, st)
 	if err != nil {
@@ -153,7 +158,7 @@ func LatestCommits(ctx context.Context, st storage.Store) ([]ChainEnd, error) {
 	}
 	out := make([]ChainEnd, len(tps))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
+	g.SetLimit(ConcurrentReads)
 	for i, tp := range tps {
 		g.Go(func() error {
 			n, err := LatestCommitSeq(gctx, st, tp.Topic, tp.Partition)
@@ -168,14 +173,14 @@ func LatestCommits(ctx context.Context, st storage.Store) ([]ChainEnd, error) {
 }
 
 // ReadCommits reads a partition's commits from..to (inclusive, from >= 1),
-// in order, up to 16 at once.
+// in order, ConcurrentReads at once.
 func ReadCommits(ctx context.Context, st storage.Store, topic string, partition int32, from, to int64) ([]*Commit, error) {
 	if to < from {
 		return nil, nil
 	}
 	out := make([]*Commit, to-from+1)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
+	g.SetLimit(ConcurrentReads)
 	for i := range out {
 		g.Go(func() error {
 			var err error

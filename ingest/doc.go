@@ -36,10 +36,14 @@
 // rows while they arrive; and a new schema version of a table is written
 // on a goroutine of its own, which the files of that version wait for
 // before they are written. Only the run's goroutine touches the run's
-// state; memory stays within Options.MemoryBudget however many table-hours
-// are open. A partition's files are finished, and written while the run
-// reads on, once the partition is read to its end or its stream has
-// passed their hour by the grace period; the rest after the last record.
+// state, with two exceptions: an encoder writes its partition's pending
+// record (under the record's lock) just before its file, and after the
+// last record the partitions commit on goroutines of their own, each
+// touching only its partition. Memory stays within Options.MemoryBudget
+// however many table-hours are open. A partition's files are finished,
+// and written while the run reads on, once the partition is read to its
+// end or its stream has passed their hour by the grace period; the rest
+// after the last record.
 //
 // Ready markers (DESIGN.md §3.3) are written after the commits, from the
 // committed state of every partition of the topics, including those other

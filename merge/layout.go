@@ -6,6 +6,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/binlake/binlake/internal/textdict"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/warehouse"
 )
@@ -53,6 +54,9 @@ var sourceType = schema.Type{Kind: schema.Text}
 func newLayout(version int, cols []warehouse.CatalogColumn, types []schema.Type, key []string, includeSource, delta bool) (*layout, error) {
 	l := &layout{version: version, cols: cols, types: types}
 	l.fields = append(l.fields, warehouse.SnapshotMetaFields()...)
+	for _, c := range []int{colDB, colTable} {
+		l.fields[c].Node = textdict.Node(l.fields[c].Node, maxDictionary)
+	}
 	for i, c := range cols {
 		n, err := dataNode(types[i], delta)
 		if err != nil {
@@ -135,7 +139,7 @@ func dataNode(t schema.Type, delta bool) (parquet.Node, error) {
 	case err != nil:
 		return nil, err
 	case dictionaryColumn(t):
-		return parquet.Optional(parquet.Encoded(parquet.String(), &parquet.RLEDictionary)), nil
+		return textdict.Node(parquet.Optional(parquet.Encoded(parquet.String(), &parquet.RLEDictionary)), maxDictionary), nil
 	case delta && deltaColumn(n):
 		return parquet.Encoded(n, &parquet.DeltaBinaryPacked), nil
 	case smallIntegerColumn(t):

@@ -105,7 +105,7 @@ func writeFile(t *testing.T, seed uint64, wrap bool) []byte {
 		parquet.DictionaryMaxBytes(maxBytes),
 		parquet.PageBufferSize(256<<rng.IntN(8)),
 		parquet.DataPageStatistics(rng.IntN(2) == 0),
-		parquet.Compression(&parquet.Zstd))
+		parquet.Compression(&parquet.Uncompressed))
 	// The schema orders the group's fields by name.
 	byName := map[string]column{}
 	for _, c := range cols {

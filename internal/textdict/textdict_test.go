@@ -182,8 +182,8 @@ func writeFile(t *testing.T, seed uint64, wrap bool) []byte {
 // empty strings and reused value addresses included.
 func TestFilesAreParquetGos(t *testing.T) {
 	n := 200
-	if testing.Short() {
-		n = 30
+	if raceEnabled {
+		n = 20
 	}
 	plain := 0
 	for seed := range uint64(n) {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package textdict
+
+const raceEnabled = false

@@ -16,6 +16,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/binlake/binlake/cdc"
+	"github.com/binlake/binlake/internal/textdict"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/warehouse"
 )
@@ -495,6 +496,12 @@ func (r *run) startEncoder(b *buffer, first []*chunk) *encoder {
 func (r *run) encode(e *encoder) (int64, error) {
 	b := e.buf
 	meta := warehouse.BinlogMetaFields()
+	for i, dict := range dictionaryColumns(meta) {
+		if dict {
+			// The writer sets no DictionaryMaxBytes: 0.
+			meta[i].Node = textdict.Node(meta[i].Node, 0)
+		}
+	}
 	fields := make([]warehouse.Field, 0, len(meta)+len(b.cols))
 	fields = append(fields, meta...)
 	var err error

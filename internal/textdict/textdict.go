@@ -36,7 +36,7 @@ import (
 
 // Node returns leaf n, a BYTE_ARRAY column encoded RLE_DICTIONARY (or an
 // optional one), with the type of this package. maxBytes must be the
-// DictionaryMaxBytes of the writers that write it.
+// DictionaryMaxBytes of the writers that write it (0: none set).
 func Node(n parquet.Node, maxBytes int64) parquet.Node {
 	return node{Node: n, maxBytes: maxBytes}
 }
@@ -238,7 +238,7 @@ type indexedType struct {
 // outgrown DictionaryMaxBytes and the column goes on PLAIN: then the
 // buffer is parquet-go's for the values themselves.
 func (t indexedType) NewColumnBuffer(columnIndex, numValues int) parquet.ColumnBuffer {
-	if t.d.Size() > t.d.maxBytes {
+	if t.d.maxBytes > 0 && t.d.Size() > t.d.maxBytes || t.d.Size() > hardMaxBytes {
 		return t.Type.NewColumnBuffer(columnIndex, numValues)
 	}
 	return &columnBuffer{page: page{d: t.d, column: columnIndex, idx: make([]int32, 0, max(numValues, 0))}}
@@ -249,6 +249,10 @@ func (t indexedType) NewPage(columnIndex, numValues int, data encoding.Values) p
 	idx := data.Int32()
 	return &page{d: t.d, column: columnIndex, idx: idx[:min(len(idx), numValues)]}
 }
+
+// hardMaxBytes is the dictionary size past which parquet-go's writer
+// goes on PLAIN whatever its DictionaryMaxBytes.
+const hardMaxBytes = 1 << 30
 
 // pageType is the type of a page of indexes, which are written as int32.
 type pageType struct{ parquet.Type }

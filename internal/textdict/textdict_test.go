@@ -91,6 +91,9 @@ func writeFile(t *testing.T, seed uint64, wrap bool) []byte {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	cols := testColumns()
 	maxBytes := int64(64 << rng.IntN(8)) // 64 B - 8 KiB: some chunks go PLAIN
+	if rng.IntN(8) == 0 {
+		maxBytes = 0 // the writer's default: no limit
+	}
 	group := parquet.Group{}
 	for _, c := range cols {
 		n := c.node

@@ -6,11 +6,12 @@
 // map, and computes each page's min and max by looking up and comparing
 // every value of the page. A merge writes each row of a snapshot again,
 // most values coming from the base file's own dictionary pages: the same
-// few strings at the same few addresses, row after row. Dict remembers
-// where it last saw a value (a small table by address and length, checked
-// against the stored bytes, so a reused address is never taken on trust)
-// and hashes only the values it has not met there; a page's bounds
-// compare each distinct index once.
+// few strings at the same few addresses, row after row; ingest writes the
+// same few operation, database, table and topic names. Dict remembers
+// where it last saw a value (a small table by address and length; an
+// entry of an earlier call is checked against the stored bytes, so a
+// reused address is never taken on trust) and hashes only the values it
+// has not met there; a page's bounds compare each distinct index once.
 //
 // Files are byte for byte those parquet-go writes with its own dictionary
 // (the same indexes in the same order, the same pages, the same fall back

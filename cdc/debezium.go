@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/binlake/binlake/schema"
 )
@@ -390,7 +391,6 @@ func binlogSeq(name string) (int64, bool) {
 // errors.
 func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok bool, err error) {
 	d := &x.doc
-	field := prefix + key
 	m := d.get(obj, key)
 	var s string
 	switch d.kind(m) {
@@ -401,11 +401,11 @@ func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok 
 	case jString:
 		s = d.str(m)
 	default:
-		return 0, false, x.fail(field, "want an integer, got %s", d.kind(m))
+		return 0, false, x.fail(prefix+key, "want an integer, got %s", d.kind(m))
 	}
 	n, perr := strconv.ParseInt(s, 10, 64)
 	if perr != nil {
-		return 0, false, x.fail(field, "want an integer, got %s", quoteValue(s))
+		return 0, false, x.fail(prefix+key, "want an integer, got %s", quoteValue(s))
 	}
 	return n, true, nil
 }
@@ -414,7 +414,8 @@ func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok 
 // {"schema":…,"payload":{"id":1}}. A key that is not a JSON object (a
 // different key converter) gives nil.
 func (x *debeziumDecoder) key(raw []byte) []string {
-	if len(raw) == 0 || x.keyDoc.parse(string(raw)) != nil {
+	// keyDoc aliases raw only until the next key: the names are copied.
+	if len(raw) == 0 || x.keyDoc.parse(unsafe.String(unsafe.SliceData(raw), len(raw))) != nil {
 		return nil
 	}
 	d := &x.keyDoc
@@ -435,7 +436,16 @@ func (x *debeziumDecoder) key(raw []byte) []string {
 // row converts a row image. unwrapped skips the "__" metadata members.
 func (x *debeziumDecoder) row(obj int32, field string, sch *connectSchema, unwrapped bool) ([]Column, error) {
 	d := &x.doc
-	cols := make([]Column, 0, d.nodes[obj].n)
+	n := int(d.nodes[obj].n)
+	if unwrapped {
+		n = 0
+		for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
+			if !strings.HasPrefix(d.key(m), "__") {
+				n++
+			}
+		}
+	}
+	cols := x.carve(n)
 	hint := 0
 	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
 		name := d.key(m)

@@ -310,9 +310,10 @@ func pruneCache[V any](m map[string]V, n int) {
 }
 
 // untypedRow converts the members of obj, except those skip names, by
-// untypedValue with SET arrays (Maxwell, rowjson).
-func untypedRow(b *base, d *jdoc, obj int32, field string, skip func(string) bool) ([]Column, error) {
-	cols := make([]Column, 0, d.nodes[obj].n)
+// untypedValue with SET arrays (Maxwell, rowjson), into an image carved
+// for its n columns (obj's members less those skip names).
+func untypedRow(b *base, d *jdoc, obj int32, n int, field string, skip func(string) bool) ([]Column, error) {
+	cols := b.carve(n)
 	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
 		name := d.key(m)
 		if skip != nil && skip(name) {

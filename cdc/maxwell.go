@@ -193,5 +193,5 @@ func (x *maxwellDecoder) key() ([]string, error) {
 
 // row converts a row image of untyped JSON values.
 func (x *maxwellDecoder) row(d *jdoc, obj int32, field string) ([]Column, error) {
-	return untypedRow(&x.base, d, obj, field, nil)
+	return untypedRow(&x.base, d, obj, int(d.nodes[obj].n), field, nil)
 }

@@ -403,7 +403,7 @@ func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok 
 	default:
 		return 0, false, x.fail(prefix+key, "want an integer, got %s", d.kind(m))
 	}
-	n, perr := strconv.ParseInt(s, 10, 64)
+	n, perr := parseInt64(s)
 	if perr != nil {
 		return 0, false, x.fail(prefix+key, "want an integer, got %s", quoteValue(s))
 	}
@@ -503,7 +503,7 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 		if n.kind != jNumber {
 			return 0, false
 		}
-		i, err := strconv.ParseInt(d.text(m), 10, 64)
+		i, err := parseInt64(d.text(m))
 		return i, err == nil
 	}
 	switch f.kind {

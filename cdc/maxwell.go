@@ -2,7 +2,6 @@ package cdc
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -149,7 +148,7 @@ func (x *maxwellDecoder) pos(rec *Record) (Pos, error) {
 	d := &x.doc
 	var p Pos
 	if xo := d.get(0, "xoffset"); d.kind(xo) != jNull {
-		n, err := strconv.ParseInt(d.text(xo), 10, 64)
+		n, err := parseInt64(d.text(xo))
 		if d.nodes[xo].kind != jNumber || err != nil {
 			return p, x.fail("xoffset", "want an integer, got %s", quoteValue(d.compact(xo)))
 		}
@@ -163,7 +162,7 @@ func (x *maxwellDecoder) pos(rec *Record) (Pos, error) {
 	s := d.str(pm)
 	file, off, ok := strings.Cut(s, ":")
 	seq, okSeq := binlogSeq(file)
-	n, err := strconv.ParseInt(off, 10, 64)
+	n, err := parseInt64(off)
 	if d.nodes[pm].kind != jString || !ok || !okSeq || err != nil || n < 0 {
 		return p, x.fail("position", "want \"file.NNNNNN:offset\", got %s", quoteValue(d.compact(pm)))
 	}

@@ -81,7 +81,11 @@ func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, err
 	d := &x.doc
 	payload := int32(0)
 	var sch *connectSchema
-	if p, s := d.get(0, "payload"), d.get(0, "schema"); p >= 0 && s >= 0 && d.nodes[0].n == 2 {
+	p, s := int32(-1), int32(-1)
+	if d.nodes[0].n == 2 { // else no walks for them
+		p, s = d.get(0, "payload"), d.get(0, "schema")
+	}
+	if p >= 0 && s >= 0 {
 		payload = p
 		switch d.nodes[p].kind {
 		case jNull:
@@ -95,22 +99,22 @@ func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, err
 			return dst, NotSkipped, err
 		}
 	}
-	has := func(k string) bool { return d.get(payload, k) >= 0 }
-	op := d.get(payload, "op")
-	status := d.getStr(payload, "status")
+	pm := x.payloadMembers(payload)
+	has := func(m int32) bool { return m >= 0 }
+	status := d.stringOf(pm.status)
 	switch {
-	case d.kind(op) == jString && (has("source") || has("after") || has("before")):
-		return x.envelope(dst, rec, payload, d.str(op), sch)
-	case d.kind(d.get(payload, "ddl")) == jString && (has("databaseName") || has("tableChanges")):
+	case d.kind(pm.op) == jString && (has(pm.source) || has(pm.after) || has(pm.before)):
+		return x.envelope(dst, rec, &pm, d.str(pm.op), sch)
+	case d.kind(pm.ddl) == jString && (has(pm.databaseName) || has(pm.tableChanges)):
 		return x.schemaChange(dst, rec, payload)
-	case (status == "BEGIN" || status == "END") && has("id") && (has("event_count") || has("data_collections")):
+	case (status == "BEGIN" || status == "END") && has(pm.id) && (has(pm.eventCount) || has(pm.dataCollections)):
 		return dst, TxMarker, nil
 	case sch != nil && strings.HasSuffix(sch.name, ".Heartbeat"),
-		d.nodes[payload].n == 1 && has("ts_ms"):
+		d.nodes[payload].n == 1 && has(pm.tsMs):
 		return dst, Heartbeat, nil
 	case sch != nil && (strings.HasSuffix(sch.name, ".Key") || strings.HasSuffix(sch.name, ".SchemaChangeKey")):
 		return dst, NotSkipped, x.fail("", "a record key (schema %s), not a change event value", quoteValue(sch.name))
-	case d.nodes[payload].n == 1 && has("databaseName"):
+	case d.nodes[payload].n == 1 && has(pm.databaseName):
 		return dst, NotSkipped, x.fail("", "a schema-change topic record key, not a change event value")
 	}
 	if payload == 0 {
@@ -122,32 +126,83 @@ func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, err
 	return x.unwrapped(dst, rec, payload, sch)
 }
 
-// envelope decodes a change event envelope {before, after, source, op}.
-func (x *debeziumDecoder) envelope(dst []Change, rec *Record, p int32, op string, sch *connectSchema) ([]Change, Skip, error) {
+// payloadMembers are the members of a payload (or of an unwrapped row)
+// that tell what kind of record it is: the first of each name, as
+// jdoc.get finds it, or -1.
+type payloadMembers struct {
+	op, status, source, after, before, ddl, databaseName, tableChanges int32
+	id, eventCount, dataCollections, tsMs                              int32
+}
+
+// payloadMembers finds them in one walk over the members of p.
+func (x *debeziumDecoder) payloadMembers(p int32) payloadMembers {
 	d := &x.doc
-	src := d.get(p, "source")
+	pm := payloadMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
+		var first *int32
+		switch d.key(m) {
+		case "op":
+			first = &pm.op
+		case "status":
+			first = &pm.status
+		case "source":
+			first = &pm.source
+		case "after":
+			first = &pm.after
+		case "before":
+			first = &pm.before
+		case "ddl":
+			first = &pm.ddl
+		case "databaseName":
+			first = &pm.databaseName
+		case "tableChanges":
+			first = &pm.tableChanges
+		case "id":
+			first = &pm.id
+		case "event_count":
+			first = &pm.eventCount
+		case "data_collections":
+			first = &pm.dataCollections
+		case "ts_ms":
+			first = &pm.tsMs
+		default:
+			continue
+		}
+		if *first < 0 {
+			*first = m
+		}
+	}
+	return pm
+}
+
+// envelope decodes a change event envelope {before, after, source, op}.
+func (x *debeziumDecoder) envelope(dst []Change, rec *Record, pm *payloadMembers, op string, sch *connectSchema) ([]Change, Skip, error) {
+	d := &x.doc
+	src := pm.source
 	if k := d.kind(src); k != jObject && k != jNull {
 		return dst, NotSkipped, x.fail("source", "want an object, got %s", k)
 	}
-	ch := Change{Database: d.getStr(src, "db"), Table: d.getStr(src, "table")}
+	db, table, bm := x.sourceMembers(src)
+	ch := Change{Database: d.stringOf(db), Table: d.stringOf(table)}
 	if err := x.fillFromTopic(&ch, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(src, "source.", "ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(bm.tsMs, "source.ts_ms", rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(src, "source.", "file", "pos", "row", rec); err != nil {
+	if ch.Pos, err = x.pos(bm, "source.", sourceKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	var image, before string
+	img, b := int32(-1), int32(-1)
 	switch op {
 	case "c", "r":
-		ch.Op, image = Insert, "after"
+		ch.Op, image, img = Insert, "after", pm.after
 	case "u":
-		ch.Op, image, before = Update, "after", "before"
+		ch.Op, image, img, before, b = Update, "after", pm.after, "before", pm.before
 	case "d":
-		ch.Op, image = Delete, "before"
+		ch.Op, image, img = Delete, "before", pm.before
 	case "t":
 		ch.Op = Truncate
 		return append(dst, ch), NotSkipped, nil
@@ -157,17 +212,16 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, p int32, op string
 		return dst, NotSkipped, x.fail("op", "unknown operation %s", quoteValue(op))
 	}
 	ch.Key = x.key(rec.Key)
-	img := d.get(p, image)
 	if d.kind(img) != jObject {
 		return dst, NotSkipped, x.fail(image, "want the row image of op %s, got %s", quoteValue(op), d.kind(img))
 	}
-	if ch.Columns, err = x.row(img, image, sch, false); err != nil {
+	if ch.Columns, err = x.row(img, int(d.nodes[img].n), image, sch, false); err != nil {
 		return dst, NotSkipped, err
 	}
 	if before != "" {
-		switch b := d.get(p, before); d.kind(b) {
+		switch d.kind(b) {
 		case jObject:
-			if ch.Before, err = x.row(b, before, sch, false); err != nil {
+			if ch.Before, err = x.row(b, int(d.nodes[b].n), before, sch, false); err != nil {
 				return dst, NotSkipped, err
 			}
 		case jNull:
@@ -183,10 +237,21 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, p int32, op string
 func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *connectSchema) ([]Change, Skip, error) {
 	d := &x.doc
 	ch := Change{Op: Update}
-	var err error
+	// The metadata members, the first of each name as jdoc.get finds
+	// them, and the number of columns, in one walk.
+	var db, sourceDB, table, sourceTable, deleted int32 = -1, -1, -1, -1, -1
+	src := binlogMembers{-1, -1, -1, -1}
+	columns := 0
+	first := func(at *int32, m int32) int32 {
+		if *at < 0 {
+			*at = m
+		}
+		return *at
+	}
 	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
 		key := d.key(m)
 		if !strings.HasPrefix(key, "__") {
+			columns++
 			continue
 		}
 		switch key {
@@ -206,13 +271,27 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 			default:
 				return dst, NotSkipped, x.fail("__op", "unknown operation %s", quoteValue(s))
 			}
-		case "__db", "__source_db":
-			ch.Database = d.getStr(p, key)
-		case "__table", "__source_table":
-			ch.Table = d.getStr(p, key)
+		case "__db":
+			ch.Database = d.stringOf(first(&db, m))
+		case "__source_db":
+			ch.Database = d.stringOf(first(&sourceDB, m))
+		case "__table":
+			ch.Table = d.stringOf(first(&table, m))
+		case "__source_table":
+			ch.Table = d.stringOf(first(&sourceTable, m))
+		case "__deleted":
+			first(&deleted, m)
+		case "__source_ts_ms":
+			first(&src.tsMs, m)
+		case "__source_file":
+			first(&src.file, m)
+		case "__source_pos":
+			first(&src.pos, m)
+		case "__source_row":
+			first(&src.row, m)
 		}
 	}
-	switch del := d.get(p, "__deleted"); {
+	switch del := deleted; {
 	case d.kind(del) == jTrue, d.kind(del) == jString && d.str(del) == "true":
 		ch.Op = Delete
 	case del >= 0 && d.kind(del) != jFalse && (d.kind(del) != jString || d.str(del) != "false"):
@@ -221,17 +300,18 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 	if err := x.fillFromTopic(&ch, rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.EventTime, err = x.eventTime(p, "", "__source_ts_ms", rec); err != nil {
+	var err error
+	if ch.EventTime, err = x.eventTime(src.tsMs, "__source_ts_ms", rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(p, "", "__source_file", "__source_pos", "__source_row", rec); err != nil {
+	if ch.Pos, err = x.pos(src, "", unwrappedKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	if ch.Op == Truncate {
 		return append(dst, ch), NotSkipped, nil
 	}
 	ch.Key = x.key(rec.Key)
-	if ch.Columns, err = x.row(p, "", sch, true); err != nil {
+	if ch.Columns, err = x.row(p, columns, "", sch, true); err != nil {
 		return dst, NotSkipped, err
 	}
 	return append(dst, ch), NotSkipped, nil
@@ -242,15 +322,16 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 func (x *debeziumDecoder) schemaChange(dst []Change, rec *Record, p int32) ([]Change, Skip, error) {
 	d := &x.doc
 	src := d.get(p, "source")
+	db, _, bm := x.sourceMembers(src)
 	ch := Change{Op: DDL, SQL: d.getStr(p, "ddl"), Database: d.getStr(p, "databaseName")}
 	if ch.Database == "" {
-		ch.Database = d.getStr(src, "db")
+		ch.Database = d.stringOf(db)
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(src, "source.", "ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(bm.tsMs, "source.ts_ms", rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(src, "source.", "file", "pos", "row", rec); err != nil {
+	if ch.Pos, err = x.pos(bm, "source.", sourceKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	n := len(dst)
@@ -337,38 +418,88 @@ func (x *debeziumDecoder) fillFromTopic(ch *Change, rec *Record) error {
 	return nil
 }
 
-// eventTime reads epoch milliseconds from member key of obj (prefix
-// names obj in errors); absent, null
-// or 0 (Debezium's snapshot records of old versions) mean the Kafka
-// record timestamp.
-func (x *debeziumDecoder) eventTime(obj int32, prefix, key string, rec *Record) (time.Time, error) {
-	ms, ok, err := x.intMember(obj, prefix, key)
+// binlogMembers are the members that place a change in the binlog: the
+// event time and the position (file, pos, row). Each is -1 when absent.
+type binlogMembers struct {
+	tsMs, file, pos, row int32
+}
+
+// binlogKeys names the members of binlogMembers.
+type binlogKeys struct {
+	tsMs, file, pos, row string
+}
+
+var (
+	sourceKeys    = binlogKeys{"ts_ms", "file", "pos", "row"}
+	unwrappedKeys = binlogKeys{"__source_ts_ms", "__source_file", "__source_pos", "__source_row"}
+)
+
+// sourceMembers finds the members of source (the table's database and
+// name, and binlogMembers) in one walk: the first of each name, as
+// jdoc.get finds it, or -1.
+func (x *debeziumDecoder) sourceMembers(src int32) (db, table int32, bm binlogMembers) {
+	d := &x.doc
+	db, table, bm = -1, -1, binlogMembers{-1, -1, -1, -1}
+	if d.kind(src) != jObject {
+		return db, table, bm
+	}
+	for m := d.nodes[src].first; m >= 0; m = d.nodes[m].next {
+		var first *int32
+		switch d.key(m) {
+		case "db":
+			first = &db
+		case "table":
+			first = &table
+		case "ts_ms":
+			first = &bm.tsMs
+		case "file":
+			first = &bm.file
+		case "pos":
+			first = &bm.pos
+		case "row":
+			first = &bm.row
+		default:
+			continue
+		}
+		if *first < 0 {
+			*first = m
+		}
+	}
+	return db, table, bm
+}
+
+// eventTime reads epoch milliseconds from member m (field names it in
+// errors); absent (-1), null or 0 (Debezium's snapshot records of old
+// versions) mean the Kafka record timestamp.
+func (x *debeziumDecoder) eventTime(m int32, field string, rec *Record) (time.Time, error) {
+	ms, ok, err := x.intMember(m, "", field)
 	if err != nil || !ok || ms == 0 {
 		return rec.Timestamp.UTC(), err
 	}
 	return time.UnixMilli(ms).UTC(), nil
 }
 
-// pos reads a binlog position: the file's sequence number, the position
-// and the row. Without a file it is Pos{0, Kafka offset, row}.
-func (x *debeziumDecoder) pos(obj int32, prefix, fileKey, posKey, rowKey string, rec *Record) (Pos, error) {
+// pos reads a binlog position from the members of bm: the file's
+// sequence number, the position and the row. Without a file it is
+// Pos{0, Kafka offset, row}. prefix and keys name the members in errors.
+func (x *debeziumDecoder) pos(bm binlogMembers, prefix string, keys binlogKeys, rec *Record) (Pos, error) {
 	d := &x.doc
-	row, _, err := x.intMember(obj, prefix, rowKey)
+	row, _, err := x.intMember(bm.row, prefix, keys.row)
 	if err != nil {
 		return Pos{}, err
 	}
-	f := d.get(obj, fileKey)
+	f := bm.file
 	if d.kind(f) == jNull || d.kind(f) == jString && d.str(f) == "" {
 		return Pos{File: 0, Offset: rec.Offset, Row: row}, nil
 	}
 	if d.kind(f) != jString {
-		return Pos{}, x.fail(prefix+fileKey, "want a binlog file name, got %s", d.kind(f))
+		return Pos{}, x.fail(prefix+keys.file, "want a binlog file name, got %s", d.kind(f))
 	}
 	seq, ok := binlogSeq(d.str(f))
 	if !ok {
-		return Pos{}, x.fail(prefix+fileKey, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
+		return Pos{}, x.fail(prefix+keys.file, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
 	}
-	off, _, err := x.intMember(obj, prefix, posKey)
+	off, _, err := x.intMember(bm.pos, prefix, keys.pos)
 	if err != nil {
 		return Pos{}, err
 	}
@@ -386,12 +517,11 @@ func binlogSeq(name string) (int64, bool) {
 	return n, err == nil
 }
 
-// intMember reads an integer member that may be a number or a numeric
-// string; ok is false when it is absent or null. prefix names obj in
-// errors.
-func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok bool, err error) {
+// intMember reads an integer member m that may be a number or a numeric
+// string; ok is false when it is absent (-1) or null. prefix+key names it
+// in errors.
+func (x *debeziumDecoder) intMember(m int32, prefix, key string) (n int64, ok bool, err error) {
 	d := &x.doc
-	m := d.get(obj, key)
 	var s string
 	switch d.kind(m) {
 	case jNull:
@@ -433,18 +563,10 @@ func (x *debeziumDecoder) key(raw []byte) []string {
 	return internKey(&x.lastKey, x.keyBuf)
 }
 
-// row converts a row image. unwrapped skips the "__" metadata members.
-func (x *debeziumDecoder) row(obj int32, field string, sch *connectSchema, unwrapped bool) ([]Column, error) {
+// row converts a row image of n columns. unwrapped skips the "__"
+// metadata members (which n does not count).
+func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema, unwrapped bool) ([]Column, error) {
 	d := &x.doc
-	n := int(d.nodes[obj].n)
-	if unwrapped {
-		n = 0
-		for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
-			if !strings.HasPrefix(d.key(m), "__") {
-				n++
-			}
-		}
-	}
 	cols := x.carve(n)
 	hint := 0
 	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {

@@ -349,3 +349,22 @@ func TestDebeziumSchemaCache(t *testing.T) {
 		t.Errorf("Type = %s after a schema change, want smallint", c.Type)
 	}
 }
+
+// TestDebeziumRepeatedMembers: of a member named twice, the first counts,
+// in the payload, the source and the unwrapped row's metadata; of
+// __db and __source_db (__table and __source_table) the one named last.
+func TestDebeziumRepeatedMembers(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	c := decode(t, dec, record(`{"op":"c","op":"d","source":{"db":"a","db":"b","table":"t","ts_ms":1000,"ts_ms":2000,`+
+		`"file":"mysql-bin.000001","file":"mysql-bin.000002","pos":4,"pos":5,"row":1,"row":2},"after":{"id":1},"after":{"id":2}}`))[0]
+	if c.Op != Insert || c.Database != "a" || c.Table != "t" || c.EventTime.UnixMilli() != 1000 || c.Pos != (Pos{File: 1, Offset: 4, Row: 1}) {
+		t.Errorf("envelope: got %+v", c)
+	}
+	wantValue(t, column(t, c.Columns, "id"), schema.IntValue(1))
+	c = decode(t, dec, record(`{"id":1,"__db":"a","__db":"b","__table":"t","__source_table":"u","__source_table":"v",`+
+		`"__source_ts_ms":1000,"__source_ts_ms":2000,"__source_file":"mysql-bin.000001","__source_file":"mysql-bin.000002",`+
+		`"__source_pos":4,"__source_pos":5,"__source_row":1,"__source_row":2,"__deleted":"false","__deleted":"true"}`))[0]
+	if c.Op != Update || c.Database != "a" || c.Table != "u" || c.EventTime.UnixMilli() != 1000 || c.Pos != (Pos{File: 1, Offset: 4, Row: 1}) || len(c.Columns) != 1 {
+		t.Errorf("unwrapped: got %+v", c)
+	}
+}

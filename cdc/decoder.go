@@ -199,22 +199,49 @@ func looksLike(d *jdoc, root int32) string {
 	if d.kind(root) != jObject {
 		return ""
 	}
-	has := func(k string) bool { return d.get(root, k) >= 0 }
-	data := d.kind(d.get(root, "data"))
-	op := d.kind(d.get(root, "__op"))
+	// The members it asks about, the first of each name as get finds
+	// them, in one walk.
+	isDdl, data, payload, op, source, dop, typ, encrypted := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
+	for m := d.nodes[root].first; m >= 0; m = d.nodes[m].next {
+		var first *int32
+		switch d.key(m) {
+		case "isDdl":
+			first = &isDdl
+		case "data":
+			first = &data
+		case "payload":
+			first = &payload
+		case "op":
+			first = &op
+		case "source":
+			first = &source
+		case "__op":
+			first = &dop
+		case "type":
+			first = &typ
+		case "encrypted":
+			first = &encrypted
+		default:
+			continue
+		}
+		if *first < 0 {
+			*first = m
+		}
+	}
+	dataKind := d.kind(data)
 	switch {
 	case isEnvelope(d):
 		return "an AES-GCM envelope"
-	case has("isDdl") && (data == jArray || data == jNull):
+	case isDdl >= 0 && (dataKind == jArray || dataKind == jNull):
 		return "canal"
-	case has("payload") || has("op") && has("source"):
+	case payload >= 0 || op >= 0 && source >= 0:
 		return "debezium"
-	case op == jString:
+	case d.kind(dop) == jString:
 		return "debezium (unwrapped)"
-	case op == jNumber:
+	case d.kind(dop) == jNumber:
 		return "rowjson"
-	case d.kind(d.get(root, "type")) == jString && (data == jObject || isMaxwellType(d.getStr(root, "type"))),
-		d.nodes[root].n == 1 && has("encrypted"):
+	case d.kind(typ) == jString && (dataKind == jObject || isMaxwellType(d.str(typ))),
+		d.nodes[root].n == 1 && encrypted >= 0:
 		return "maxwell"
 	}
 	return ""

@@ -1,0 +1,66 @@
+package cdc
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// looksLikeByGet is looksLike as it was, one jdoc.get per member asked
+// about: the reference of the one walk.
+func looksLikeByGet(d *jdoc, root int32) string {
+	if d.kind(root) != jObject {
+		return ""
+	}
+	has := func(k string) bool { return d.get(root, k) >= 0 }
+	data := d.kind(d.get(root, "data"))
+	op := d.kind(d.get(root, "__op"))
+	switch {
+	case isEnvelope(d):
+		return "an AES-GCM envelope"
+	case has("isDdl") && (data == jArray || data == jNull):
+		return "canal"
+	case has("payload") || has("op") && has("source"):
+		return "debezium"
+	case op == jString:
+		return "debezium (unwrapped)"
+	case op == jNumber:
+		return "rowjson"
+	case d.kind(d.get(root, "type")) == jString && (data == jObject || isMaxwellType(d.getStr(root, "type"))),
+		d.nodes[root].n == 1 && has("encrypted"):
+		return "maxwell"
+	}
+	return ""
+}
+
+// randomMembers returns a JSON object of up to max members named from
+// names (repeats included), with values of every kind.
+func randomMembers(r *rand.Rand, names []string, max int) string {
+	values := []string{`null`, `true`, `false`, `0`, `1`, `"c"`, `"insert"`, `"x"`, `[]`, `["a"]`, `{}`, `{"a":1}`, `""`}
+	parts := make([]string, r.IntN(max+1))
+	for i := range parts {
+		parts[i] = `"` + names[r.IntN(len(names))] + `":` + values[r.IntN(len(values))]
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func TestLooksLikeRandomized(t *testing.T) {
+	names := []string{"isDdl", "data", "payload", "op", "source", "__op", "type", "encrypted", "nonce", "ciphertext", "a"}
+	r := rand.New(rand.NewPCG(3, 4))
+	var d jdoc
+	seen := map[string]int{}
+	for range 50000 {
+		msg := randomMembers(r, names, 6)
+		if err := d.parse(msg); err != nil {
+			t.Fatalf("%s: %v", msg, err)
+		}
+		got, want := looksLike(&d, 0), looksLikeByGet(&d, 0)
+		if got != want {
+			t.Fatalf("%s: looksLike %q, want %q", msg, got, want)
+		}
+		seen[got]++
+	}
+	if len(seen) < 7 {
+		t.Errorf("the messages looked like only %v", seen)
+	}
+}

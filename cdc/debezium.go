@@ -63,6 +63,10 @@ type debeziumDecoder struct {
 	keyDoc    jdoc
 	keyBuf    []string
 	lastKey   []string
+	// lastSchema is the schema of lastSchemaText, the doc's shallowText
+	// of the schema member it was last found for.
+	lastSchema     *connectSchema
+	lastSchemaText string
 }
 
 // Decode implements Decoder.
@@ -835,6 +839,22 @@ func (x *debeziumDecoder) schema(s int32) (*connectSchema, error) {
 	}
 	// The message's schema member is shallow (see New): only its text.
 	raw := x.doc.text(s)
+	text, repeated := x.doc.shallowText(0, s)
+	if repeated && x.lastSchema != nil && unsafe.StringData(text) == unsafe.StringData(x.lastSchemaText) {
+		// The schema of the message before (the same text): no look-up.
+		return x.lastSchema, nil
+	}
+	x.lastSchema, x.lastSchemaText = nil, ""
+	cs, err := x.parseSchema(raw)
+	if cs != nil && repeated {
+		x.lastSchema, x.lastSchemaText = cs, text
+	}
+	return cs, err
+}
+
+// parseSchema returns the row schema of a schema member's text, from the
+// cache or parsed (and cached).
+func (x *debeziumDecoder) parseSchema(raw string) (*connectSchema, error) {
 	if cs, ok := x.schemas[raw]; ok {
 		return cs, nil
 	}
@@ -842,7 +862,7 @@ func (x *debeziumDecoder) schema(s int32) (*connectSchema, error) {
 	if err := d.parse(raw); err != nil {
 		return nil, x.fail("schema", "%v", err)
 	}
-	s = 0
+	s := int32(0)
 	if d.nodes[s].n == 0 {
 		return nil, nil
 	}

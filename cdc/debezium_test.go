@@ -348,6 +348,20 @@ func TestDebeziumSchemaCache(t *testing.T) {
 	if c.Type.Kind != schema.SmallInt {
 		t.Errorf("Type = %s after a schema change, want smallint", c.Type)
 	}
+	// Each message is decoded with its own schema, whether it repeats the
+	// one before (found without a look-up) or not, also after a message
+	// that fails once its schema was read.
+	kinds := map[string]schema.Kind{"int8": schema.TinyInt, "int16": schema.SmallInt, "int32": schema.Int}
+	for _, typ := range []string{"int8", "int8", "int16", "int8", "bad", "int16", "int16", "bad", "int32", "int32"} {
+		if typ == "bad" { // a schema of int16, then junk
+			decodeErr(t, dec, record(dbzEnvelope(`{"type":"int16","field":"c"}`, "1")+"x"), "invalid JSON")
+			continue
+		}
+		c := decode(t, dec, record(dbzEnvelope(`{"type":"`+typ+`","field":"c"}`, "1")))[0].Columns[0]
+		if c.Type.Kind != kinds[typ] {
+			t.Errorf("Type = %s for a schema of %s", c.Type, typ)
+		}
+	}
 }
 
 // TestDebeziumRepeatedMembers: of a member named twice, the first counts,

@@ -83,6 +83,9 @@ type jdoc struct {
 	// these members (Canal's mysqlType, Debezium's schema) message after
 	// message.
 	lastShallow []string
+	// lastShallowAt[k] is the offset in src of the value whose text is
+	// lastShallow[k], or -1 when this document holds none.
+	lastShallowAt []int
 }
 
 // text returns the text of node i (see jnode.off).
@@ -112,6 +115,9 @@ func (d *jdoc) parse(src string) error {
 	d.src = src
 	d.nodes = d.nodes[:0]
 	d.escKeys = d.escKeys[:0]
+	for k := range d.lastShallowAt {
+		d.lastShallowAt[k] = -1
+	}
 	if len(src) > math.MaxInt32 {
 		return fmt.Errorf("message of %d bytes is too large", len(src))
 	}
@@ -345,8 +351,10 @@ func (d *jdoc) shallowEnd(p, depth, k int) (int, error) {
 	}
 	if len(d.lastShallow) != len(d.shallow) {
 		d.lastShallow = make([]string, len(d.shallow))
+		d.lastShallowAt = make([]int, len(d.shallow))
 	}
 	if last := d.lastShallow[k]; last != "" && strings.HasPrefix(s[p:], last) {
+		d.lastShallowAt[k] = p
 		return p + len(last), nil
 	}
 	end, err := skipValue(s, p, depth+1)
@@ -354,8 +362,19 @@ func (d *jdoc) shallowEnd(p, depth, k int) (int, error) {
 		return 0, err
 	}
 	// A copy: s may alias a buffer the caller reuses.
-	d.lastShallow[k] = strings.Clone(s[p:end])
+	d.lastShallow[k], d.lastShallowAt[k] = strings.Clone(s[p:end]), p
 	return end, nil
+}
+
+// shallowText returns lastShallow[k] if it is the text of node i, the
+// value of member shallow[k]: the same string (the same bytes, at the
+// same address) for every message that repeats the value, which a
+// decoder can compare in one step.
+func (d *jdoc) shallowText(k int, i int32) (string, bool) {
+	if k >= len(d.lastShallowAt) || d.lastShallowAt[k] != int(d.nodes[i].off) || d.lastShallowAt[k] < 0 {
+		return "", false
+	}
+	return d.lastShallow[k], true
 }
 
 // skipValue checks the JSON value at s[p:] and returns the offset after

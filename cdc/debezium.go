@@ -51,6 +51,8 @@ type connectField struct {
 type connectSchema struct {
 	name string // the top-level schema name
 	row  []connectField
+	// unique is set when no two fields of row have the same name.
+	unique bool
 }
 
 // debeziumDecoder decodes the JSON Debezium's MySQL connector writes with
@@ -573,6 +575,9 @@ func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema
 	d := &x.doc
 	cols := x.carve(n)
 	hint := 0
+	// inOrder stays set while the columns are fields of the schema in its
+	// order: then none can appear twice if the schema names each once.
+	inOrder := sch != nil && sch.unique
 	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
 		name := d.key(m)
 		if unwrapped && strings.HasPrefix(name, "__") {
@@ -580,7 +585,10 @@ func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema
 		}
 		var f *connectField
 		if sch != nil {
+			prev := hint
 			f, hint = sch.field(name, hint)
+			// The field's index is hint-1: past the field before's.
+			inOrder = inOrder && f != nil && hint > prev
 		}
 		col := Column{Name: name}
 		var err error
@@ -594,6 +602,9 @@ func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema
 			return nil, x.fail(joinField(field, name), "%v", err)
 		}
 		cols = append(cols, col)
+	}
+	if inOrder {
+		return cols, nil
 	}
 	if name, dup := duplicateColumn(cols); dup {
 		return nil, x.fail(joinField(field, name), "column appears twice")
@@ -885,6 +896,12 @@ func (x *debeziumDecoder) parseSchema(raw string) (*connectSchema, error) {
 				return nil, err
 			}
 			cs.row = append(cs.row, cf)
+		}
+	}
+	cs.unique = true
+	for i := range cs.row {
+		for j := range i {
+			cs.unique = cs.unique && cs.row[i].name != cs.row[j].name
 		}
 	}
 	pruneCache(x.schemas, 256)

@@ -382,3 +382,27 @@ func TestDebeziumRepeatedMembers(t *testing.T) {
 		t.Errorf("unwrapped: got %+v", c)
 	}
 }
+
+// TestDebeziumColumnTwice: a column named twice is an error, with or
+// without a schema, in the schema's order or not, also where the schema
+// names a field twice.
+func TestDebeziumColumnTwice(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	two := `{"type":"int32","field":"a"},{"type":"int32","field":"b"}`
+	for _, tc := range []struct{ fields, after string }{
+		{two, `{"a":1,"b":2,"a":3}`},
+		{two, `{"a":1,"a":3}`},
+		{two, `{"b":1,"a":2,"b":3}`},
+		{two + `,{"type":"int32","field":"a"}`, `{"a":1,"b":2,"a":3}`},
+		{two, `{"a":1,"x":2,"x":3}`},
+	} {
+		msg := strings.Replace(dbzEnvelope(tc.fields, "1"), `{"c":1}`, tc.after, 1)
+		decodeErr(t, dec, record(msg), "after.", "column appears twice")
+	}
+	decodeErr(t, dec, record(`{"before":null,"after":{"a":1,"a":2},"source":`+dbzSource+`,"op":"c"}`), "after.a: column appears twice")
+	// In order, each once: no error.
+	c := decode(t, dec, record(strings.Replace(dbzEnvelope(two, "1"), `{"c":1}`, `{"a":1,"b":2}`, 1)))[0]
+	if len(c.Columns) != 2 {
+		t.Errorf("got %v", c.Columns)
+	}
+}

@@ -69,6 +69,7 @@ type debeziumDecoder struct {
 	// of the schema member it was last found for.
 	lastSchema     *connectSchema
 	lastSchemaText string
+	b64            []byte // see unbase64
 }
 
 // Decode implements Decoder.
@@ -690,7 +691,7 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 	case dkDecimal:
 		switch n.kind {
 		case jString:
-			if b, err := base64.StdEncoding.DecodeString(d.str(m)); err == nil {
+			if b, err := x.unbase64(d.str(m)); err == nil {
 				return schema.DecimalValue(unscaledDecimal(b, f.scale)), nil
 			}
 		case jNumber:
@@ -708,7 +709,7 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 				sOK = err == nil && scale >= -1000 && scale <= 1000
 			}
 			if vm := d.get(m, "value"); sOK && d.kind(vm) == jString {
-				if b, err := base64.StdEncoding.DecodeString(d.str(vm)); err == nil {
+				if b, err := x.unbase64(d.str(vm)); err == nil {
 					return schema.DecimalValue(unscaledDecimal(b, int(scale))), nil
 				}
 			}
@@ -756,7 +757,7 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 		return want("an ISO-8601 timestamp with an offset")
 	case dkBits:
 		if n.kind == jString {
-			if b, err := base64.StdEncoding.DecodeString(d.str(m)); err == nil {
+			if b, err := x.unbase64(d.str(m)); err == nil {
 				if u, ok := littleEndian(b); ok {
 					return schema.UintValue(u), nil
 				}
@@ -800,43 +801,68 @@ func littleEndian(b []byte) (uint64, bool) {
 	return u, true
 }
 
+// unbase64 decodes base64 text into a buffer the decoder reuses: for
+// bytes that are read, not kept.
+func (x *debeziumDecoder) unbase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.AppendDecode(x.b64[:0], unsafe.Slice(unsafe.StringData(s), len(s)))
+	x.b64 = b
+	return b, err
+}
+
 // unscaledDecimal renders a big-endian two's-complement unscaled integer
-// with scale fraction digits as plain decimal text.
+// with scale fraction digits as plain decimal text. It builds the text
+// in buffers on the stack and allocates only the string.
 func unscaledDecimal(b []byte, scale int) string {
-	var s string
+	var digitsBuf, textBuf [48]byte
+	var digits []byte
 	switch {
 	case len(b) == 0:
-		s = "0"
+		digits = append(digitsBuf[:0], '0')
 	case len(b) <= 8:
 		v := int64(int8(b[0])) // sign-extend
 		for _, c := range b[1:] {
 			v = v<<8 | int64(c)
 		}
-		s = strconv.FormatInt(v, 10)
+		digits = strconv.AppendInt(digitsBuf[:0], v, 10)
 	default:
 		v := new(big.Int).SetBytes(b)
 		if b[0]&0x80 != 0 {
 			v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
 		}
-		s = v.String()
+		digits = v.Append(digitsBuf[:0], 10)
 	}
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
+	text := textBuf[:0]
+	if digits[0] == '-' {
+		text, digits = append(text, '-'), digits[1:]
+	}
 	switch {
 	case scale < 0:
-		if s != "0" {
-			s += strings.Repeat("0", -scale)
+		text = append(text, digits...)
+		if len(digits) != 1 || digits[0] != '0' {
+			text = appendZeros(text, -scale)
 		}
 	case scale > 0:
-		if len(s) <= scale {
-			s = strings.Repeat("0", scale-len(s)+1) + s
+		if k := len(digits) - scale; k > 0 {
+			text = append(text, digits[:k]...)
+			text = append(text, '.')
+			text = append(text, digits[k:]...)
+		} else {
+			text = append(text, '0', '.')
+			text = appendZeros(text, -k)
+			text = append(text, digits...)
 		}
-		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	default:
+		text = append(text, digits...)
 	}
-	if neg {
-		s = "-" + s
+	return string(text)
+}
+
+// appendZeros appends n zeros to b (none for n <= 0).
+func appendZeros(b []byte, n int) []byte {
+	for range n {
+		b = append(b, '0')
 	}
-	return s
+	return b
 }
 
 // schema returns the parsed row schema of a record's schema member, nil

@@ -1,7 +1,11 @@
 package cdc
 
 import (
+	"bytes"
 	"encoding/base64"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -404,5 +408,80 @@ func TestDebeziumColumnTwice(t *testing.T) {
 	c := decode(t, dec, record(strings.Replace(dbzEnvelope(two, "1"), `{"c":1}`, `{"a":1,"b":2}`, 1)))[0]
 	if len(c.Columns) != 2 {
 		t.Errorf("got %v", c.Columns)
+	}
+}
+
+// unscaledDecimalByStrings is unscaledDecimal as it was, with strings:
+// the reference of the one that builds its text in buffers.
+func unscaledDecimalByStrings(b []byte, scale int) string {
+	var s string
+	switch {
+	case len(b) == 0:
+		s = "0"
+	case len(b) <= 8:
+		v := int64(int8(b[0]))
+		for _, c := range b[1:] {
+			v = v<<8 | int64(c)
+		}
+		s = strconv.FormatInt(v, 10)
+	default:
+		v := new(big.Int).SetBytes(b)
+		if b[0]&0x80 != 0 {
+			v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+		}
+		s = v.String()
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	switch {
+	case scale < 0:
+		if s != "0" {
+			s += strings.Repeat("0", -scale)
+		}
+	case scale > 0:
+		if len(s) <= scale {
+			s = strings.Repeat("0", scale-len(s)+1) + s
+		}
+		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func TestUnscaledDecimalRandomized(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	dec := newDecoder(t, Options{Format: "debezium"}).(*debeziumDecoder)
+	for i := range 200000 {
+		b := make([]byte, r.IntN(24))
+		for j := range b {
+			switch r.IntN(4) {
+			case 0:
+				b[j] = 0
+			case 1:
+				b[j] = 0xff
+			default:
+				b[j] = byte(r.Uint32())
+			}
+		}
+		scale := r.IntN(40) - 8
+		if i%100 == 0 {
+			scale = r.IntN(2001) - 1000
+		}
+		if got, want := unscaledDecimal(b, scale), unscaledDecimalByStrings(b, scale); got != want {
+			t.Fatalf("unscaledDecimal(%x, %d) = %s, want %s", b, scale, got, want)
+		}
+		// unbase64 decodes as DecodeString does, valid text or not.
+		text := base64.StdEncoding.EncodeToString(b)
+		if i%3 == 0 && text != "" {
+			k := r.IntN(len(text))
+			text = text[:k] + string("A=*\n"[r.IntN(4)]) + text[k+1:]
+		}
+		got, err := dec.unbase64(text)
+		want, wantErr := base64.StdEncoding.DecodeString(text)
+		if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("unbase64(%q) = %x, %v; want %x, %v", text, got, err, want, wantErr)
+		}
 	}
 }

@@ -520,7 +520,7 @@ func binlogSeq(name string) (int64, bool) {
 	if i < 0 || !allDigits(name[i+1:]) || i+1 == len(name) {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(name[i+1:], 10, 64)
+	n, err := parseInt64(name[i+1:])
 	return n, err == nil
 }
 

@@ -260,20 +260,16 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 		d.nodes[child].keyOff, d.nodes[child].keyLen = keyOff, keyLen
 		d.link(obj, prev, child)
 		prev = child
-		if q < len(s) && s[q] == ',' {
-			p = q + 1
+		at, c := afterItem(s, q)
+		if c == ',' {
+			p = at + 1
 			continue
 		}
-		p = skipSpace(s, q)
-		if p < len(s) && s[p] == ',' {
-			p++
-			continue
+		if c == '}' {
+			d.setText(obj, start, at+1)
+			return obj, at + 1, nil
 		}
-		if p < len(s) && s[p] == '}' {
-			d.setText(obj, start, p+1)
-			return obj, p + 1, nil
-		}
-		return 0, 0, fmt.Errorf("expected ',' or '}' at byte %d", p)
+		return 0, 0, fmt.Errorf("expected ',' or '}' at byte %d", at)
 	}
 }
 
@@ -296,20 +292,16 @@ func (d *jdoc) array(start, depth int) (int32, int, error) {
 		}
 		d.link(arr, prev, child)
 		prev = child
-		if q < len(s) && s[q] == ',' {
-			p = q + 1
+		at, c := afterItem(s, q)
+		if c == ',' {
+			p = at + 1
 			continue
 		}
-		p = skipSpace(s, q)
-		if p < len(s) && s[p] == ',' {
-			p++
-			continue
+		if c == ']' {
+			d.setText(arr, start, at+1)
+			return arr, at + 1, nil
 		}
-		if p < len(s) && s[p] == ']' {
-			d.setText(arr, start, p+1)
-			return arr, p + 1, nil
-		}
-		return 0, 0, fmt.Errorf("expected ',' or ']' at byte %d", p)
+		return 0, 0, fmt.Errorf("expected ',' or ']' at byte %d", at)
 	}
 }
 
@@ -426,16 +418,28 @@ func skipValue(s string, p, depth int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		p = skipSpace(s, end)
-		if p < len(s) && s[p] == ',' {
-			p = skipSpace(s, p+1)
+		at, c := afterItem(s, end)
+		if c == ',' {
+			p = skipSpace(s, at+1)
 			continue
 		}
-		if p < len(s) && s[p] == closer {
-			return p + 1, nil
+		if c == closer {
+			return at + 1, nil
 		}
-		return 0, fmt.Errorf("expected ',' or '%c' at byte %d", closer, p)
+		return 0, fmt.Errorf("expected ',' or '%c' at byte %d", closer, at)
 	}
+}
+
+// afterItem finds what follows an item of an array or object, which
+// ends at s[p]: after any space, the ',' or the closing bracket (or
+// anything else, an error at offset at; c is 0 at the end of s).
+func afterItem(s string, p int) (at int, c byte) {
+	for ; p < len(s); p++ {
+		if c = s[p]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return p, c
+		}
+	}
+	return p, 0
 }
 
 func (d *jdoc) link(parent, prev, child int32) {

@@ -591,9 +591,13 @@ func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema
 			// The field's index is hint-1: past the field before's.
 			inOrder = inOrder && f != nil && hint > prev
 		}
-		col := Column{Name: name}
+		// Set in place: cheaper than appending a Column built aside.
+		cols = cols[:len(cols)+1]
+		col := &cols[len(cols)-1]
+		col.Name, col.ZeroDate = name, false
 		var err error
 		if f == nil {
+			col.Type = schema.Type{}
 			col.Value, err = untypedValue(d, m, false)
 		} else {
 			col.Type = f.typ
@@ -602,7 +606,6 @@ func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema
 		if err != nil {
 			return nil, x.fail(joinField(field, name), "%v", err)
 		}
-		cols = append(cols, col)
 	}
 	if inOrder {
 		return cols, nil

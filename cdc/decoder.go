@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/binlake/binlake/schema"
 )
 
 // Options configures a Decoder.
@@ -346,11 +348,14 @@ func untypedRow(b *base, d *jdoc, obj int32, n int, field string, skip func(stri
 		if skip != nil && skip(name) {
 			continue
 		}
-		v, err := untypedValue(d, m, true)
-		if err != nil {
+		// Set in place: cheaper than appending a Column built aside.
+		cols = cols[:len(cols)+1]
+		col := &cols[len(cols)-1]
+		col.Name, col.Type, col.ZeroDate = name, schema.Type{}, false
+		var err error
+		if col.Value, err = untypedValue(d, m, true); err != nil {
 			return nil, b.fail(joinField(field, name), "%v", err)
 		}
-		cols = append(cols, Column{Name: name, Value: v})
 	}
 	if name, dup := duplicateColumn(cols); dup {
 		return nil, b.fail(joinField(field, name), "column appears twice")

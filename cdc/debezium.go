@@ -125,7 +125,7 @@ func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, err
 		return dst, NotSkipped, x.fail("", "a schema-change topic record key, not a change event value")
 	}
 	if payload == 0 {
-		switch looksLike(d, 0) {
+		switch pm.format.looksLike(d, 0) {
 		case "canal", "maxwell", "rowjson":
 			return dst, NotSkipped, x.notFormat("debezium change event", `no "payload", no "op" with "source" and no string "__op"`)
 		}
@@ -139,15 +139,18 @@ func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, err
 type payloadMembers struct {
 	op, status, source, after, before, ddl, databaseName, tableChanges int32
 	id, eventCount, dataCollections, tsMs                              int32
+	// format has the members looksLike asks about, for a root without
+	// payload.
+	format formatMembers
 }
 
 // payloadMembers finds them in one walk over the members of p.
 func (x *debeziumDecoder) payloadMembers(p int32) payloadMembers {
 	d := &x.doc
-	pm := payloadMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+	pm := payloadMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, formatMembers{-1, -1, -1, -1, -1, -1, -1, -1}}
 	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
 		var first *int32
-		switch d.key(m) {
+		switch key := d.key(m); key {
 		case "op":
 			first = &pm.op
 		case "status":
@@ -173,12 +176,14 @@ func (x *debeziumDecoder) payloadMembers(p int32) payloadMembers {
 		case "ts_ms":
 			first = &pm.tsMs
 		default:
+			pm.format.find(key, m)
 			continue
 		}
 		if *first < 0 {
 			*first = m
 		}
 	}
+	pm.format.op, pm.format.source = pm.op, pm.source
 	return pm
 }
 

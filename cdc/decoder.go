@@ -201,49 +201,63 @@ func looksLike(d *jdoc, root int32) string {
 	if d.kind(root) != jObject {
 		return ""
 	}
-	// The members it asks about, the first of each name as get finds
-	// them, in one walk.
-	isDdl, data, payload, op, source, dop, typ, encrypted := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
+	fm := formatMembers{-1, -1, -1, -1, -1, -1, -1, -1}
 	for m := d.nodes[root].first; m >= 0; m = d.nodes[m].next {
-		var first *int32
-		switch d.key(m) {
-		case "isDdl":
-			first = &isDdl
-		case "data":
-			first = &data
-		case "payload":
-			first = &payload
-		case "op":
-			first = &op
-		case "source":
-			first = &source
-		case "__op":
-			first = &dop
-		case "type":
-			first = &typ
-		case "encrypted":
-			first = &encrypted
-		default:
-			continue
-		}
-		if *first < 0 {
-			*first = m
-		}
+		fm.find(d.key(m), m)
 	}
-	dataKind := d.kind(data)
+	return fm.looksLike(d, root)
+}
+
+// formatMembers are the members looksLike asks about: the first of each
+// name, as jdoc.get finds it, or -1.
+type formatMembers struct {
+	isDdl, data, payload, op, source, dop, typ, encrypted int32
+}
+
+// find notes member m, named key, if it is one of them.
+func (fm *formatMembers) find(key string, m int32) {
+	var first *int32
+	switch key {
+	case "isDdl":
+		first = &fm.isDdl
+	case "data":
+		first = &fm.data
+	case "payload":
+		first = &fm.payload
+	case "op":
+		first = &fm.op
+	case "source":
+		first = &fm.source
+	case "__op":
+		first = &fm.dop
+	case "type":
+		first = &fm.typ
+	case "encrypted":
+		first = &fm.encrypted
+	default:
+		return
+	}
+	if *first < 0 {
+		*first = m
+	}
+}
+
+// looksLike is looksLike(d, root) with the members of root found.
+func (fm *formatMembers) looksLike(d *jdoc, root int32) string {
+	dataKind := d.kind(fm.data)
 	switch {
 	case isEnvelope(d):
 		return "an AES-GCM envelope"
-	case isDdl >= 0 && (dataKind == jArray || dataKind == jNull):
+	case fm.isDdl >= 0 && (dataKind == jArray || dataKind == jNull):
 		return "canal"
-	case payload >= 0 || op >= 0 && source >= 0:
+	case fm.payload >= 0 || fm.op >= 0 && fm.source >= 0:
 		return "debezium"
-	case d.kind(dop) == jString:
+	case d.kind(fm.dop) == jString:
 		return "debezium (unwrapped)"
-	case d.kind(dop) == jNumber:
+	case d.kind(fm.dop) == jNumber:
 		return "rowjson"
-	case d.kind(typ) == jString && (dataKind == jObject || isMaxwellType(d.str(typ))),
-		d.nodes[root].n == 1 && encrypted >= 0:
+	case d.kind(fm.typ) == jString && (dataKind == jObject || isMaxwellType(d.str(fm.typ))),
+		d.nodes[root].n == 1 && fm.encrypted >= 0:
 		return "maxwell"
 	}
 	return ""

@@ -47,16 +47,22 @@ func randomMembers(r *rand.Rand, names []string, max int) string {
 func TestLooksLikeRandomized(t *testing.T) {
 	names := []string{"isDdl", "data", "payload", "op", "source", "__op", "type", "encrypted", "nonce", "ciphertext", "a"}
 	r := rand.New(rand.NewPCG(3, 4))
-	var d jdoc
+	var x debeziumDecoder // its payloadMembers finds them too
+	d := &x.doc
 	seen := map[string]int{}
+	names = append(names, "status", "after", "ts_ms")
 	for range 50000 {
 		msg := randomMembers(r, names, 6)
 		if err := d.parse(msg); err != nil {
 			t.Fatalf("%s: %v", msg, err)
 		}
-		got, want := looksLike(&d, 0), looksLikeByGet(&d, 0)
+		got, want := looksLike(d, 0), looksLikeByGet(d, 0)
 		if got != want {
 			t.Fatalf("%s: looksLike %q, want %q", msg, got, want)
+		}
+		pm := x.payloadMembers(0)
+		if got := pm.format.looksLike(d, 0); got != want {
+			t.Fatalf("%s: looksLike of payloadMembers %q, want %q", msg, got, want)
 		}
 		seen[got]++
 	}

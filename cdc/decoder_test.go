@@ -70,3 +70,52 @@ func TestLooksLikeRandomized(t *testing.T) {
 		t.Errorf("the messages looked like only %v", seen)
 	}
 }
+
+// duplicateColumnPairwise is duplicateColumn without distinctHashes: the
+// reference.
+func duplicateColumnPairwise(cols []Column) (string, bool) {
+	for i := 1; i < len(cols); i++ {
+		for j := 0; j < i; j++ {
+			if cols[i].Name == cols[j].Name {
+				return cols[i].Name, true
+			}
+		}
+	}
+	return "", false
+}
+
+func TestDuplicateColumnRandomized(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	passed := 0
+	for range 200000 {
+		cols := make([]Column, r.IntN(70))
+		for i := range cols {
+			switch r.IntN(20) {
+			case 0:
+				if i > 0 {
+					cols[i].Name = cols[r.IntN(i)].Name // a repeat
+					continue
+				}
+			case 1:
+				cols[i].Name = "" // the empty name
+				continue
+			}
+			b := make([]byte, 1+r.IntN(12))
+			for j := range b {
+				b[j] = "abcdex_1"[r.IntN(8)] // few letters: hashes collide
+			}
+			cols[i].Name = string(b)
+		}
+		if distinctHashes(cols) {
+			passed++
+		}
+		name, dup := duplicateColumn(cols)
+		wantName, wantDup := duplicateColumnPairwise(cols)
+		if name != wantName || dup != wantDup {
+			t.Fatalf("duplicateColumn = %q, %v; want %q, %v (%d columns)", name, dup, wantName, wantDup, len(cols))
+		}
+	}
+	if passed < 1000 {
+		t.Errorf("only %d of the rows had distinct hashes", passed)
+	}
+}

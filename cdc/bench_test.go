@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -42,18 +43,8 @@ func BenchmarkDecodeCanal(b *testing.B) {
 		{"narrow", benchCanalNarrow}, {"narrowUpdate", benchCanalNarrowUpdate},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			dec := newDecoder(b, Options{Format: "canal", SourceLocation: mustLoc(b, "Asia/Shanghai")})
-			rec := &Record{Topic: "binlog_shop", Value: []byte(bc.msg)}
-			var dst []Change
-			b.SetBytes(int64(len(bc.msg)))
-			b.ReportAllocs()
-			for b.Loop() {
-				var err error
-				if dst, _, err = dec.Decode(dst[:0], rec); err != nil || len(dst) != 1 {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			benchDecode(b, Options{Format: "canal", SourceLocation: mustLoc(b, "Asia/Shanghai")},
+				&Record{Topic: "binlog_shop", Value: []byte(bc.msg)})
 		})
 	}
 }
@@ -68,4 +59,107 @@ func BenchmarkJSONValidCanal(b *testing.B) {
 			b.Fatal("invalid")
 		}
 	}
+}
+
+// The same 10-column INSERT as benchCanal in the other formats, as their
+// producers write it (compact JSON, the members in their order).
+const (
+	// benchDebeziumRow is the after image without a schema (decimal.handling.mode=string).
+	benchDebeziumRow = `{"id":1001,"user_id":52,"status":"paid","amount":"129.90","qty":3,"sku":"SKU-000123",` +
+		`"note":"gift wrap","created_at":1714588200000,"updated_at":"2024-05-01T10:30:05.123Z","paid":1}`
+	benchDebeziumSource = `{"version":"2.7.0.Final","connector":"mysql","name":"dbserver1","ts_ms":1714559400000,"snapshot":"false",` +
+		`"db":"shop_3","sequence":null,"table":"orders_03","server_id":223344,"gtid":null,"file":"mysql-bin.000003",` +
+		`"pos":4579,"row":0,"thread":7,"query":null}`
+	benchDebeziumNoSchema = `{"before":null,"after":` + benchDebeziumRow + `,"source":` + benchDebeziumSource +
+		`,"op":"c","ts_ms":1714559400123,"transaction":null}`
+	// benchDebeziumUnwrapped is ExtractNewRecordState's row with add.fields=op,source.ts_ms,db,table.
+	benchDebeziumUnwrapped = `{"id":1001,"user_id":52,"status":"paid","amount":"129.90","qty":3,"sku":"SKU-000123",` +
+		`"note":"gift wrap","created_at":1714588200000,"updated_at":"2024-05-01T10:30:05.123Z","paid":1,` +
+		`"__op":"c","__source_ts_ms":1714559400000,"__db":"shop_3","__table":"orders_03","__deleted":"false"}`
+
+	benchMaxwell = `{"database":"shop_3","table":"orders_03","type":"insert","ts":1714559400,"xid":5694,"xoffset":0,` +
+		`"position":"mysql-bin.000003:4579","primary_key_columns":["id"],"data":{"id":1001,"user_id":52,"status":"paid",` +
+		`"amount":129.90,"qty":3,"sku":"SKU-000123","note":"gift wrap","created_at":"2024-05-01 18:30:00",` +
+		`"updated_at":"2024-05-01 18:30:05.123","paid":1}}`
+	benchMaxwellUpdate = `{"database":"shop_3","table":"orders_03","type":"update","ts":1714559405,"xid":5695,"commit":true,` +
+		`"position":"mysql-bin.000003:4901","primary_key_columns":["id"],"data":{"id":1001,"user_id":52,"status":"shipped",` +
+		`"amount":129.90,"qty":3,"sku":"SKU-000123","note":"gift wrap","created_at":"2024-05-01 18:30:00",` +
+		`"updated_at":"2024-05-01 18:30:09.480","paid":1},"old":{"status":"paid","updated_at":"2024-05-01 18:30:05.123"}}`
+
+	benchRowjson = `{"id":1001,"user_id":52,"status":"paid","amount":129.90,"qty":3,"sku":"SKU-000123","note":"gift wrap",` +
+		`"created_at":"2024-05-01 18:30:00","updated_at":"2024-05-01 18:30:05.123","paid":1,"__op":0,` +
+		`"table_name":"orders_03","database":"shop_3"}`
+)
+
+// benchDebeziumSchema is the JsonConverter schema (schemas.enable=true)
+// of benchDebeziumNoSchema's envelope, with a precise decimal.
+func benchDebeziumSchema() string {
+	row := func(name string) string {
+		return `{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"},` +
+			`{"type":"int32","optional":false,"field":"user_id"},` +
+			`{"type":"string","optional":false,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"new,paid,shipped"},"field":"status"},` +
+			`{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"10"},"field":"amount"},` +
+			`{"type":"int16","optional":false,"field":"qty"},{"type":"string","optional":false,"field":"sku"},` +
+			`{"type":"string","optional":true,"field":"note"},` +
+			`{"type":"int64","optional":false,"name":"io.debezium.time.Timestamp","version":1,"field":"created_at"},` +
+			`{"type":"string","optional":false,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"updated_at"},` +
+			`{"type":"int16","optional":false,"field":"paid"}],"optional":true,"name":"dbserver1.shop_3.orders_03.Value","field":"` + name + `"}`
+	}
+	return `{"type":"struct","fields":[` + row("before") + `,` + row("after") + `,` +
+		`{"type":"struct","fields":[{"type":"string","optional":false,"field":"version"},{"type":"string","optional":false,"field":"connector"},` +
+		`{"type":"string","optional":false,"field":"name"},{"type":"int64","optional":false,"field":"ts_ms"},` +
+		`{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,last,false,incremental"},"default":"false","field":"snapshot"},` +
+		`{"type":"string","optional":false,"field":"db"},{"type":"string","optional":true,"field":"sequence"},{"type":"string","optional":true,"field":"table"},` +
+		`{"type":"int64","optional":false,"field":"server_id"},{"type":"string","optional":true,"field":"gtid"},{"type":"string","optional":false,"field":"file"},` +
+		`{"type":"int64","optional":false,"field":"pos"},{"type":"int32","optional":false,"field":"row"},{"type":"int64","optional":true,"field":"thread"},` +
+		`{"type":"string","optional":true,"field":"query"}],"optional":false,"name":"io.debezium.connector.mysql.Source","field":"source"},` +
+		`{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},` +
+		`{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"},{"type":"int64","optional":false,"field":"total_order"},` +
+		`{"type":"int64","optional":false,"field":"data_collection_order"}],"optional":true,"field":"transaction"}],` +
+		`"optional":false,"name":"dbserver1.shop_3.orders_03.Envelope","version":1}`
+}
+
+// benchDebeziumWithSchema is the envelope with its schema: amount is the
+// base64 of the unscaled 12990.
+var benchDebeziumWithSchema = `{"schema":` + benchDebeziumSchema() + `,"payload":` +
+	strings.Replace(benchDebeziumNoSchema, `"amount":"129.90"`, `"amount":"Mr4="`, 1) + `}`
+
+// benchDecode decodes rec, a message of one change, over and over.
+func benchDecode(b *testing.B, o Options, rec *Record) {
+	dec := newDecoder(b, o)
+	var dst []Change
+	b.SetBytes(int64(len(rec.Value)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if dst, _, err = dec.Decode(dst[:0], rec); err != nil || len(dst) != 1 {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkDecodeDebezium(b *testing.B) {
+	for _, bc := range []struct{ name, msg string }{
+		{"schema", benchDebeziumWithSchema}, {"noSchema", benchDebeziumNoSchema}, {"unwrapped", benchDebeziumUnwrapped},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			rec := &Record{Topic: "dbserver1.shop_3.orders_03", Key: []byte(`{"id":1001}`), Value: []byte(bc.msg)}
+			benchDecode(b, Options{Format: "debezium"}, rec)
+		})
+	}
+}
+
+func BenchmarkDecodeMaxwell(b *testing.B) {
+	for _, bc := range []struct{ name, msg string }{{"insert", benchMaxwell}, {"update", benchMaxwellUpdate}} {
+		b.Run(bc.name, func(b *testing.B) {
+			benchDecode(b, Options{Format: "maxwell", SourceLocation: mustLoc(b, "Asia/Shanghai")},
+				&Record{Topic: "maxwell", Value: []byte(bc.msg)})
+		})
+	}
+}
+
+func BenchmarkDecodeRowjson(b *testing.B) {
+	benchDecode(b, Options{Format: "rowjson", SourceLocation: mustLoc(b, "Asia/Shanghai"), EventTimeField: "updated_at"},
+		&Record{Topic: "rows", Value: []byte(benchRowjson)})
 }

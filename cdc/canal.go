@@ -355,21 +355,17 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 			return false
 		}
 		n++
-		if q < len(s) && s[q] == ',' {
-			p = q + 1
+		at, c := afterItem(s, q)
+		if c == ',' {
+			p = at + 1
 			continue
 		}
-		p = skipSpace(s, q)
-		if p < len(s) && s[p] == ',' {
-			p++
-			continue
-		}
-		if p >= len(s) || s[p] != '}' {
+		if c != '}' {
 			return false
 		}
-		d.setText(root, start, p+1)
+		d.setText(root, start, at+1)
 		d.nodes[root].n = n
-		return n >= 3 && skipSpace(s, p+1) == len(s)
+		return n >= 3 && skipSpace(s, at+1) == len(s)
 	}
 }
 
@@ -397,16 +393,15 @@ func (c *canalDecoder) rowsValue(p, f int) (int32, int, error) {
 				return 0, 0, err
 			}
 			rows = append(rows, row)
-			if p >= len(s) || s[p] != ',' && s[p] != ']' {
-				p = skipSpace(s, p)
-			}
-			if p < len(s) && s[p] == ',' {
-				p = skipSpace(s, p+1)
+			at, c := afterItem(s, p)
+			if c == ',' {
+				p = skipSpace(s, at+1)
 				continue
 			}
-			if p >= len(s) || s[p] != ']' {
+			if c != ']' {
 				return 0, 0, errNotFlat
 			}
+			p = at
 			break
 		}
 	}
@@ -477,15 +472,13 @@ func (c *canalDecoder) flatRow(p int) (flatRow, int, error) {
 		}
 		c.members = append(c.members, fm)
 		row.n++
-		if p = end; p >= len(s) || s[p] != ',' && s[p] != '}' {
-			p = skipSpace(s, p)
-		}
-		if p < len(s) && s[p] == ',' {
-			p++
+		at, c := afterItem(s, end)
+		if c == ',' {
+			p = at + 1
 			continue
 		}
-		if p < len(s) && s[p] == '}' {
-			return row, p + 1, nil
+		if c == '}' {
+			return row, at + 1, nil
 		}
 		return row, 0, errNotFlat
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/binlake/binlake/schema"
 )
@@ -50,6 +51,8 @@ type connectField struct {
 type connectSchema struct {
 	name string // the top-level schema name
 	row  []connectField
+	// unique is set when no two fields of row have the same name.
+	unique bool
 }
 
 // debeziumDecoder decodes the JSON Debezium's MySQL connector writes with
@@ -62,6 +65,11 @@ type debeziumDecoder struct {
 	keyDoc    jdoc
 	keyBuf    []string
 	lastKey   []string
+	// lastSchema is the schema of lastSchemaText, the doc's shallowText
+	// of the schema member it was last found for.
+	lastSchema     *connectSchema
+	lastSchemaText string
+	b64            []byte // see unbase64
 }
 
 // Decode implements Decoder.
@@ -80,7 +88,11 @@ func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, err
 	d := &x.doc
 	payload := int32(0)
 	var sch *connectSchema
-	if p, s := d.get(0, "payload"), d.get(0, "schema"); p >= 0 && s >= 0 && d.nodes[0].n == 2 {
+	p, s := int32(-1), int32(-1)
+	if d.nodes[0].n == 2 { // else no walks for them
+		p, s = d.get(0, "payload"), d.get(0, "schema")
+	}
+	if p >= 0 && s >= 0 {
 		payload = p
 		switch d.nodes[p].kind {
 		case jNull:
@@ -94,26 +106,26 @@ func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, err
 			return dst, NotSkipped, err
 		}
 	}
-	has := func(k string) bool { return d.get(payload, k) >= 0 }
-	op := d.get(payload, "op")
-	status := d.getStr(payload, "status")
+	pm := x.payloadMembers(payload)
+	has := func(m int32) bool { return m >= 0 }
+	status := d.stringOf(pm.status)
 	switch {
-	case d.kind(op) == jString && (has("source") || has("after") || has("before")):
-		return x.envelope(dst, rec, payload, d.str(op), sch)
-	case d.kind(d.get(payload, "ddl")) == jString && (has("databaseName") || has("tableChanges")):
+	case d.kind(pm.op) == jString && (has(pm.source) || has(pm.after) || has(pm.before)):
+		return x.envelope(dst, rec, &pm, d.str(pm.op), sch)
+	case d.kind(pm.ddl) == jString && (has(pm.databaseName) || has(pm.tableChanges)):
 		return x.schemaChange(dst, rec, payload)
-	case (status == "BEGIN" || status == "END") && has("id") && (has("event_count") || has("data_collections")):
+	case (status == "BEGIN" || status == "END") && has(pm.id) && (has(pm.eventCount) || has(pm.dataCollections)):
 		return dst, TxMarker, nil
 	case sch != nil && strings.HasSuffix(sch.name, ".Heartbeat"),
-		d.nodes[payload].n == 1 && has("ts_ms"):
+		d.nodes[payload].n == 1 && has(pm.tsMs):
 		return dst, Heartbeat, nil
 	case sch != nil && (strings.HasSuffix(sch.name, ".Key") || strings.HasSuffix(sch.name, ".SchemaChangeKey")):
 		return dst, NotSkipped, x.fail("", "a record key (schema %s), not a change event value", quoteValue(sch.name))
-	case d.nodes[payload].n == 1 && has("databaseName"):
+	case d.nodes[payload].n == 1 && has(pm.databaseName):
 		return dst, NotSkipped, x.fail("", "a schema-change topic record key, not a change event value")
 	}
 	if payload == 0 {
-		switch looksLike(d, 0) {
+		switch pm.format.looksLike(d, 0) {
 		case "canal", "maxwell", "rowjson":
 			return dst, NotSkipped, x.notFormat("debezium change event", `no "payload", no "op" with "source" and no string "__op"`)
 		}
@@ -121,32 +133,88 @@ func (x *debeziumDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, err
 	return x.unwrapped(dst, rec, payload, sch)
 }
 
-// envelope decodes a change event envelope {before, after, source, op}.
-func (x *debeziumDecoder) envelope(dst []Change, rec *Record, p int32, op string, sch *connectSchema) ([]Change, Skip, error) {
+// payloadMembers are the members of a payload (or of an unwrapped row)
+// that tell what kind of record it is: the first of each name, as
+// jdoc.get finds it, or -1.
+type payloadMembers struct {
+	op, status, source, after, before, ddl, databaseName, tableChanges int32
+	id, eventCount, dataCollections, tsMs                              int32
+	// format has the members looksLike asks about, for a root without
+	// payload.
+	format formatMembers
+}
+
+// payloadMembers finds them in one walk over the members of p.
+func (x *debeziumDecoder) payloadMembers(p int32) payloadMembers {
 	d := &x.doc
-	src := d.get(p, "source")
+	pm := payloadMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, formatMembers{-1, -1, -1, -1, -1, -1, -1, -1}}
+	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
+		var first *int32
+		switch key := d.key(m); key {
+		case "op":
+			first = &pm.op
+		case "status":
+			first = &pm.status
+		case "source":
+			first = &pm.source
+		case "after":
+			first = &pm.after
+		case "before":
+			first = &pm.before
+		case "ddl":
+			first = &pm.ddl
+		case "databaseName":
+			first = &pm.databaseName
+		case "tableChanges":
+			first = &pm.tableChanges
+		case "id":
+			first = &pm.id
+		case "event_count":
+			first = &pm.eventCount
+		case "data_collections":
+			first = &pm.dataCollections
+		case "ts_ms":
+			first = &pm.tsMs
+		default:
+			pm.format.find(key, m)
+			continue
+		}
+		if *first < 0 {
+			*first = m
+		}
+	}
+	pm.format.op, pm.format.source = pm.op, pm.source
+	return pm
+}
+
+// envelope decodes a change event envelope {before, after, source, op}.
+func (x *debeziumDecoder) envelope(dst []Change, rec *Record, pm *payloadMembers, op string, sch *connectSchema) ([]Change, Skip, error) {
+	d := &x.doc
+	src := pm.source
 	if k := d.kind(src); k != jObject && k != jNull {
 		return dst, NotSkipped, x.fail("source", "want an object, got %s", k)
 	}
-	ch := Change{Database: d.getStr(src, "db"), Table: d.getStr(src, "table")}
+	db, table, bm := x.sourceMembers(src)
+	ch := Change{Database: d.stringOf(db), Table: d.stringOf(table)}
 	if err := x.fillFromTopic(&ch, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(src, "source.", "ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(bm.tsMs, "source.ts_ms", rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(src, "source.", "file", "pos", "row", rec); err != nil {
+	if ch.Pos, err = x.pos(bm, "source.", sourceKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	var image, before string
+	img, b := int32(-1), int32(-1)
 	switch op {
 	case "c", "r":
-		ch.Op, image = Insert, "after"
+		ch.Op, image, img = Insert, "after", pm.after
 	case "u":
-		ch.Op, image, before = Update, "after", "before"
+		ch.Op, image, img, before, b = Update, "after", pm.after, "before", pm.before
 	case "d":
-		ch.Op, image = Delete, "before"
+		ch.Op, image, img = Delete, "before", pm.before
 	case "t":
 		ch.Op = Truncate
 		return append(dst, ch), NotSkipped, nil
@@ -156,17 +224,16 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, p int32, op string
 		return dst, NotSkipped, x.fail("op", "unknown operation %s", quoteValue(op))
 	}
 	ch.Key = x.key(rec.Key)
-	img := d.get(p, image)
 	if d.kind(img) != jObject {
 		return dst, NotSkipped, x.fail(image, "want the row image of op %s, got %s", quoteValue(op), d.kind(img))
 	}
-	if ch.Columns, err = x.row(img, image, sch, false); err != nil {
+	if ch.Columns, err = x.row(img, int(d.nodes[img].n), image, sch, false); err != nil {
 		return dst, NotSkipped, err
 	}
 	if before != "" {
-		switch b := d.get(p, before); d.kind(b) {
+		switch d.kind(b) {
 		case jObject:
-			if ch.Before, err = x.row(b, before, sch, false); err != nil {
+			if ch.Before, err = x.row(b, int(d.nodes[b].n), before, sch, false); err != nil {
 				return dst, NotSkipped, err
 			}
 		case jNull:
@@ -182,10 +249,21 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, p int32, op string
 func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *connectSchema) ([]Change, Skip, error) {
 	d := &x.doc
 	ch := Change{Op: Update}
-	var err error
+	// The metadata members, the first of each name as jdoc.get finds
+	// them, and the number of columns, in one walk.
+	var db, sourceDB, table, sourceTable, deleted int32 = -1, -1, -1, -1, -1
+	src := binlogMembers{-1, -1, -1, -1}
+	columns := 0
+	first := func(at *int32, m int32) int32 {
+		if *at < 0 {
+			*at = m
+		}
+		return *at
+	}
 	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
 		key := d.key(m)
 		if !strings.HasPrefix(key, "__") {
+			columns++
 			continue
 		}
 		switch key {
@@ -205,13 +283,27 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 			default:
 				return dst, NotSkipped, x.fail("__op", "unknown operation %s", quoteValue(s))
 			}
-		case "__db", "__source_db":
-			ch.Database = d.getStr(p, key)
-		case "__table", "__source_table":
-			ch.Table = d.getStr(p, key)
+		case "__db":
+			ch.Database = d.stringOf(first(&db, m))
+		case "__source_db":
+			ch.Database = d.stringOf(first(&sourceDB, m))
+		case "__table":
+			ch.Table = d.stringOf(first(&table, m))
+		case "__source_table":
+			ch.Table = d.stringOf(first(&sourceTable, m))
+		case "__deleted":
+			first(&deleted, m)
+		case "__source_ts_ms":
+			first(&src.tsMs, m)
+		case "__source_file":
+			first(&src.file, m)
+		case "__source_pos":
+			first(&src.pos, m)
+		case "__source_row":
+			first(&src.row, m)
 		}
 	}
-	switch del := d.get(p, "__deleted"); {
+	switch del := deleted; {
 	case d.kind(del) == jTrue, d.kind(del) == jString && d.str(del) == "true":
 		ch.Op = Delete
 	case del >= 0 && d.kind(del) != jFalse && (d.kind(del) != jString || d.str(del) != "false"):
@@ -220,17 +312,18 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 	if err := x.fillFromTopic(&ch, rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.EventTime, err = x.eventTime(p, "", "__source_ts_ms", rec); err != nil {
+	var err error
+	if ch.EventTime, err = x.eventTime(src.tsMs, "__source_ts_ms", rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(p, "", "__source_file", "__source_pos", "__source_row", rec); err != nil {
+	if ch.Pos, err = x.pos(src, "", unwrappedKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	if ch.Op == Truncate {
 		return append(dst, ch), NotSkipped, nil
 	}
 	ch.Key = x.key(rec.Key)
-	if ch.Columns, err = x.row(p, "", sch, true); err != nil {
+	if ch.Columns, err = x.row(p, columns, "", sch, true); err != nil {
 		return dst, NotSkipped, err
 	}
 	return append(dst, ch), NotSkipped, nil
@@ -241,15 +334,16 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 func (x *debeziumDecoder) schemaChange(dst []Change, rec *Record, p int32) ([]Change, Skip, error) {
 	d := &x.doc
 	src := d.get(p, "source")
+	db, _, bm := x.sourceMembers(src)
 	ch := Change{Op: DDL, SQL: d.getStr(p, "ddl"), Database: d.getStr(p, "databaseName")}
 	if ch.Database == "" {
-		ch.Database = d.getStr(src, "db")
+		ch.Database = d.stringOf(db)
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(src, "source.", "ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(bm.tsMs, "source.ts_ms", rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(src, "source.", "file", "pos", "row", rec); err != nil {
+	if ch.Pos, err = x.pos(bm, "source.", sourceKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	n := len(dst)
@@ -336,38 +430,88 @@ func (x *debeziumDecoder) fillFromTopic(ch *Change, rec *Record) error {
 	return nil
 }
 
-// eventTime reads epoch milliseconds from member key of obj (prefix
-// names obj in errors); absent, null
-// or 0 (Debezium's snapshot records of old versions) mean the Kafka
-// record timestamp.
-func (x *debeziumDecoder) eventTime(obj int32, prefix, key string, rec *Record) (time.Time, error) {
-	ms, ok, err := x.intMember(obj, prefix, key)
+// binlogMembers are the members that place a change in the binlog: the
+// event time and the position (file, pos, row). Each is -1 when absent.
+type binlogMembers struct {
+	tsMs, file, pos, row int32
+}
+
+// binlogKeys names the members of binlogMembers.
+type binlogKeys struct {
+	tsMs, file, pos, row string
+}
+
+var (
+	sourceKeys    = binlogKeys{"ts_ms", "file", "pos", "row"}
+	unwrappedKeys = binlogKeys{"__source_ts_ms", "__source_file", "__source_pos", "__source_row"}
+)
+
+// sourceMembers finds the members of source (the table's database and
+// name, and binlogMembers) in one walk: the first of each name, as
+// jdoc.get finds it, or -1.
+func (x *debeziumDecoder) sourceMembers(src int32) (db, table int32, bm binlogMembers) {
+	d := &x.doc
+	db, table, bm = -1, -1, binlogMembers{-1, -1, -1, -1}
+	if d.kind(src) != jObject {
+		return db, table, bm
+	}
+	for m := d.nodes[src].first; m >= 0; m = d.nodes[m].next {
+		var first *int32
+		switch d.key(m) {
+		case "db":
+			first = &db
+		case "table":
+			first = &table
+		case "ts_ms":
+			first = &bm.tsMs
+		case "file":
+			first = &bm.file
+		case "pos":
+			first = &bm.pos
+		case "row":
+			first = &bm.row
+		default:
+			continue
+		}
+		if *first < 0 {
+			*first = m
+		}
+	}
+	return db, table, bm
+}
+
+// eventTime reads epoch milliseconds from member m (field names it in
+// errors); absent (-1), null or 0 (Debezium's snapshot records of old
+// versions) mean the Kafka record timestamp.
+func (x *debeziumDecoder) eventTime(m int32, field string, rec *Record) (time.Time, error) {
+	ms, ok, err := x.intMember(m, "", field)
 	if err != nil || !ok || ms == 0 {
 		return rec.Timestamp.UTC(), err
 	}
 	return time.UnixMilli(ms).UTC(), nil
 }
 
-// pos reads a binlog position: the file's sequence number, the position
-// and the row. Without a file it is Pos{0, Kafka offset, row}.
-func (x *debeziumDecoder) pos(obj int32, prefix, fileKey, posKey, rowKey string, rec *Record) (Pos, error) {
+// pos reads a binlog position from the members of bm: the file's
+// sequence number, the position and the row. Without a file it is
+// Pos{0, Kafka offset, row}. prefix and keys name the members in errors.
+func (x *debeziumDecoder) pos(bm binlogMembers, prefix string, keys binlogKeys, rec *Record) (Pos, error) {
 	d := &x.doc
-	row, _, err := x.intMember(obj, prefix, rowKey)
+	row, _, err := x.intMember(bm.row, prefix, keys.row)
 	if err != nil {
 		return Pos{}, err
 	}
-	f := d.get(obj, fileKey)
+	f := bm.file
 	if d.kind(f) == jNull || d.kind(f) == jString && d.str(f) == "" {
 		return Pos{File: 0, Offset: rec.Offset, Row: row}, nil
 	}
 	if d.kind(f) != jString {
-		return Pos{}, x.fail(prefix+fileKey, "want a binlog file name, got %s", d.kind(f))
+		return Pos{}, x.fail(prefix+keys.file, "want a binlog file name, got %s", d.kind(f))
 	}
 	seq, ok := binlogSeq(d.str(f))
 	if !ok {
-		return Pos{}, x.fail(prefix+fileKey, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
+		return Pos{}, x.fail(prefix+keys.file, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
 	}
-	off, _, err := x.intMember(obj, prefix, posKey)
+	off, _, err := x.intMember(bm.pos, prefix, keys.pos)
 	if err != nil {
 		return Pos{}, err
 	}
@@ -381,17 +525,15 @@ func binlogSeq(name string) (int64, bool) {
 	if i < 0 || !allDigits(name[i+1:]) || i+1 == len(name) {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(name[i+1:], 10, 64)
+	n, err := parseInt64(name[i+1:])
 	return n, err == nil
 }
 
-// intMember reads an integer member that may be a number or a numeric
-// string; ok is false when it is absent or null. prefix names obj in
-// errors.
-func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok bool, err error) {
+// intMember reads an integer member m that may be a number or a numeric
+// string; ok is false when it is absent (-1) or null. prefix+key names it
+// in errors.
+func (x *debeziumDecoder) intMember(m int32, prefix, key string) (n int64, ok bool, err error) {
 	d := &x.doc
-	field := prefix + key
-	m := d.get(obj, key)
 	var s string
 	switch d.kind(m) {
 	case jNull:
@@ -401,11 +543,11 @@ func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok 
 	case jString:
 		s = d.str(m)
 	default:
-		return 0, false, x.fail(field, "want an integer, got %s", d.kind(m))
+		return 0, false, x.fail(prefix+key, "want an integer, got %s", d.kind(m))
 	}
-	n, perr := strconv.ParseInt(s, 10, 64)
+	n, perr := parseInt64(s)
 	if perr != nil {
-		return 0, false, x.fail(field, "want an integer, got %s", quoteValue(s))
+		return 0, false, x.fail(prefix+key, "want an integer, got %s", quoteValue(s))
 	}
 	return n, true, nil
 }
@@ -414,7 +556,8 @@ func (x *debeziumDecoder) intMember(obj int32, prefix, key string) (n int64, ok 
 // {"schema":…,"payload":{"id":1}}. A key that is not a JSON object (a
 // different key converter) gives nil.
 func (x *debeziumDecoder) key(raw []byte) []string {
-	if len(raw) == 0 || x.keyDoc.parse(string(raw)) != nil {
+	// keyDoc aliases raw only until the next key: the names are copied.
+	if len(raw) == 0 || x.keyDoc.parse(unsafe.String(unsafe.SliceData(raw), len(raw))) != nil {
 		return nil
 	}
 	d := &x.keyDoc
@@ -432,11 +575,15 @@ func (x *debeziumDecoder) key(raw []byte) []string {
 	return internKey(&x.lastKey, x.keyBuf)
 }
 
-// row converts a row image. unwrapped skips the "__" metadata members.
-func (x *debeziumDecoder) row(obj int32, field string, sch *connectSchema, unwrapped bool) ([]Column, error) {
+// row converts a row image of n columns. unwrapped skips the "__"
+// metadata members (which n does not count).
+func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema, unwrapped bool) ([]Column, error) {
 	d := &x.doc
-	cols := make([]Column, 0, d.nodes[obj].n)
+	cols := x.carve(n)
 	hint := 0
+	// inOrder stays set while the columns are fields of the schema in its
+	// order: then none can appear twice if the schema names each once.
+	inOrder := sch != nil && sch.unique
 	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
 		name := d.key(m)
 		if unwrapped && strings.HasPrefix(name, "__") {
@@ -444,11 +591,18 @@ func (x *debeziumDecoder) row(obj int32, field string, sch *connectSchema, unwra
 		}
 		var f *connectField
 		if sch != nil {
+			prev := hint
 			f, hint = sch.field(name, hint)
+			// The field's index is hint-1: past the field before's.
+			inOrder = inOrder && f != nil && hint > prev
 		}
-		col := Column{Name: name}
+		// Set in place: cheaper than appending a Column built aside.
+		cols = cols[:len(cols)+1]
+		col := &cols[len(cols)-1]
+		col.Name, col.ZeroDate = name, false
 		var err error
 		if f == nil {
+			col.Type = schema.Type{}
 			col.Value, err = untypedValue(d, m, false)
 		} else {
 			col.Type = f.typ
@@ -457,7 +611,9 @@ func (x *debeziumDecoder) row(obj int32, field string, sch *connectSchema, unwra
 		if err != nil {
 			return nil, x.fail(joinField(field, name), "%v", err)
 		}
-		cols = append(cols, col)
+	}
+	if inOrder {
+		return cols, nil
 	}
 	if name, dup := duplicateColumn(cols); dup {
 		return nil, x.fail(joinField(field, name), "column appears twice")
@@ -493,7 +649,7 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 		if n.kind != jNumber {
 			return 0, false
 		}
-		i, err := strconv.ParseInt(d.text(m), 10, 64)
+		i, err := parseInt64(d.text(m))
 		return i, err == nil
 	}
 	switch f.kind {
@@ -543,7 +699,7 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 	case dkDecimal:
 		switch n.kind {
 		case jString:
-			if b, err := base64.StdEncoding.DecodeString(d.str(m)); err == nil {
+			if b, err := x.unbase64(d.str(m)); err == nil {
 				return schema.DecimalValue(unscaledDecimal(b, f.scale)), nil
 			}
 		case jNumber:
@@ -561,7 +717,7 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 				sOK = err == nil && scale >= -1000 && scale <= 1000
 			}
 			if vm := d.get(m, "value"); sOK && d.kind(vm) == jString {
-				if b, err := base64.StdEncoding.DecodeString(d.str(vm)); err == nil {
+				if b, err := x.unbase64(d.str(vm)); err == nil {
 					return schema.DecimalValue(unscaledDecimal(b, int(scale))), nil
 				}
 			}
@@ -609,7 +765,7 @@ func (x *debeziumDecoder) value(f *connectField, m int32) (schema.Value, error) 
 		return want("an ISO-8601 timestamp with an offset")
 	case dkBits:
 		if n.kind == jString {
-			if b, err := base64.StdEncoding.DecodeString(d.str(m)); err == nil {
+			if b, err := x.unbase64(d.str(m)); err == nil {
 				if u, ok := littleEndian(b); ok {
 					return schema.UintValue(u), nil
 				}
@@ -653,43 +809,68 @@ func littleEndian(b []byte) (uint64, bool) {
 	return u, true
 }
 
+// unbase64 decodes base64 text into a buffer the decoder reuses: for
+// bytes that are read, not kept.
+func (x *debeziumDecoder) unbase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.AppendDecode(x.b64[:0], unsafe.Slice(unsafe.StringData(s), len(s)))
+	x.b64 = b
+	return b, err
+}
+
 // unscaledDecimal renders a big-endian two's-complement unscaled integer
-// with scale fraction digits as plain decimal text.
+// with scale fraction digits as plain decimal text. It builds the text
+// in buffers on the stack and allocates only the string.
 func unscaledDecimal(b []byte, scale int) string {
-	var s string
+	var digitsBuf, textBuf [48]byte
+	var digits []byte
 	switch {
 	case len(b) == 0:
-		s = "0"
+		digits = append(digitsBuf[:0], '0')
 	case len(b) <= 8:
 		v := int64(int8(b[0])) // sign-extend
 		for _, c := range b[1:] {
 			v = v<<8 | int64(c)
 		}
-		s = strconv.FormatInt(v, 10)
+		digits = strconv.AppendInt(digitsBuf[:0], v, 10)
 	default:
 		v := new(big.Int).SetBytes(b)
 		if b[0]&0x80 != 0 {
 			v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
 		}
-		s = v.String()
+		digits = v.Append(digitsBuf[:0], 10)
 	}
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
+	text := textBuf[:0]
+	if digits[0] == '-' {
+		text, digits = append(text, '-'), digits[1:]
+	}
 	switch {
 	case scale < 0:
-		if s != "0" {
-			s += strings.Repeat("0", -scale)
+		text = append(text, digits...)
+		if len(digits) != 1 || digits[0] != '0' {
+			text = appendZeros(text, -scale)
 		}
 	case scale > 0:
-		if len(s) <= scale {
-			s = strings.Repeat("0", scale-len(s)+1) + s
+		if k := len(digits) - scale; k > 0 {
+			text = append(text, digits[:k]...)
+			text = append(text, '.')
+			text = append(text, digits[k:]...)
+		} else {
+			text = append(text, '0', '.')
+			text = appendZeros(text, -k)
+			text = append(text, digits...)
 		}
-		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	default:
+		text = append(text, digits...)
 	}
-	if neg {
-		s = "-" + s
+	return string(text)
+}
+
+// appendZeros appends n zeros to b (none for n <= 0).
+func appendZeros(b []byte, n int) []byte {
+	for range n {
+		b = append(b, '0')
 	}
-	return s
+	return b
 }
 
 // schema returns the parsed row schema of a record's schema member, nil
@@ -703,6 +884,22 @@ func (x *debeziumDecoder) schema(s int32) (*connectSchema, error) {
 	}
 	// The message's schema member is shallow (see New): only its text.
 	raw := x.doc.text(s)
+	text, repeated := x.doc.shallowText(0, s)
+	if repeated && x.lastSchema != nil && unsafe.StringData(text) == unsafe.StringData(x.lastSchemaText) {
+		// The schema of the message before (the same text): no look-up.
+		return x.lastSchema, nil
+	}
+	x.lastSchema, x.lastSchemaText = nil, ""
+	cs, err := x.parseSchema(raw)
+	if cs != nil && repeated {
+		x.lastSchema, x.lastSchemaText = cs, text
+	}
+	return cs, err
+}
+
+// parseSchema returns the row schema of a schema member's text, from the
+// cache or parsed (and cached).
+func (x *debeziumDecoder) parseSchema(raw string) (*connectSchema, error) {
 	if cs, ok := x.schemas[raw]; ok {
 		return cs, nil
 	}
@@ -710,7 +907,7 @@ func (x *debeziumDecoder) schema(s int32) (*connectSchema, error) {
 	if err := d.parse(raw); err != nil {
 		return nil, x.fail("schema", "%v", err)
 	}
-	s = 0
+	s := int32(0)
 	if d.nodes[s].n == 0 {
 		return nil, nil
 	}
@@ -733,6 +930,12 @@ func (x *debeziumDecoder) schema(s int32) (*connectSchema, error) {
 				return nil, err
 			}
 			cs.row = append(cs.row, cf)
+		}
+	}
+	cs.unique = true
+	for i := range cs.row {
+		for j := range i {
+			cs.unique = cs.unique && cs.row[i].name != cs.row[j].name
 		}
 	}
 	pruneCache(x.schemas, 256)

@@ -1,7 +1,11 @@
 package cdc
 
 import (
+	"bytes"
 	"encoding/base64"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -347,5 +351,137 @@ func TestDebeziumSchemaCache(t *testing.T) {
 	c := decode(t, dec, record(dbzEnvelope(`{"type":"int16","field":"c"}`, "1")))[0].Columns[0]
 	if c.Type.Kind != schema.SmallInt {
 		t.Errorf("Type = %s after a schema change, want smallint", c.Type)
+	}
+	// Each message is decoded with its own schema, whether it repeats the
+	// one before (found without a look-up) or not, also after a message
+	// that fails once its schema was read.
+	kinds := map[string]schema.Kind{"int8": schema.TinyInt, "int16": schema.SmallInt, "int32": schema.Int}
+	for _, typ := range []string{"int8", "int8", "int16", "int8", "bad", "int16", "int16", "bad", "int32", "int32"} {
+		if typ == "bad" { // a schema of int16, then junk
+			decodeErr(t, dec, record(dbzEnvelope(`{"type":"int16","field":"c"}`, "1")+"x"), "invalid JSON")
+			continue
+		}
+		c := decode(t, dec, record(dbzEnvelope(`{"type":"`+typ+`","field":"c"}`, "1")))[0].Columns[0]
+		if c.Type.Kind != kinds[typ] {
+			t.Errorf("Type = %s for a schema of %s", c.Type, typ)
+		}
+	}
+}
+
+// TestDebeziumRepeatedMembers: of a member named twice, the first counts,
+// in the payload, the source and the unwrapped row's metadata; of
+// __db and __source_db (__table and __source_table) the one named last.
+func TestDebeziumRepeatedMembers(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	c := decode(t, dec, record(`{"op":"c","op":"d","source":{"db":"a","db":"b","table":"t","ts_ms":1000,"ts_ms":2000,`+
+		`"file":"mysql-bin.000001","file":"mysql-bin.000002","pos":4,"pos":5,"row":1,"row":2},"after":{"id":1},"after":{"id":2}}`))[0]
+	if c.Op != Insert || c.Database != "a" || c.Table != "t" || c.EventTime.UnixMilli() != 1000 || c.Pos != (Pos{File: 1, Offset: 4, Row: 1}) {
+		t.Errorf("envelope: got %+v", c)
+	}
+	wantValue(t, column(t, c.Columns, "id"), schema.IntValue(1))
+	c = decode(t, dec, record(`{"id":1,"__db":"a","__db":"b","__table":"t","__source_table":"u","__source_table":"v",`+
+		`"__source_ts_ms":1000,"__source_ts_ms":2000,"__source_file":"mysql-bin.000001","__source_file":"mysql-bin.000002",`+
+		`"__source_pos":4,"__source_pos":5,"__source_row":1,"__source_row":2,"__deleted":"false","__deleted":"true"}`))[0]
+	if c.Op != Update || c.Database != "a" || c.Table != "u" || c.EventTime.UnixMilli() != 1000 || c.Pos != (Pos{File: 1, Offset: 4, Row: 1}) || len(c.Columns) != 1 {
+		t.Errorf("unwrapped: got %+v", c)
+	}
+}
+
+// TestDebeziumColumnTwice: a column named twice is an error, with or
+// without a schema, in the schema's order or not, also where the schema
+// names a field twice.
+func TestDebeziumColumnTwice(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	two := `{"type":"int32","field":"a"},{"type":"int32","field":"b"}`
+	for _, tc := range []struct{ fields, after string }{
+		{two, `{"a":1,"b":2,"a":3}`},
+		{two, `{"a":1,"a":3}`},
+		{two, `{"b":1,"a":2,"b":3}`},
+		{two + `,{"type":"int32","field":"a"}`, `{"a":1,"b":2,"a":3}`},
+		{two, `{"a":1,"x":2,"x":3}`},
+	} {
+		msg := strings.Replace(dbzEnvelope(tc.fields, "1"), `{"c":1}`, tc.after, 1)
+		decodeErr(t, dec, record(msg), "after.", "column appears twice")
+	}
+	decodeErr(t, dec, record(`{"before":null,"after":{"a":1,"a":2},"source":`+dbzSource+`,"op":"c"}`), "after.a: column appears twice")
+	// In order, each once: no error.
+	c := decode(t, dec, record(strings.Replace(dbzEnvelope(two, "1"), `{"c":1}`, `{"a":1,"b":2}`, 1)))[0]
+	if len(c.Columns) != 2 {
+		t.Errorf("got %v", c.Columns)
+	}
+}
+
+// unscaledDecimalByStrings is unscaledDecimal as it was, with strings:
+// the reference of the one that builds its text in buffers.
+func unscaledDecimalByStrings(b []byte, scale int) string {
+	var s string
+	switch {
+	case len(b) == 0:
+		s = "0"
+	case len(b) <= 8:
+		v := int64(int8(b[0]))
+		for _, c := range b[1:] {
+			v = v<<8 | int64(c)
+		}
+		s = strconv.FormatInt(v, 10)
+	default:
+		v := new(big.Int).SetBytes(b)
+		if b[0]&0x80 != 0 {
+			v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+		}
+		s = v.String()
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	switch {
+	case scale < 0:
+		if s != "0" {
+			s += strings.Repeat("0", -scale)
+		}
+	case scale > 0:
+		if len(s) <= scale {
+			s = strings.Repeat("0", scale-len(s)+1) + s
+		}
+		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func TestUnscaledDecimalRandomized(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	dec := newDecoder(t, Options{Format: "debezium"}).(*debeziumDecoder)
+	for i := range 200000 {
+		b := make([]byte, r.IntN(24))
+		for j := range b {
+			switch r.IntN(4) {
+			case 0:
+				b[j] = 0
+			case 1:
+				b[j] = 0xff
+			default:
+				b[j] = byte(r.Uint32())
+			}
+		}
+		scale := r.IntN(40) - 8
+		if i%100 == 0 {
+			scale = r.IntN(2001) - 1000
+		}
+		if got, want := unscaledDecimal(b, scale), unscaledDecimalByStrings(b, scale); got != want {
+			t.Fatalf("unscaledDecimal(%x, %d) = %s, want %s", b, scale, got, want)
+		}
+		// unbase64 decodes as DecodeString does, valid text or not.
+		text := base64.StdEncoding.EncodeToString(b)
+		if i%3 == 0 && text != "" {
+			k := r.IntN(len(text))
+			text = text[:k] + string("A=*\n"[r.IntN(4)]) + text[k+1:]
+		}
+		got, err := dec.unbase64(text)
+		want, wantErr := base64.StdEncoding.DecodeString(text)
+		if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("unbase64(%q) = %x, %v; want %x, %v", text, got, err, want, wantErr)
+		}
 	}
 }

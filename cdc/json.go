@@ -83,6 +83,9 @@ type jdoc struct {
 	// these members (Canal's mysqlType, Debezium's schema) message after
 	// message.
 	lastShallow []string
+	// lastShallowAt[k] is the offset in src of the value whose text is
+	// lastShallow[k], or -1 when this document holds none.
+	lastShallowAt []int
 }
 
 // text returns the text of node i (see jnode.off).
@@ -112,6 +115,9 @@ func (d *jdoc) parse(src string) error {
 	d.src = src
 	d.nodes = d.nodes[:0]
 	d.escKeys = d.escKeys[:0]
+	for k := range d.lastShallowAt {
+		d.lastShallowAt[k] = -1
+	}
 	if len(src) > math.MaxInt32 {
 		return fmt.Errorf("message of %d bytes is too large", len(src))
 	}
@@ -254,20 +260,16 @@ func (d *jdoc) object(start, depth int) (int32, int, error) {
 		d.nodes[child].keyOff, d.nodes[child].keyLen = keyOff, keyLen
 		d.link(obj, prev, child)
 		prev = child
-		if q < len(s) && s[q] == ',' {
-			p = q + 1
+		at, c := afterItem(s, q)
+		if c == ',' {
+			p = at + 1
 			continue
 		}
-		p = skipSpace(s, q)
-		if p < len(s) && s[p] == ',' {
-			p++
-			continue
+		if c == '}' {
+			d.setText(obj, start, at+1)
+			return obj, at + 1, nil
 		}
-		if p < len(s) && s[p] == '}' {
-			d.setText(obj, start, p+1)
-			return obj, p + 1, nil
-		}
-		return 0, 0, fmt.Errorf("expected ',' or '}' at byte %d", p)
+		return 0, 0, fmt.Errorf("expected ',' or '}' at byte %d", at)
 	}
 }
 
@@ -290,20 +292,16 @@ func (d *jdoc) array(start, depth int) (int32, int, error) {
 		}
 		d.link(arr, prev, child)
 		prev = child
-		if q < len(s) && s[q] == ',' {
-			p = q + 1
+		at, c := afterItem(s, q)
+		if c == ',' {
+			p = at + 1
 			continue
 		}
-		p = skipSpace(s, q)
-		if p < len(s) && s[p] == ',' {
-			p++
-			continue
+		if c == ']' {
+			d.setText(arr, start, at+1)
+			return arr, at + 1, nil
 		}
-		if p < len(s) && s[p] == ']' {
-			d.setText(arr, start, p+1)
-			return arr, p + 1, nil
-		}
-		return 0, 0, fmt.Errorf("expected ',' or ']' at byte %d", p)
+		return 0, 0, fmt.Errorf("expected ',' or ']' at byte %d", at)
 	}
 }
 
@@ -345,8 +343,10 @@ func (d *jdoc) shallowEnd(p, depth, k int) (int, error) {
 	}
 	if len(d.lastShallow) != len(d.shallow) {
 		d.lastShallow = make([]string, len(d.shallow))
+		d.lastShallowAt = make([]int, len(d.shallow))
 	}
 	if last := d.lastShallow[k]; last != "" && strings.HasPrefix(s[p:], last) {
+		d.lastShallowAt[k] = p
 		return p + len(last), nil
 	}
 	end, err := skipValue(s, p, depth+1)
@@ -354,8 +354,19 @@ func (d *jdoc) shallowEnd(p, depth, k int) (int, error) {
 		return 0, err
 	}
 	// A copy: s may alias a buffer the caller reuses.
-	d.lastShallow[k] = strings.Clone(s[p:end])
+	d.lastShallow[k], d.lastShallowAt[k] = strings.Clone(s[p:end]), p
 	return end, nil
+}
+
+// shallowText returns lastShallow[k] if it is the text of node i, the
+// value of member shallow[k]: the same string (the same bytes, at the
+// same address) for every message that repeats the value, which a
+// decoder can compare in one step.
+func (d *jdoc) shallowText(k int, i int32) (string, bool) {
+	if k >= len(d.lastShallowAt) || d.lastShallowAt[k] != int(d.nodes[i].off) || d.lastShallowAt[k] < 0 {
+		return "", false
+	}
+	return d.lastShallow[k], true
 }
 
 // skipValue checks the JSON value at s[p:] and returns the offset after
@@ -407,16 +418,28 @@ func skipValue(s string, p, depth int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		p = skipSpace(s, end)
-		if p < len(s) && s[p] == ',' {
-			p = skipSpace(s, p+1)
+		at, c := afterItem(s, end)
+		if c == ',' {
+			p = skipSpace(s, at+1)
 			continue
 		}
-		if p < len(s) && s[p] == closer {
-			return p + 1, nil
+		if c == closer {
+			return at + 1, nil
 		}
-		return 0, fmt.Errorf("expected ',' or '%c' at byte %d", closer, p)
+		return 0, fmt.Errorf("expected ',' or '%c' at byte %d", closer, at)
 	}
+}
+
+// afterItem finds what follows an item of an array or object, which
+// ends at s[p]: after any space, the ',' or the closing bracket (or
+// anything else, an error at offset at; c is 0 at the end of s).
+func afterItem(s string, p int) (at int, c byte) {
+	for ; p < len(s); p++ {
+		if c = s[p]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return p, c
+		}
+	}
+	return p, 0
 }
 
 func (d *jdoc) link(parent, prev, child int32) {

@@ -321,3 +321,18 @@ func TestJSONInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+func TestAfterItem(t *testing.T) {
+	for _, tc := range []struct {
+		s  string
+		at int
+		c  byte
+	}{
+		{`1,2`, 1, ','}, {`1 , 2`, 2, ','}, {"1\t\r\n]", 4, ']'}, {`1}`, 1, '}'}, {`1 `, 2, 0}, {`1`, 1, 0},
+		{"1 \x00", 2, 0}, {"1 \x01,", 2, 1}, {`1 x`, 2, 'x'},
+	} {
+		if at, c := afterItem(tc.s, 1); at != tc.at || c != tc.c {
+			t.Errorf("afterItem(%q, 1) = %d, %q; want %d, %q", tc.s, at, c, tc.at, tc.c)
+		}
+	}
+}

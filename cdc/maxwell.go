@@ -2,7 +2,6 @@ package cdc
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -26,22 +25,23 @@ func (x *maxwellDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 		return dst, NotSkipped, err
 	}
 	d := &x.doc
-	if enc := d.get(0, "encrypted"); enc >= 0 && d.nodes[0].n == 1 {
+	if enc := onlyMember(d, "encrypted"); enc >= 0 {
 		// encrypt=all: the whole message is encrypted.
 		if err := x.decrypt(d, enc, d, "message"); err != nil {
 			return dst, NotSkipped, err
 		}
-		if d.nodes[0].kind != jObject || d.get(0, "encrypted") >= 0 && d.nodes[0].n == 1 {
+		if d.nodes[0].kind != jObject || onlyMember(d, "encrypted") >= 0 {
 			return dst, NotSkipped, x.fail("encrypted", "decrypted message is not a plain Maxwell message")
 		}
 	}
-	typ := d.get(0, "type")
+	mm := x.members()
+	typ := mm.typ
 	if d.kind(typ) != jString {
 		return dst, NotSkipped, x.notFormat("maxwell message", `no "type" field`)
 	}
-	ch := Change{Database: d.getStr(0, "database"), Table: d.getStr(0, "table")}
+	ch := Change{Database: d.stringOf(mm.database), Table: d.stringOf(mm.table)}
 	ch.EventTime = rec.Timestamp.UTC()
-	if ts := d.get(0, "ts"); d.kind(ts) != jNull {
+	if ts := mm.ts; d.kind(ts) != jNull {
 		t, ok := epochAuto(d.text(ts))
 		if d.nodes[ts].kind != jNumber || !ok {
 			return dst, NotSkipped, x.fail("ts", "want epoch seconds, got %s", quoteValue(d.compact(ts)))
@@ -49,7 +49,7 @@ func (x *maxwellDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 		ch.EventTime = t
 	}
 	var err error
-	if ch.Pos, err = x.pos(rec); err != nil {
+	if ch.Pos, err = x.pos(mm.xoffset, mm.position, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	switch t := d.str(typ); t {
@@ -65,17 +65,17 @@ func (x *maxwellDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 		return dst, Heartbeat, nil
 	case "database-create", "database-alter", "database-drop", "table-create", "table-alter", "table-drop":
 		ch.Op = DDL
-		ch.SQL = d.getStr(0, "sql")
+		ch.SQL = d.stringOf(mm.sql)
 		return append(dst, ch), NotSkipped, nil
 	default:
-		if d.kind(d.get(0, "data")) != jObject {
+		if d.kind(mm.data) != jObject {
 			return dst, NotSkipped, x.notFormat("maxwell message", "unknown type "+quoteValue(t)+" and no \"data\" object")
 		}
 		return dst, NotSkipped, x.fail("type", "unknown type %s", quoteValue(t))
 	}
 
-	rows, data, old := d, d.get(0, "data"), d.get(0, "old")
-	if enc := d.get(0, "encrypted"); data < 0 && enc >= 0 {
+	rows, data, old := d, mm.data, mm.old
+	if enc := mm.encrypted; data < 0 && enc >= 0 {
 		// encrypt=data: data and old are encrypted together.
 		if err := x.decrypt(d, enc, &x.inner, "data"); err != nil {
 			return dst, NotSkipped, err
@@ -107,7 +107,7 @@ func (x *maxwellDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 			return dst, NotSkipped, x.fail("old", "want an object, got %s", rows.kind(old))
 		}
 	}
-	if ch.Key, err = x.key(); err != nil {
+	if ch.Key, err = x.key(mm.primaryKey); err != nil {
 		return dst, NotSkipped, err
 	}
 	return append(dst, ch), NotSkipped, nil
@@ -143,19 +143,71 @@ func (x *maxwellDecoder) decrypt(d *jdoc, enc int32, into *jdoc, what string) er
 	return x.fail("", "%v", err)
 }
 
-// pos reads position ("master.000003:4579") and xoffset; without a
-// position it is Pos{0, Kafka offset, xoffset}.
-func (x *maxwellDecoder) pos(rec *Record) (Pos, error) {
+// onlyMember returns the root's member key if it is the only one, else -1.
+func onlyMember(d *jdoc, key string) int32 {
+	if d.nodes[0].n != 1 {
+		return -1
+	}
+	return d.get(0, key)
+}
+
+// maxwellMembers are the root members the decoder reads: the first of
+// each name, as jdoc.get finds it, or -1.
+type maxwellMembers struct {
+	typ, database, table, ts, xoffset, position, data, old, primaryKey, sql, encrypted int32
+}
+
+// members finds the maxwellMembers in one walk.
+func (x *maxwellDecoder) members() maxwellMembers {
+	d := &x.doc
+	mm := maxwellMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+	for m := d.nodes[0].first; m >= 0; m = d.nodes[m].next {
+		var first *int32
+		switch d.key(m) {
+		case "type":
+			first = &mm.typ
+		case "database":
+			first = &mm.database
+		case "table":
+			first = &mm.table
+		case "ts":
+			first = &mm.ts
+		case "xoffset":
+			first = &mm.xoffset
+		case "position":
+			first = &mm.position
+		case "data":
+			first = &mm.data
+		case "old":
+			first = &mm.old
+		case "primary_key_columns":
+			first = &mm.primaryKey
+		case "sql":
+			first = &mm.sql
+		case "encrypted":
+			first = &mm.encrypted
+		default:
+			continue
+		}
+		if *first < 0 {
+			*first = m
+		}
+	}
+	return mm
+}
+
+// pos reads position ("master.000003:4579") and xoffset (members pm and
+// xo); without a position it is Pos{0, Kafka offset, xoffset}.
+func (x *maxwellDecoder) pos(xo, pm int32, rec *Record) (Pos, error) {
 	d := &x.doc
 	var p Pos
-	if xo := d.get(0, "xoffset"); d.kind(xo) != jNull {
-		n, err := strconv.ParseInt(d.text(xo), 10, 64)
+	if d.kind(xo) != jNull {
+		n, err := parseInt64(d.text(xo))
 		if d.nodes[xo].kind != jNumber || err != nil {
 			return p, x.fail("xoffset", "want an integer, got %s", quoteValue(d.compact(xo)))
 		}
 		p.Row = n
 	}
-	pm := d.get(0, "position")
 	if d.kind(pm) == jNull {
 		p.Offset = rec.Offset
 		return p, nil
@@ -163,7 +215,7 @@ func (x *maxwellDecoder) pos(rec *Record) (Pos, error) {
 	s := d.str(pm)
 	file, off, ok := strings.Cut(s, ":")
 	seq, okSeq := binlogSeq(file)
-	n, err := strconv.ParseInt(off, 10, 64)
+	n, err := parseInt64(off)
 	if d.nodes[pm].kind != jString || !ok || !okSeq || err != nil || n < 0 {
 		return p, x.fail("position", "want \"file.NNNNNN:offset\", got %s", quoteValue(d.compact(pm)))
 	}
@@ -171,9 +223,9 @@ func (x *maxwellDecoder) pos(rec *Record) (Pos, error) {
 	return p, nil
 }
 
-func (x *maxwellDecoder) key() ([]string, error) {
+// key reads primary_key_columns, member k.
+func (x *maxwellDecoder) key(k int32) ([]string, error) {
 	d := &x.doc
-	k := d.get(0, "primary_key_columns")
 	switch d.kind(k) {
 	case jNull:
 		return nil, nil
@@ -193,5 +245,5 @@ func (x *maxwellDecoder) key() ([]string, error) {
 
 // row converts a row image of untyped JSON values.
 func (x *maxwellDecoder) row(d *jdoc, obj int32, field string) ([]Column, error) {
-	return untypedRow(&x.base, d, obj, field, nil)
+	return untypedRow(&x.base, d, obj, int(d.nodes[obj].n), field, nil)
 }

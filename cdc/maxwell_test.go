@@ -207,3 +207,21 @@ func validPadding(t *testing.T, key []byte, enc string) bool {
 	}
 	return bytes.Count(e.Bytes[len(e.Bytes)-pad:], []byte{byte(pad)}) == pad
 }
+
+// TestMaxwellRepeatedMembers: of a member named twice, the first counts.
+func TestMaxwellRepeatedMembers(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "maxwell"})
+	c := decode(t, dec, record(`{"type":"update","type":"delete","database":"a","database":"b","table":"t","table":"u",`+
+		`"ts":1714559400,"ts":1,"xoffset":1,"xoffset":2,"position":"mysql-bin.000042:1534","position":"mysql-bin.000001:4",`+
+		`"primary_key_columns":["id"],"primary_key_columns":["x"],"data":{"id":1},"data":{"id":2},"old":{"id":3},"old":{"id":4}}`))[0]
+	if c.Op != Update || c.Database != "a" || c.Table != "t" || c.EventTime.Unix() != 1714559400 || c.Pos != (Pos{File: 42, Offset: 1534, Row: 1}) ||
+		len(c.Key) != 1 || c.Key[0] != "id" {
+		t.Errorf("got %+v", c)
+	}
+	wantValue(t, column(t, c.Columns, "id"), schema.IntValue(1))
+	wantValue(t, column(t, c.Before, "id"), schema.IntValue(3))
+	c = decode(t, dec, record(`{"type":"table-create","database":"d","sql":"CREATE TABLE a (i int)","sql":"DROP TABLE b"}`))[0]
+	if c.Op != DDL || c.SQL != "CREATE TABLE a (i int)" {
+		t.Errorf("got %+v", c)
+	}
+}

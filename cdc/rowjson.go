@@ -24,12 +24,48 @@ func isRowjsonMeta(name string) bool {
 	return name == "__op" || name == "table_name" || name == "database"
 }
 
+// rowjsonMembers are the root members the decoder reads, found in one walk
+// over the members (the first of a name, as jdoc.get finds it), and the
+// number of the others, the columns.
+type rowjsonMembers struct {
+	op, database, table, eventTime int32
+	columns                        int
+}
+
+func (x *rowjsonDecoder) members() rowjsonMembers {
+	d := &x.doc
+	r := rowjsonMembers{op: -1, database: -1, table: -1, eventTime: -1}
+	for m := d.nodes[0].first; m >= 0; m = d.nodes[m].next {
+		name := d.key(m)
+		if r.eventTime < 0 && x.eventTimeField != "" && name == x.eventTimeField {
+			r.eventTime = m
+		}
+		var first *int32
+		switch name {
+		case "__op":
+			first = &r.op
+		case "database":
+			first = &r.database
+		case "table_name":
+			first = &r.table
+		default:
+			r.columns++
+			continue
+		}
+		if *first < 0 {
+			*first = m
+		}
+	}
+	return r
+}
+
 func (x *rowjsonDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, error) {
 	if err := x.load(rec.Value); err != nil {
 		return dst, NotSkipped, err
 	}
 	d := &x.doc
-	op := d.get(0, "__op")
+	r := x.members()
+	op := r.op
 	switch d.kind(op) {
 	case jNumber:
 	case jNull:
@@ -49,40 +85,47 @@ func (x *rowjsonDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 	default:
 		return dst, NotSkipped, x.fail("__op", "want 0 (upsert) or 1 (delete), got %s", d.text(op))
 	}
-	ch.Database = rec.Topic
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"database", &ch.Database}, {"table_name", &ch.Table}} {
-		switch m := d.get(0, f.name); d.kind(m) {
-		case jString:
-			*f.dst = d.str(m)
-		case jNull:
-		default:
-			return dst, NotSkipped, x.fail(f.name, "want a string, got %s", quoteValue(d.compact(m)))
-		}
-	}
 	var err error
-	if ch.EventTime, err = x.eventTime(rec); err != nil {
+	ch.Database = rec.Topic
+	if ch.Database, err = x.name(r.database, "database", ch.Database); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Columns, err = untypedRow(&x.base, d, 0, "", isRowjsonMeta); err != nil {
+	if ch.Table, err = x.name(r.table, "table_name", ""); err != nil {
+		return dst, NotSkipped, err
+	}
+	if ch.EventTime, err = x.eventTime(r.eventTime, rec); err != nil {
+		return dst, NotSkipped, err
+	}
+	if ch.Columns, err = untypedRow(&x.base, d, 0, r.columns, "", isRowjsonMeta); err != nil {
 		return dst, NotSkipped, err
 	}
 	return append(dst, ch), NotSkipped, nil
+}
+
+// name reads the string member m (field names it), or returns def when it
+// is absent or null.
+func (x *rowjsonDecoder) name(m int32, field, def string) (string, error) {
+	d := &x.doc
+	switch d.kind(m) {
+	case jString:
+		return d.str(m), nil
+	case jNull:
+		return def, nil
+	}
+	return "", x.fail(field, "want a string, got %s", quoteValue(d.compact(m)))
 }
 
 // eventTime reads the event time field: a "YYYY-MM-DD HH:MM:SS[.f]"
 // string in SourceLocation (or with its own offset, RFC 3339), or an epoch
 // number (milliseconds when |n| ≥ 1e11, else seconds). Absent, null or a
 // zero date means the Kafka record timestamp.
-func (x *rowjsonDecoder) eventTime(rec *Record) (time.Time, error) {
+// m is the field's member, -1 when it is absent.
+func (x *rowjsonDecoder) eventTime(m int32, rec *Record) (time.Time, error) {
 	kafka := rec.Timestamp.UTC()
 	if x.eventTimeField == "" {
 		return kafka, nil
 	}
 	d := &x.doc
-	m := d.get(0, x.eventTimeField)
 	switch d.kind(m) {
 	case jNull:
 		return kafka, nil

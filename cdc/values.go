@@ -157,6 +157,9 @@ func parseInt64(s string) (int64, error) {
 // integers to IntV (UintV above MaxInt64), everything else — fractions,
 // exponents, integers beyond the uint64 range — to an exact DecimalV.
 func numberValue(s string) (schema.Value, bool) {
+	if n, ok := shortInt(s); ok {
+		return schema.IntValue(n), true
+	}
 	if !strings.ContainsAny(s, ".eE") {
 		if v, ok := intValue(s); ok {
 			return v, true
@@ -193,7 +196,7 @@ func latin1(s string) ([]byte, bool) {
 // epochAuto reads an epoch number as milliseconds when its magnitude is at
 // least 1e11 (1973-03-03 in ms, year 5138 in seconds), else as seconds.
 func epochAuto(s string) (time.Time, bool) {
-	n, err := strconv.ParseInt(s, 10, 64)
+	n, err := parseInt64(s)
 	if err != nil {
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || math.IsNaN(f) || math.Abs(f) > 1e15 {

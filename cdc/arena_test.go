@@ -1,0 +1,82 @@
+package cdc
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// benchCases are the messages of the benchmarks, one realistic row of
+// each format and form, with the options and record they are decoded with.
+func benchCases(t testing.TB) []struct {
+	name string
+	o    Options
+	rec  *Record
+} {
+	shanghai := mustLoc(t, "Asia/Shanghai")
+	dbz := func(msg string) *Record {
+		return &Record{Topic: "dbserver1.shop_3.orders_03", Key: []byte(`{"id":1001}`), Value: []byte(msg)}
+	}
+	return []struct {
+		name string
+		o    Options
+		rec  *Record
+	}{
+		{"canal", Options{Format: "canal", SourceLocation: shanghai}, &Record{Topic: "binlog_shop", Value: []byte(benchCanal)}},
+		{"canalUpdate", Options{Format: "canal", SourceLocation: shanghai}, &Record{Topic: "binlog_shop", Value: []byte(benchCanalNarrowUpdate)}},
+		{"debezium", Options{Format: "debezium"}, dbz(benchDebeziumWithSchema)},
+		{"debeziumNoSchema", Options{Format: "debezium"}, dbz(benchDebeziumNoSchema)},
+		{"debeziumUnwrapped", Options{Format: "debezium"}, dbz(benchDebeziumUnwrapped)},
+		{"maxwell", Options{Format: "maxwell", SourceLocation: shanghai}, &Record{Topic: "maxwell", Value: []byte(benchMaxwell)}},
+		{"maxwellUpdate", Options{Format: "maxwell", SourceLocation: shanghai}, &Record{Topic: "maxwell", Value: []byte(benchMaxwellUpdate)}},
+		{"rowjson", Options{Format: "rowjson", SourceLocation: shanghai, EventTimeField: "updated_at"}, &Record{Topic: "rows", Value: []byte(benchRowjson)}},
+	}
+}
+
+// TestRowImagesCarved checks that every decoder carves its row images
+// from the caller's arena (CarveColumnsFrom), and that decoding into its own arena allocates nothing
+// but the values that need it (the decimal text of a Debezium Decimal).
+func TestRowImagesCarved(t *testing.T) {
+	for _, tc := range benchCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			dec := newDecoder(t, tc.o)
+			var dst []Change
+			allocs := testing.AllocsPerRun(100, func() {
+				var err error
+				if dst, _, err = dec.Decode(dst[:0], tc.rec); err != nil || len(dst) != 1 {
+					t.Fatal(err)
+				}
+			})
+			want := 0.0
+			if tc.name == "debezium" {
+				want = 1 // the Decimal's text
+			}
+			if allocs > want {
+				t.Errorf("%v allocations per Decode, want %v", allocs, want)
+			}
+
+			var arena []Column
+			dec.CarveColumnsFrom(&arena)
+			var changes []Change
+			for range 3 {
+				out, _, err := dec.Decode(nil, tc.rec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				changes = append(changes, out...)
+			}
+			lo, hi := uintptr(unsafe.Pointer(unsafe.SliceData(arena))), uintptr(unsafe.Pointer(unsafe.SliceData(arena[len(arena):])))
+			for _, c := range changes {
+				for _, img := range [][]Column{c.Columns, c.Before} {
+					if img == nil {
+						continue
+					}
+					// An update's old image is carved too, between them.
+					p := uintptr(unsafe.Pointer(unsafe.SliceData(img)))
+					if cap(img) == 0 || p < lo || p+uintptr(cap(img))*unsafe.Sizeof(Column{}) > hi {
+						t.Fatalf("an image of %d columns is not in the arena", len(img))
+					}
+				}
+			}
+		})
+	}
+}

@@ -51,9 +51,13 @@ type baseSeg struct {
 // goroutines each read their column's values, one after the other,
 // instead of picking them out of every record.
 type chunk struct {
-	plan  []int64 // >= 0: base row (ordinal in the run); < 0: change row -1-x
-	nrecs int     // change rows
-	room  int     // change rows the columns have room for
+	plan []int64 // >= 0: base row (ordinal in the run); < 0: change row -1-x
+	// basePos is the _pos of the base rows of plan, in order, posLen
+	// bytes each, as the producer's key reader read them: the consumer
+	// writes them from here rather than decoding the column again.
+	basePos []byte
+	nrecs   int // change rows
+	room    int // change rows the columns have room for
 	// slack is bytes that every column but _pos has room for, at least:
 	// appendChange adds a record without looking at the columns' room
 	// while its payload fits in it.
@@ -144,6 +148,7 @@ func (ch *chunk) makeRows(n int) {
 // room.
 func (ch *chunk) reset() {
 	ch.plan = ch.plan[:0]
+	ch.basePos = ch.basePos[:0]
 	ch.nrecs, ch.slack = 0, 0
 	for c := range ch.cols {
 		ch.cols[c].end = 0
@@ -478,7 +483,7 @@ func (m *merger) keepBase(kr *keyReader) error {
 		return nil
 	}
 	m.sum.Unchanged++
-	return m.emit(m.ord, kr.key(), nil)
+	return m.emit(m.ord, kr.key(), kr.pos(), nil)
 }
 
 // keepBaseRun keeps the n base rows from the key reader's current one,
@@ -495,6 +500,7 @@ func (m *merger) keepBaseRun(kr *keyReader, n int) error {
 			ch.plan = append(ch.plan, m.ord)
 			m.ord++
 		}
+		ch.basePos = kr.appendPos(ch.basePos, i, k)
 		i += k
 		n -= k
 		ch.last = append(ch.last[:0], kr.keyAt(i-1)...)
@@ -507,15 +513,17 @@ func (m *merger) keepBaseRun(kr *keyReader, n int) error {
 	return nil
 }
 
-// emit adds an output row: base ordinal ord (>= 0), or the change row
-// rec, staged (ord < 0).
-func (m *merger) emit(ord int64, key []byte, rec record) error {
+// emit adds an output row: base ordinal ord (>= 0) of position pos, or
+// the change row rec, staged (ord < 0).
+func (m *merger) emit(ord int64, key, pos []byte, rec record) error {
 	ch := m.chunkOf()
 	if ord < 0 {
 		if err := m.addChangeRow(ch, rec); err != nil {
 			return err
 		}
 		ord = -int64(ch.nrecs)
+	} else {
+		ch.basePos = append(ch.basePos, pos[:posLen]...)
 	}
 	if len(ch.plan) == 0 {
 		ch.first = append(ch.first[:0], key...)
@@ -599,7 +607,7 @@ func (m *merger) resolve(b *baseRow) error {
 	case winner == nil:
 		if live && !cut {
 			m.sum.Unchanged++
-			return m.emit(b.ord, key, nil)
+			return m.emit(b.ord, key, b.kr.pos(), nil)
 		}
 		if cut {
 			m.sum.Deleted++
@@ -617,7 +625,7 @@ func (m *merger) resolve(b *baseRow) error {
 		} else {
 			m.sum.Inserted++
 		}
-		return m.emit(-1, key, winner)
+		return m.emit(-1, key, nil, winner)
 	}
 	return nil
 }
@@ -940,9 +948,30 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 		return nil
 	}
 	plan := ch.plan
-	i := 0
+	i, bp := 0, 0
 	for _, j := range runs {
 		e := plan[i]
+		if e >= 0 && s.col == colPos {
+			// _pos as the producer read it (chunk.basePos).
+			for i < j {
+				c := min(j-i, cap(vals)-len(vals))
+				n := len(vals)
+				vals = vals[:n+c]
+				src := ch.basePos[bp : bp+c*posLen]
+				for k := range vals[n:] {
+					vals[n+k] = parquet.FixedLenByteArrayValue(src[k*posLen : (k+1)*posLen : (k+1)*posLen])
+					vals[n+k].SetColumnIndex(colPos)
+				}
+				bp += c * posLen
+				i += c
+				if len(vals) == cap(vals) {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
 		if e < 0 {
 			// A run of change rows, decoded in one call per batch.
 			for i < j {

@@ -929,7 +929,7 @@ func (s *colSource) decodeChanges(ch *chunk, r int) {
 // says its runs of change rows are short (shortChangeRuns): their values
 // are then decoded in blocks (decodeChanges). Base values of the same
 // layout are written as read; a batch is written before reading on
-// releases the pages its values refer to.
+// releases the pages its values refer to. _pos is written by writePos.
 func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs []*baseSeg, short bool) error {
 	if s.vals == nil {
 		s.vals = make([]parquet.Value, 0, batchRows)
@@ -947,40 +947,45 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 		s.scratch = s.scratch[:0]
 		return nil
 	}
+	if s.col == colPos {
+		return s.writePos(cw, ch)
+	}
 	plan := ch.plan
-	i, bp := 0, 0
+	i := 0
 	for _, j := range runs {
 		e := plan[i]
-		if e >= 0 && s.col == colPos {
-			// _pos as the producer read it (chunk.basePos).
-			for i < j {
-				c := min(j-i, cap(vals)-len(vals))
-				n := len(vals)
-				vals = vals[:n+c]
-				src := ch.basePos[bp : bp+c*posLen]
-				for k := range vals[n:] {
-					vals[n+k] = parquet.FixedLenByteArrayValue(src[k*posLen : (k+1)*posLen : (k+1)*posLen])
-					vals[n+k].SetColumnIndex(colPos)
+		// A run that fits in vals and whose values are at hand (base
+		// values of the same layout in the batch read, or change values
+		// in the block decoded) is copied in one step.
+		if n := j - i; len(vals)+n <= cap(vals) {
+			var src []parquet.Value
+			if e >= 0 {
+				if s.identity && e >= s.bufStart && e+int64(n) <= s.bufStart+int64(s.bufN) {
+					src = s.buf[e-s.bufStart:]
 				}
-				bp += c * posLen
-				i += c
+			} else if r := int(-1-e) - s.chgLo; short && r >= 0 && r+n <= len(s.chg) {
+				src = s.chg[r:]
+			}
+			if src != nil {
+				if n == 1 {
+					vals = append(vals, src[0]) // not a call of typedslicecopy
+				} else {
+					vals = append(vals, src[:n]...)
+				}
+				i = j
 				if len(vals) == cap(vals) {
 					if err := flush(); err != nil {
 						return err
 					}
 				}
+				continue
 			}
-			continue
 		}
 		if e < 0 {
 			// A run of change rows, decoded in one call per batch.
 			for i < j {
 				c := min(j-i, cap(vals)-len(vals))
-				if s.col == colPos {
-					for _, e := range plan[i : i+c] {
-						vals = append(vals, parquet.FixedLenByteArrayValue(ch.pos(int(-1-e))).Level(0, 0, colPos))
-					}
-				} else if short {
+				if short {
 					// Each value from the block decoded (decodeChanges).
 					for _, e := range plan[i : i+c] {
 						r := int(-1 - e)
@@ -1047,4 +1052,34 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 		i = j
 	}
 	return flush()
+}
+
+// writePos is write for column _pos: change rows' from their records,
+// base rows' as the producer's key reader read them (chunk.basePos).
+func (s *colSource) writePos(cw *parquet.ColumnWriter, ch *chunk) error {
+	vals := s.vals[:cap(s.vals)]
+	n, bp := 0, 0
+	for _, e := range ch.plan {
+		var p []byte
+		if e < 0 {
+			p = ch.pos(int(-1 - e))
+		} else {
+			p = ch.basePos[bp : bp+posLen : bp+posLen]
+			bp += posLen
+		}
+		vals[n] = parquet.FixedLenByteArrayValue(p)
+		vals[n].SetColumnIndex(colPos)
+		if n++; n == len(vals) {
+			if _, err := cw.WriteRowValues(vals); err != nil {
+				return err
+			}
+			n = 0
+		}
+	}
+	if n > 0 {
+		if _, err := cw.WriteRowValues(vals[:n]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -323,7 +323,7 @@ func (r *keyReader) skip(n int) (bool, error) {
 func (r *keyReader) pos() []byte { return r.bytesAt(r.posCol, r.i) }
 
 // appendPos appends the _pos of rows from…from+n-1 of the batch to dst,
-// posLen bytes each (next checked their length).
+// posLen bytes each (next made sure of their length).
 func (r *keyReader) appendPos(dst []byte, from, n int) []byte {
 	if rc := &r.raw[r.posCol]; rc.r != nil {
 		o := len(dst)

@@ -22,9 +22,10 @@ import (
 //     copied without decoding;
 //   - the other row groups are decoded and merged. The producer reads only
 //     their key and position columns and emits a plan (base row n, or
-//     change row k) per output row; the consumer then builds every output
-//     column from the plan, one goroutine per column, and writes them as a
-//     row group.
+//     change row k) per output row, with the positions of the base rows
+//     it keeps; the consumer then builds every output column from the
+//     plan (the position column from those positions, not read again),
+//     one goroutine per column, and writes them as a row group.
 //
 // Which base file or row group a change "falls in" is decided by ranges
 // that tile the key space: file i owns [MinKey(i), MinKey(i+1)), the first
@@ -934,6 +935,9 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 	if s.vals == nil {
 		s.vals = make([]parquet.Value, 0, batchRows)
 	}
+	if s.col == colPos {
+		return s.writePos(cw, ch)
+	}
 	s.chg, s.chgLo = s.chg[:0], 0
 	defer func() { clear(s.chg) }() // they refer to the chunk's records
 	vals := s.vals[:0]
@@ -946,9 +950,6 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 		}
 		s.scratch = s.scratch[:0]
 		return nil
-	}
-	if s.col == colPos {
-		return s.writePos(cw, ch)
 	}
 	plan := ch.plan
 	i := 0

@@ -186,6 +186,16 @@ func testKeyReaderIntKey(t *testing.T, kind schema.Kind, source bool, nulls, sou
 		if !bytes.Equal(fast.keyAt(j), slow.keyAt(j)) {
 			t.Fatalf("seed %d row %d: key of row %d %x, want %x", seed, row, j, fast.keyAt(j), slow.keyAt(j))
 		}
+		// The positions of the next rows of the batch, after what dst holds.
+		k := rng.IntN(left + 1)
+		wantPos := []byte("dst")
+		for r := row; r < row+k; r++ {
+			wantPos = append(wantPos, make([]byte, posLen-2)...)
+			wantPos = append(wantPos, byte(r>>8), byte(r))
+		}
+		if got := fast.appendPos([]byte("dst"), fast.i, k); !bytes.Equal(got, wantPos) {
+			t.Fatalf("seed %d row %d: positions of %d rows %x, want %x", seed, row, k, got, wantPos)
+		}
 		skip := 1 + rng.IntN(left)
 		if rng.IntN(2) == 0 && n > 0 {
 			skip = n

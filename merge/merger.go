@@ -22,9 +22,10 @@ import (
 //     copied without decoding;
 //   - the other row groups are decoded and merged. The producer reads only
 //     their key and position columns and emits a plan (base row n, or
-//     change row k) per output row; the consumer then builds every output
-//     column from the plan, one goroutine per column, and writes them as a
-//     row group.
+//     change row k) per output row, with the positions of the base rows
+//     it keeps; the consumer then builds every output column from the
+//     plan (the position column from those positions, not read again),
+//     one goroutine per column, and writes them as a row group.
 //
 // Which base file or row group a change "falls in" is decided by ranges
 // that tile the key space: file i owns [MinKey(i), MinKey(i+1)), the first
@@ -51,9 +52,13 @@ type baseSeg struct {
 // goroutines each read their column's values, one after the other,
 // instead of picking them out of every record.
 type chunk struct {
-	plan  []int64 // >= 0: base row (ordinal in the run); < 0: change row -1-x
-	nrecs int     // change rows
-	room  int     // change rows the columns have room for
+	plan []int64 // >= 0: base row (ordinal in the run); < 0: change row -1-x
+	// basePos is the _pos of the base rows of plan, in order, posLen
+	// bytes each, as the producer's key reader read them: the consumer
+	// writes them from here rather than decoding the column again.
+	basePos []byte
+	nrecs   int // change rows
+	room    int // change rows the columns have room for
 	// slack is bytes that every column but _pos has room for, at least:
 	// appendChange adds a record without looking at the columns' room
 	// while its payload fits in it.
@@ -144,6 +149,7 @@ func (ch *chunk) makeRows(n int) {
 // room.
 func (ch *chunk) reset() {
 	ch.plan = ch.plan[:0]
+	ch.basePos = ch.basePos[:0]
 	ch.nrecs, ch.slack = 0, 0
 	for c := range ch.cols {
 		ch.cols[c].end = 0
@@ -478,7 +484,7 @@ func (m *merger) keepBase(kr *keyReader) error {
 		return nil
 	}
 	m.sum.Unchanged++
-	return m.emit(m.ord, kr.key(), nil)
+	return m.emit(m.ord, kr.key(), kr.pos(), nil)
 }
 
 // keepBaseRun keeps the n base rows from the key reader's current one,
@@ -495,6 +501,7 @@ func (m *merger) keepBaseRun(kr *keyReader, n int) error {
 			ch.plan = append(ch.plan, m.ord)
 			m.ord++
 		}
+		ch.basePos = kr.appendPos(ch.basePos, i, k)
 		i += k
 		n -= k
 		ch.last = append(ch.last[:0], kr.keyAt(i-1)...)
@@ -507,15 +514,17 @@ func (m *merger) keepBaseRun(kr *keyReader, n int) error {
 	return nil
 }
 
-// emit adds an output row: base ordinal ord (>= 0), or the change row
-// rec, staged (ord < 0).
-func (m *merger) emit(ord int64, key []byte, rec record) error {
+// emit adds an output row: base ordinal ord (>= 0) of position pos, or
+// the change row rec, staged (ord < 0).
+func (m *merger) emit(ord int64, key, pos []byte, rec record) error {
 	ch := m.chunkOf()
 	if ord < 0 {
 		if err := m.addChangeRow(ch, rec); err != nil {
 			return err
 		}
 		ord = -int64(ch.nrecs)
+	} else {
+		ch.basePos = append(ch.basePos, pos[:posLen]...)
 	}
 	if len(ch.plan) == 0 {
 		ch.first = append(ch.first[:0], key...)
@@ -599,7 +608,7 @@ func (m *merger) resolve(b *baseRow) error {
 	case winner == nil:
 		if live && !cut {
 			m.sum.Unchanged++
-			return m.emit(b.ord, key, nil)
+			return m.emit(b.ord, key, b.kr.pos(), nil)
 		}
 		if cut {
 			m.sum.Deleted++
@@ -617,7 +626,7 @@ func (m *merger) resolve(b *baseRow) error {
 		} else {
 			m.sum.Inserted++
 		}
-		return m.emit(-1, key, winner)
+		return m.emit(-1, key, nil, winner)
 	}
 	return nil
 }
@@ -921,10 +930,13 @@ func (s *colSource) decodeChanges(ch *chunk, r int) {
 // says its runs of change rows are short (shortChangeRuns): their values
 // are then decoded in blocks (decodeChanges). Base values of the same
 // layout are written as read; a batch is written before reading on
-// releases the pages its values refer to.
+// releases the pages its values refer to. _pos is written by writePos.
 func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs []*baseSeg, short bool) error {
 	if s.vals == nil {
 		s.vals = make([]parquet.Value, 0, batchRows)
+	}
+	if s.col == colPos {
+		return s.writePos(cw, ch)
 	}
 	s.chg, s.chgLo = s.chg[:0], 0
 	defer func() { clear(s.chg) }() // they refer to the chunk's records
@@ -943,15 +955,38 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 	i := 0
 	for _, j := range runs {
 		e := plan[i]
+		// A run that fits in vals and whose values are at hand (base
+		// values of the same layout in the batch read, or change values
+		// in the block decoded) is copied in one step.
+		if n := j - i; len(vals)+n <= cap(vals) {
+			var src []parquet.Value
+			if e >= 0 {
+				if s.identity && e >= s.bufStart && e+int64(n) <= s.bufStart+int64(s.bufN) {
+					src = s.buf[e-s.bufStart:]
+				}
+			} else if r := int(-1-e) - s.chgLo; short && r >= 0 && r+n <= len(s.chg) {
+				src = s.chg[r:]
+			}
+			if src != nil {
+				if n == 1 {
+					vals = append(vals, src[0]) // not a call of typedslicecopy
+				} else {
+					vals = append(vals, src[:n]...)
+				}
+				i = j
+				if len(vals) == cap(vals) {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+		}
 		if e < 0 {
 			// A run of change rows, decoded in one call per batch.
 			for i < j {
 				c := min(j-i, cap(vals)-len(vals))
-				if s.col == colPos {
-					for _, e := range plan[i : i+c] {
-						vals = append(vals, parquet.FixedLenByteArrayValue(ch.pos(int(-1-e))).Level(0, 0, colPos))
-					}
-				} else if short {
+				if short {
 					// Each value from the block decoded (decodeChanges).
 					for _, e := range plan[i : i+c] {
 						r := int(-1 - e)
@@ -1018,4 +1053,34 @@ func (s *colSource) write(cw *parquet.ColumnWriter, ch *chunk, runs []int, segs 
 		i = j
 	}
 	return flush()
+}
+
+// writePos is write for column _pos: change rows' from their records,
+// base rows' as the producer's key reader read them (chunk.basePos).
+func (s *colSource) writePos(cw *parquet.ColumnWriter, ch *chunk) error {
+	vals := s.vals[:cap(s.vals)]
+	n, bp := 0, 0
+	for _, e := range ch.plan {
+		var p []byte
+		if e < 0 {
+			p = ch.pos(int(-1 - e))
+		} else {
+			p = ch.basePos[bp : bp+posLen : bp+posLen]
+			bp += posLen
+		}
+		vals[n] = parquet.FixedLenByteArrayValue(p)
+		vals[n].SetColumnIndex(colPos)
+		if n++; n == len(vals) {
+			if _, err := cw.WriteRowValues(vals); err != nil {
+				return err
+			}
+			n = 0
+		}
+	}
+	if n > 0 {
+		if _, err := cw.WriteRowValues(vals[:n]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -132,10 +133,22 @@ func (r *rawReader) fill(dst [][]byte) error {
 	defs := r.defs
 	if defs != nil {
 		defs = defs[r.row : r.row+len(dst)]
+		if bytes.IndexByte(defs, 0) < 0 {
+			defs = nil // no NULLs: the loops below test no levels
+		}
 	}
 	r.row += len(dst)
 	v := r.val
 	switch {
+	case defs == nil && r.width > 0 && (v+len(dst))*r.width <= len(r.data):
+		// Fixed-width values without NULLs, all in the page: a value
+		// is a slice, no test.
+		w := r.width
+		data := r.data[v*w : (v+len(dst))*w]
+		for i := range dst {
+			dst[i] = data[i*w : (i+1)*w : (i+1)*w]
+		}
+		v += len(dst)
 	case r.idx != nil:
 		idx, dict := r.idx, r.dictVals
 		for i := range dst {

@@ -15,11 +15,22 @@ import (
 // byte arrays), plain and dictionary-encoded, several pages per chunk and
 // two row groups, read in batches that cross pages.
 func TestRawReaderRecords(t *testing.T) {
+	// NULLs spread over the rows, and in runs: batches of optional
+	// columns with NULLs and without (read without testing levels).
+	for _, null := range []func(c, r int) bool{
+		func(c, r int) bool { return (r*7+c)%5 == 0 },
+		func(c, r int) bool { return (r/60+c)%3 == 0 },
+	} {
+		testRawReaderRecords(t, null)
+	}
+}
+
+func testRawReaderRecords(t *testing.T, null func(c, r int) bool) {
 	nodes := rawTestNodes()
 	const rows = 1000
 	words := []string{"", "a", "gift wrap please", "second floor, blue door", "x\x00y"}
 	value := func(c, r int) parquet.Value {
-		if nodes[c].Optional() && (r*7+c)%5 == 0 {
+		if nodes[c].Optional() && null(c, r) {
 			return parquet.Value{}.Level(0, 0, c)
 		}
 		var v parquet.Value

@@ -207,7 +207,8 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, pm *payloadMembers
 		return dst, NotSkipped, err
 	}
 	var image, before string
-	img, b := int32(-1), int32(-1)
+	var img int32
+	b := int32(-1)
 	switch op {
 	case "c", "r":
 		ch.Op, image, img = Insert, "after", pm.after

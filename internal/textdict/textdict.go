@@ -33,6 +33,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // Node returns leaf n, a BYTE_ARRAY column encoded RLE_DICTIONARY (or an
@@ -256,14 +257,30 @@ func (t indexedType) NewPage(columnIndex, numValues int, data encoding.Values) p
 const hardMaxBytes = 1 << 30
 
 // pageType is the type of a page of indexes, which are written as int32.
-type pageType struct{ parquet.Type }
+type pageType struct {
+	parquet.Type
+	d *Dict
+}
 
 func (pageType) NewValues(values []byte, _ []uint32) encoding.Values {
 	return encoding.Int32ValuesFromBytes(values)
 }
 
-func (pageType) Encode(dst []byte, src encoding.Values, enc encoding.Encoding) ([]byte, error) {
-	return encoding.EncodeInt32(dst, src, enc)
+// Encode implements parquet.Type. A page of indexes to be written other
+// than RLE_DICTIONARY (a writer whose DictionaryMaxBytes is not Node's
+// went on PLAIN) is written as its values: the file holds what it should,
+// not the indexes.
+func (t pageType) Encode(dst []byte, src encoding.Values, enc encoding.Encoding) ([]byte, error) {
+	if e := enc.Encoding(); e == format.RLEDictionary || e == format.PlainDictionary {
+		return encoding.EncodeInt32(dst, src, enc)
+	}
+	var values []byte
+	offsets := []uint32{0}
+	for _, i := range src.Int32() {
+		values = append(values, t.d.value(i)...)
+		offsets = append(offsets, uint32(len(values)))
+	}
+	return encoding.EncodeByteArray(dst, encoding.ByteArrayValues(values, offsets), enc)
 }
 
 func (pageType) Decode(dst encoding.Values, src []byte, enc encoding.Encoding) (encoding.Values, error) {
@@ -281,7 +298,7 @@ type page struct {
 	idx    []int32
 }
 
-func (p *page) Type() parquet.Type             { return pageType{p.d.Type()} }
+func (p *page) Type() parquet.Type             { return pageType{Type: p.d.Type(), d: p.d} }
 func (p *page) Column() int                    { return p.column }
 func (p *page) Dictionary() parquet.Dictionary { return p.d }
 func (p *page) NumRows() int64                 { return int64(len(p.idx)) }

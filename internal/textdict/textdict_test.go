@@ -284,3 +284,61 @@ func TestInsertRepeatsInOneCall(t *testing.T) {
 		t.Fatalf("%d values in the dictionary, want 2", d.Len())
 	}
 }
+
+// TestWriterLimitNotNodes writes with a DictionaryMaxBytes other than the
+// one Node was given: the column goes on PLAIN where the type does not
+// expect it, and must still hold its values.
+func TestWriterLimitNotNodes(t *testing.T) {
+	n := Node(parquet.Optional(parquet.Encoded(parquet.String(), &parquet.RLEDictionary)), 0)
+	schema := parquet.NewSchema("t", parquet.Group{"s": n})
+	var out bytes.Buffer
+	w := parquet.NewGenericWriter[any](&out, schema, parquet.DictionaryMaxBytes(64), parquet.PageBufferSize(512))
+	var want []string
+	for g := range 3 {
+		var vals []parquet.Value
+		for k := range 2000 {
+			v := fmt.Sprintf("value %d of group %d", k%700, g)
+			want = append(want, v)
+			vals = append(vals, parquet.ByteArrayValue([]byte(v)).Level(0, 1, 0))
+			if len(vals) == 50 { // pages end between calls
+				if _, err := w.ColumnWriters()[0].WriteRowValues(vals); err != nil {
+					t.Fatal(err)
+				}
+				vals = vals[:0]
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rg := range f.RowGroups() {
+		rows := rg.Rows()
+		buf := make([]parquet.Row, 100)
+		for {
+			k, err := rows.ReadRows(buf)
+			for _, r := range buf[:k] {
+				got = append(got, string(r[0].ByteArray()))
+			}
+			if err != nil {
+				break
+			}
+		}
+		rows.Close()
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d values read, %d written", len(got), len(want))
+	}
+	for k := range want {
+		if got[k] != want[k] {
+			t.Fatalf("value %d: %q, want %q", k, got[k], want[k])
+		}
+	}
+}

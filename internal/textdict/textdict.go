@@ -138,8 +138,17 @@ func (d *Dict) Insert(indexes []int32, values []parquet.Value) {
 		clear(d.cache[:])
 		d.call = 1
 	}
+	// The value before, whose address and length a run of one value
+	// (the database of every row of a table) repeats.
+	var lastP uintptr
+	lastN, lastI := -1, int32(0)
 	for k := range values {
-		indexes[k] = d.insert(values[k].ByteArray())
+		b := values[k].ByteArray()
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		if p != lastP || len(b) != lastN {
+			lastP, lastN, lastI = p, len(b), d.insert(b)
+		}
+		indexes[k] = lastI
 	}
 }
 

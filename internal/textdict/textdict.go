@@ -280,7 +280,9 @@ func (pageType) NewValues(values []byte, _ []uint32) encoding.Values {
 // went on PLAIN) is written as its values: the file holds what it should,
 // not the indexes.
 func (t pageType) Encode(dst []byte, src encoding.Values, enc encoding.Encoding) ([]byte, error) {
-	if e := enc.Encoding(); e == format.RLEDictionary || e == format.PlainDictionary {
+	// PLAIN_DICTIONARY is the older name of the same index encoding.
+	if e := enc.Encoding(); e == format.RLEDictionary || e == format.PlainDictionary { //nolint:staticcheck // a writer may still ask for it
+
 		return encoding.EncodeInt32(dst, src, enc)
 	}
 	var values []byte

@@ -302,15 +302,6 @@ func (r *run) removeReplaced(ctx context.Context, id partitionID, c *warehouse.C
 	return nil
 }
 
-// readChain reads every commit of a partition, in order.
-func readChain(ctx context.Context, st storage.Store, id partitionID) ([]*warehouse.Commit, error) {
-	n, err := warehouse.LatestCommitSeq(ctx, st, id.Topic, id.Partition)
-	if err != nil {
-		return nil, err
-	}
-	return warehouse.ReadCommits(ctx, st, id.Topic, id.Partition, 1, n)
-}
-
 // committedByUs tells whether an existing commit record is this run's own
 // (a retried create whose first answer was lost).
 func (r *run) committedByUs(ctx context.Context, key string) (bool, error) {

@@ -77,8 +77,15 @@ func (r *run) checkReplayRead() error {
 // and never pass the partition's last commit. It returns nil when the
 // partition has nothing committed.
 func (r *run) openReplay(ctx context.Context, id partitionID, topicID string, from, to, earliest, end int64) (*partState, error) {
-	chain, err := readChain(ctx, r.st, id)
-	if err != nil || len(chain) == 0 {
+	latest, err := warehouse.LatestCommitSeq(ctx, r.st, id.Topic, id.Partition)
+	if err != nil || latest == 0 {
+		return nil, err
+	}
+	// The commits that can list a file of the day, and the latest: a
+	// replay of one day costs what the commits since then cost, not the
+	// partition's history.
+	chain, err := warehouse.ReadCommitsBack(ctx, r.st, id.Topic, id.Partition, latest, r.opts.Zone.DayStart(*r.replayDay).Add(-warehouse.CommitLead))
+	if err != nil {
 		return nil, err
 	}
 	last := chain[len(chain)-1]

@@ -3,10 +3,12 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,4 +165,121 @@ func TestReplayDay(t *testing.T) {
 	if err != nil || sum.Records != 1 || sum.Late != 1 {
 		t.Fatalf("ingest after replay: %v, %+v", err, sum)
 	}
+}
+
+// commitGets is a store that notes the commit records read through it.
+type commitGets struct {
+	storage.Store
+	mu   sync.Mutex
+	seqs []int64
+}
+
+func (s *commitGets) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if seq, ok := warehouse.ParseCommitSeq(key); ok {
+		s.mu.Lock()
+		s.seqs = append(s.seqs, seq)
+		s.mu.Unlock()
+	}
+	return s.Store.Get(ctx, key)
+}
+
+// A replay reads the commits made since a day before the replayed day
+// (warehouse.CommitLead), not the partition's whole history, and still
+// replaces every file of the day: here a partition committed every three
+// hours for eight days, and a late row of the day committed after it.
+func TestReplayReadsCommitsSinceTheDay(t *testing.T) {
+	ctx := context.Background()
+	kc := startKafka(t, 1)
+	dir := t.TempDir()
+	local, err := local.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &commitGets{Store: local}
+	d1 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	o := options(t, kc, st, d1)
+	const step = 3 * time.Hour
+	id := 0
+	for at := d1; at.Before(d1.Add(8 * 24 * time.Hour)); at = at.Add(step) {
+		var recs []*kgo.Record
+		for es := at; es.Before(at.Add(step)); es = es.Add(20 * time.Minute) {
+			r := rec(0, canalMessage("shop_01", "orders_00", "INSERT", es, []orderRow{{ID: id, Customer: 1, Cents: int64(id), Status: 1 + id%3, Created: es}}, nil))
+			r.Timestamp = es
+			recs = append(recs, r)
+			id++
+		}
+		produce(t, kc, recs...)
+		o.Now = func() time.Time { return at.Add(step) }
+		if _, err := ingest.Run(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day, _ := warehouse.ParseDate("2024-03-07")
+	es := time.Date(2024, 3, 7, 5, 0, 0, 0, time.UTC)
+	late := rec(0, canalMessage("shop_01", "orders_00", "UPDATE", es, []orderRow{{ID: 3, Customer: 1, Cents: 7, Status: 2, Created: es}}, nil))
+	late.Timestamp = d1.Add(9 * 24 * time.Hour)
+	produce(t, kc, late)
+	o.Now = func() time.Time { return late.Timestamp }
+	if sum, err := ingest.Run(ctx, o); err != nil || sum.Late != 1 {
+		t.Fatalf("late row: %v %+v", err, sum)
+	}
+
+	before := effectiveFiles(t, st)
+	want := dayRows(t, dir, before, day.String())
+	if !strings.Contains(want, "true") {
+		t.Fatalf("no late row on the replayed day: the test does not check that a replay finds a file committed after the day\n%s", want)
+	}
+	var others []warehouse.CommitFile
+	for _, f := range before {
+		if !strings.HasPrefix(f.Hour, "dt="+day.String()) {
+			others = append(others, f)
+		}
+	}
+	for _, f := range before {
+		if strings.HasPrefix(f.Hour, "dt="+day.String()) {
+			if err := st.Delete(ctx, f.Key); err != nil { // a file lost
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	commits := allCommits(t, st)
+	// The first commit made since a day before the replayed day began
+	// (in UTC, the options' zone).
+	stop := warehouse.NewZone(nil).DayStart(day).Add(-warehouse.CommitLead)
+	first := int64(len(commits) + 1)
+	for _, c := range commits {
+		if !c.CommittedAt.Before(stop) {
+			first = min(first, c.Seq)
+		}
+	}
+
+	st.seqs = nil
+	o.ReplayDate = &day
+	sum, err := ingest.Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := st.seqs
+	after := effectiveFiles(t, st)
+	if got := dayRows(t, dir, after, day.String()); got != want {
+		t.Fatalf("replayed day's rows differ:\n%s\nwant:\n%s", got, want)
+	}
+	var kept []warehouse.CommitFile
+	for _, f := range after {
+		if !strings.HasPrefix(f.Hour, "dt="+day.String()) {
+			kept = append(kept, f)
+		}
+	}
+	if !slices.Equal(kept, others) {
+		t.Fatalf("the replay changed other days' files:\n%v\nwant\n%v", kept, others)
+	}
+	// ReadCommitsBack reads ConcurrentReads at once: it may read that
+	// many less one before first.
+	oldest := slices.Min(read)
+	if oldest < first-warehouse.ConcurrentReads+1 || len(read) > len(commits)-int(first)+warehouse.ConcurrentReads+1 {
+		t.Fatalf("the replay read %d commit records, the oldest %d; of %d commits, %d were made since a day before the replayed day (from %d on)",
+			len(read), oldest, len(commits), len(commits)-int(first)+1, first)
+	}
+	t.Logf("replay read %d of %d commit records, the oldest %d; %s", len(read), len(commits), oldest, sum.Line())
 }

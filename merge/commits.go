@@ -89,10 +89,6 @@ type changePlan struct {
 	partitions  int
 }
 
-// walkBackMargin is how far before the start of the merged day the walk
-// back over already merged commits stops (see planChanges).
-const walkBackMargin = 24 * time.Hour
-
 // planChanges finds the committed binlog files of table that the merge of
 // day d applies, through the commit records (a file no commit lists is
 // not committed; binlog/ is never listed).
@@ -107,15 +103,14 @@ const walkBackMargin = 24 * time.Hour
 // Commits after base[P] are read in full. Commits up to base[P] can hold
 // files of day d that the base day skipped (hour d, committed before the
 // base merge ran): they are read walking back from base[P], until a commit
-// was made more than walkBackMargin before the start of d. That assumes no
-// event is committed more than 24 hours before it happened (the clocks of
-// MySQL and of the ingest hosts agree to within a day).
+// was made more than warehouse.CommitLead before the start of d, before
+// which no commit lists a file of d.
 func planChanges(ctx context.Context, st storage.Store, cache *CommitCache, table string, d warehouse.Date, zone warehouse.Zone, base, reuse map[string]int64) (*changePlan, error) {
 	ends, err := latestCommits(ctx, st, cache)
 	if err != nil {
 		return nil, err
 	}
-	stop := zone.DayStart(d).Add(-walkBackMargin)
+	stop := zone.DayStart(d).Add(-warehouse.CommitLead)
 	plan := &changePlan{merged: map[string]int64{}}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)

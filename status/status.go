@@ -325,7 +325,7 @@ func readCommits(ctx context.Context, st storage.Store, o Options, floor map[str
 			first = d
 		}
 	}
-	stop := o.Zone.DayStart(first).Add(-24 * time.Hour)
+	stop := o.Zone.DayStart(first).Add(-warehouse.CommitLead)
 
 	var (
 		mu    sync.Mutex

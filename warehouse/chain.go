@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -192,6 +194,39 @@ func ReadCommits(ctx context.Context, st storage.Store, topic string, partition 
 		return nil, err
 	}
 	return out, nil
+}
+
+// CommitLead is the most by which a commit can precede the events whose
+// files it lists: the clocks of MySQL and of the ingest hosts agree to
+// within it. No commit made more than CommitLead before day D began lists
+// a file of D or of a later day, so readers that want the files of D read
+// a partition's commits back from its latest only down to there.
+const CommitLead = 24 * time.Hour
+
+// ReadCommitsBack reads a partition's commits from latest (>= 1) back to
+// the first one made before stop, which it leaves out, and returns them
+// in order. The latest commit is always in. It reads ConcurrentReads at
+// once, so it may read up to ConcurrentReads-1 commits before the one
+// that stops it.
+func ReadCommitsBack(ctx context.Context, st storage.Store, topic string, partition int32, latest int64, stop time.Time) ([]*Commit, error) {
+	var back []*Commit // latest first
+	for to := latest; to >= 1; {
+		from := max(1, to-ConcurrentReads+1)
+		cs, err := ReadCommits(ctx, st, topic, partition, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(cs) - 1; i >= 0; i-- {
+			if len(back) > 0 && cs[i].CommittedAt.Before(stop) {
+				slices.Reverse(back)
+				return back, nil
+			}
+			back = append(back, cs[i])
+		}
+		to = from - 1
+	}
+	slices.Reverse(back)
+	return back, nil
 }
 
 // readHead returns the commit number of a partition's head, or 1 when it

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/storage/fault"
@@ -155,5 +156,58 @@ func TestReadCommits(t *testing.T) {
 	}
 	if _, err := ReadCommits(ctx, st, "t", 2, 1, 100); err == nil || !strings.Contains(err.Error(), CommitKey("t", 2, 77)) {
 		t.Errorf("commit 77 missing: %v, want it named", err)
+	}
+}
+
+func TestReadCommitsBack(t *testing.T) {
+	ctx := context.Background()
+	st := mem.New()
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	const n = 50 // commit s made at t0 + s hours
+	for s := int64(1); s <= n; s++ {
+		b, err := Marshal(Commit{FormatVersion: FormatVersion, Topic: "t", Partition: 0, Seq: s, CommittedAt: t0.Add(time.Duration(s) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutIfAbsent(ctx, CommitKey("t", 0, s), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		latest      int64
+		stop        time.Time
+		first, last int64
+	}{
+		{n, t0, 1, n},                      // every commit made since stop
+		{n, t0.Add(20 * time.Hour), 20, n}, // stop at a commit: it is in
+		{n, t0.Add(20*time.Hour + time.Minute), 21, n},
+		{n, t0.Add(n * time.Hour), n, n},             // only the latest
+		{n, t0.Add(99 * time.Hour), n, n},            // none since stop: the latest still
+		{n, t0.Add((n - 16) * time.Hour), n - 16, n}, // a batch's edge
+		{n, t0.Add((n - 15) * time.Hour), n - 15, n},
+		{30, t0.Add(10 * time.Hour), 10, 30}, // latest as given, not as stored
+		{3, t0.Add(-time.Hour), 1, 3},
+	} {
+		got, err := ReadCommitsBack(ctx, st, "t", 0, c.latest, c.stop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []int64
+		for _, cm := range got {
+			seqs = append(seqs, cm.Seq)
+		}
+		var want []int64
+		for s := c.first; s <= c.last; s++ {
+			want = append(want, s)
+		}
+		if !slices.Equal(seqs, want) {
+			t.Errorf("latest %d, stop %s: commits %v, want %d..%d", c.latest, c.stop.Format(time.RFC3339), seqs, c.first, c.last)
+		}
+	}
+	if err := st.Delete(ctx, CommitKey("t", 0, 45)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadCommitsBack(ctx, st, "t", 0, n, t0.Add(40*time.Hour)); err == nil || !strings.Contains(err.Error(), CommitKey("t", 0, 45)) {
+		t.Errorf("commit 45 missing: %v, want it named", err)
 	}
 }

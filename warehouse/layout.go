@@ -42,11 +42,6 @@ func BinlogDir(table string, h Hour) string {
 	return BinlogPrefix + table + "/" + h.Path() + "/"
 }
 
-// BinlogTableDir is the directory of all of a table's change files.
-func BinlogTableDir(table string) string {
-	return BinlogPrefix + table + "/"
-}
-
 // SnapshotDir is the directory of a table's snapshot as of the end of day
 // d, with a trailing slash.
 func SnapshotDir(table string, d Date) string {

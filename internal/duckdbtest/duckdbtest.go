@@ -195,14 +195,6 @@ func ParquetSchema(t testing.TB, path string) *Result {
 	return Query(t, "SELECT * FROM parquet_schema("+QuoteString(path)+")")
 }
 
-// ParquetMetadata returns DuckDB's parquet_metadata() of the file: one row
-// per column chunk with row_group_id, path_in_schema, type, encodings,
-// compression, stats_min_value, stats_max_value, ...
-func ParquetMetadata(t testing.TB, path string) *Result {
-	t.Helper()
-	return Query(t, "SELECT * FROM parquet_metadata("+QuoteString(path)+")")
-}
-
 // Require skips (locally) or fails (in CI) the test when node or the DuckDB
 // node packages are missing. Query calls it; call it directly to skip before
 // expensive setup.

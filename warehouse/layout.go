@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -128,21 +129,11 @@ func (d Date) AddDays(n int) Date {
 func (d Date) Compare(e Date) int {
 	switch {
 	case d.Year != e.Year:
-		return cmpInt(d.Year, e.Year)
+		return cmp.Compare(d.Year, e.Year)
 	case d.Month != e.Month:
-		return cmpInt(int(d.Month), int(e.Month))
+		return cmp.Compare(int(d.Month), int(e.Month))
 	}
-	return cmpInt(d.Day, e.Day)
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(d.Day, e.Day)
 }
 
 // Hour is one hourly partition: a local date and hour of day.
@@ -164,7 +155,7 @@ func (h Hour) Compare(o Hour) int {
 	if c := h.Date.Compare(o.Date); c != 0 {
 		return c
 	}
-	return cmpInt(h.Hour, o.Hour)
+	return cmp.Compare(h.Hour, o.Hour)
 }
 
 // ParseHourPath parses dt=YYYY-MM-DD/hr=HH.

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -40,21 +41,11 @@ const (
 func (p Pos) Compare(q Pos) int {
 	switch {
 	case p.File != q.File:
-		return cmpInt64(p.File, q.File)
+		return cmp.Compare(p.File, q.File)
 	case p.Offset != q.Offset:
-		return cmpInt64(p.Offset, q.Offset)
+		return cmp.Compare(p.Offset, q.Offset)
 	}
-	return cmpInt64(p.Row, q.Row)
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(p.Row, q.Row)
 }
 
 func (p Pos) String() string {

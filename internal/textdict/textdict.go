@@ -282,7 +282,6 @@ func (pageType) NewValues(values []byte, _ []uint32) encoding.Values {
 func (t pageType) Encode(dst []byte, src encoding.Values, enc encoding.Encoding) ([]byte, error) {
 	// PLAIN_DICTIONARY is the older name of the same index encoding.
 	if e := enc.Encoding(); e == format.RLEDictionary || e == format.PlainDictionary { //nolint:staticcheck // a writer may still ask for it
-
 		return encoding.EncodeInt32(dst, src, enc)
 	}
 	var values []byte

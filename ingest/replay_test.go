@@ -191,11 +191,11 @@ func TestReplayReadsCommitsSinceTheDay(t *testing.T) {
 	ctx := context.Background()
 	kc := startKafka(t, 1)
 	dir := t.TempDir()
-	local, err := local.New(dir)
+	disk, err := local.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &commitGets{Store: local}
+	st := &commitGets{Store: disk}
 	d1 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	o := options(t, kc, st, d1)
 	const step = 3 * time.Hour

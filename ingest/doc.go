@@ -17,7 +17,9 @@
 //  3. after the partition's files and dead letters are written, creates
 //     commit N+1 with create-if-absent. Exactly one run can create it; a
 //     run that loses stops with an error and its files are removed by the
-//     next run. Partitions commit concurrently: each chain is its own.
+//     next run. The run's first partition commits alone, then the others
+//     concurrently (each chain is its own): of two runs of the same
+//     partitions, the one that loses the first commits nothing.
 //
 // File names are the partition and the Kafka offsets of the file's first
 // and last rows, so a rerun over the same records writes the same names

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/binlake/binlake/ingest"
 	"github.com/binlake/binlake/storage"
 	"github.com/binlake/binlake/storage/mem"
@@ -16,17 +14,15 @@ import (
 )
 
 // Two runs over the same partitions at once — an Airflow retry that
-// overlaps the original — never both commit the same records: a run that
-// loses a partition's commit stops with an error naming the cause, and
-// every record is committed exactly once. Partitions commit concurrently,
-// so each run may win some partitions and lose others: each partition's
-// commit is one run's.
+// overlaps the original — never both commit: the loser stops with an
+// error naming the cause, having committed nothing, and every record is
+// committed exactly once.
 func TestOverlappingRunsNeverBothCommit(t *testing.T) {
 	// Both runs start at once on an empty warehouse, so both aim at commit
 	// 1 of each partition and one must lose. Should the scheduler start
 	// one only after the other committed, nothing was tested: try again.
 	for attempt := range 3 {
-		if overlappingRuns(t) {
+		if overlappingRuns(t, nil) {
 			return
 		}
 		t.Logf("attempt %d: the runs did not overlap", attempt)
@@ -34,19 +30,46 @@ func TestOverlappingRunsNeverBothCommit(t *testing.T) {
 	t.Fatal("two simultaneous runs both committed three times: create-if-absent on commit records does not hold")
 }
 
-// overlappingRuns reports whether a partition's commit was lost by one of
-// two simultaneous runs.
-func overlappingRuns(t *testing.T) bool {
+// Two overlapping runs whose commits reach the store in opposite orders
+// (the first run's commit of partition 1 and the second run's of
+// partition 0 are slow) still have one loser, which committed nothing:
+// a run commits its first partition before the others, so the run that
+// loses it commits no other.
+func TestOverlappingRunsDoNotSplitPartitions(t *testing.T) {
+	slow := map[string]int32{"first": 1, "second": 0}
+	if !overlappingRuns(t, func(st storage.Store) storage.Store { return &slowCommits{Store: st, slow: slow} }) {
+		t.Fatal("the runs did not overlap")
+	}
+}
+
+// slowCommits is a store on which the commit records of partition
+// slow[run] of a run take a second to create.
+type slowCommits struct {
+	storage.Store
+	slow map[string]int32
+}
+
+func (s *slowCommits) PutIfAbsent(ctx context.Context, key string, data []byte) error {
+	if _, ok := warehouse.ParseCommitSeq(key); ok {
+		var c warehouse.Commit
+		if err := warehouse.Unmarshal(key, data, &c); err != nil {
+			return err
+		}
+		if p, ok := s.slow[c.RunID]; ok && p == c.Partition {
+			time.Sleep(time.Second)
+		}
+	}
+	return s.Store.PutIfAbsent(ctx, key, data)
+}
+
+// overlappingRuns reports whether one of two simultaneous runs, named
+// first and second, lost; wrap, if not nil, wraps the store they share.
+func overlappingRuns(t *testing.T, wrap func(storage.Store) storage.Store) bool {
 	ctx := context.Background()
 	kc := startKafka(t, 2)
 	es := time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC)
 	const n = 4000
-	var recs []*kgo.Record
-	for i := range n {
-		recs = append(recs, rec(int32(i%2), canalMessage("shop_01", "orders_00", "INSERT", es,
-			[]orderRow{{ID: i, Customer: 1, Cents: 1, Status: 1, Created: es}}, nil)))
-	}
-	produce(t, kc, recs...)
+	produce(t, kc, spreadInserts(es, n, 2)...)
 	st := mem.New()
 	// The table's schema is known, so the runs meet only at the commits.
 	v := warehouse.SchemaVersion{FormatVersion: 1, Version: 1, Reason: "test"}
@@ -60,11 +83,15 @@ func overlappingRuns(t *testing.T) bool {
 	if err := st.PutIfAbsent(ctx, warehouse.CatalogVersionKey("orders", 1), b); err != nil {
 		t.Fatal(err)
 	}
+	shared := storage.Store(st)
+	if wrap != nil {
+		shared = wrap(st)
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Go(func() {
-			o := options(t, kc, st, es.Add(time.Hour))
+			o := options(t, kc, shared, es.Add(time.Hour))
 			o.RunID = []string{"first", "second"}[i]
 			o.MaxRecords = int64(1500 * (i + 1)) // different ranges, different files
 			_, errs[i] = ingest.Run(ctx, o)
@@ -81,6 +108,20 @@ func overlappingRuns(t *testing.T) bool {
 		}
 	}
 	committedOffsets(t, st) // fails on an offset committed twice
+	if failed > 1 {
+		t.Fatalf("both runs failed (each kept some partitions' commits): %v", errs)
+	}
+	if failed == 1 {
+		winner := "first"
+		if errs[0] != nil {
+			winner = "second"
+		}
+		for _, c := range allCommits(t, st) {
+			if c.RunID != winner {
+				t.Errorf("the losing run committed partition %d (commit %d)", c.Partition, c.Seq)
+			}
+		}
+	}
 	// Whatever the loser left is cleaned up by the next run, which then
 	// commits the rest.
 	if _, err := ingest.Run(ctx, options(t, kc, st, es.Add(time.Hour))); err != nil {
@@ -104,5 +145,5 @@ func overlappingRuns(t *testing.T) bool {
 		}
 		return nil
 	})
-	return failed > 0
+	return failed == 1
 }

@@ -190,14 +190,24 @@ func (r *run) addPending(ctx context.Context, ps *partState, keys ...string) err
 // commitWriters is how many partitions commit at once.
 const commitWriters = 8
 
-// commitAll commits every partition, several at a time: each partition's
-// chain is its own, so one commit waits for no other, and a partition
-// whose commit fails leaves the others' standing, as it would if they
-// had committed before it. It returns the first error.
+// commitAll commits every partition: the first alone, then the others
+// several at a time. Each partition's chain is its own, so one commit
+// waits for no other, and a partition whose commit fails leaves the
+// others' standing, as it would if they had committed before it. The
+// first partition's commit goes first so that of two overlapping runs of
+// the same partitions (an Airflow retry and the original), the one that
+// loses it stops having committed nothing, and the other commits all:
+// they never each keep some. It returns the first error.
 func (r *run) commitAll(ctx context.Context) error {
+	if len(r.order) == 0 {
+		return nil
+	}
+	if err := r.commit(ctx, r.parts[r.order[0]]); err != nil {
+		return err
+	}
 	var g errgroup.Group
 	g.SetLimit(commitWriters)
-	for _, id := range r.order {
+	for _, id := range r.order[1:] {
 		ps := r.parts[id]
 		g.Go(func() error { return r.commit(ctx, ps) })
 	}

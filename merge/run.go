@@ -11,7 +11,6 @@ import (
 	"path"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -107,12 +106,8 @@ func (r *run) do(ctx context.Context) (err error) {
 	if err := r.cleanup(ctx, listing, prev); err != nil {
 		return err
 	}
-	removeDeadSpillDirs(o.SpillDir)
-	if err := os.MkdirAll(o.SpillDir, 0o755); err != nil {
-		return fmt.Errorf("spill directory: %w", err)
-	}
-	if r.tmp, err = os.MkdirTemp(o.SpillDir, spillDirName+strconv.Itoa(os.Getpid())+"-*"); err != nil {
-		return fmt.Errorf("spill directory: %w", err)
+	if r.tmp, err = NewSpillDir(o.SpillDir, "merge"); err != nil {
+		return err
 	}
 	defer os.RemoveAll(r.tmp)
 

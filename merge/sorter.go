@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // sorter sorts change records in memory up to its budget and spills sorted
@@ -781,24 +783,41 @@ func (r *runReader) remove() {
 	}
 }
 
-// spillDirName is the prefix of a run's spill directory under
-// Options.SpillDir; the process ID follows, so a later run can remove the
-// directories of processes that died.
-const spillDirName = "binlake-merge-"
+// NewSpillDir creates a spill directory of this process under parent
+// (the system's temporary directory if ""), named binlake-<use>-<pid>-…,
+// after removing the directories of the same use that processes of this
+// host left there and that no longer run: a killed merge or verify
+// removes nothing itself. The caller removes the directory when done.
+func NewSpillDir(parent, use string) (string, error) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	prefix := "binlake-" + use + "-"
+	removeDeadSpillDirs(parent, prefix)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", fmt.Errorf("spill directory: %w", err)
+	}
+	dir, err := os.MkdirTemp(parent, prefix+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
+		return "", fmt.Errorf("spill directory: %w", err)
+	}
+	return dir, nil
+}
 
-// removeDeadSpillDirs removes spill directories of processes on this host
-// that no longer run.
-func removeDeadSpillDirs(dir string) {
+// removeDeadSpillDirs removes the directories in dir named prefix, a
+// process ID, "-" and more, of processes on this host that no longer run.
+func removeDeadSpillDirs(dir, prefix string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		var pid int
-		if !e.IsDir() || len(e.Name()) <= len(spillDirName) || e.Name()[:len(spillDirName)] != spillDirName {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !e.IsDir() || !ok {
 			continue
 		}
-		if _, err := fmt.Sscanf(e.Name()[len(spillDirName):], "%d-", &pid); err != nil || pid == os.Getpid() {
+		var pid int
+		if _, err := fmt.Sscanf(rest, "%d-", &pid); err != nil || pid == os.Getpid() {
 			continue
 		}
 		if !processAlive(pid, "") {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/binlake/binlake/merge"
@@ -88,3 +90,53 @@ func withTiming(a, b *merge.Summary) *merge.Summary {
 }
 
 func byteSizeOf(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// NewSpillDir removes the spill directories of its use that dead
+// processes left, and nothing else: not a live process's, not another
+// use's.
+func TestNewSpillDirRemovesDeadProcesses(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no process to outlive:", err)
+	}
+	dead := cmd.ProcessState.Pid()
+	parent := t.TempDir()
+	for _, name := range []string{
+		fmt.Sprintf("binlake-verify-%d-1", dead),         // removed
+		fmt.Sprintf("binlake-verify-%d-2", os.Getpid()),  // this process's
+		fmt.Sprintf("binlake-verify-%d-3", os.Getppid()), // a live one's
+		fmt.Sprintf("binlake-merge-%d-4", dead),          // another use's
+		"binlake-verify-test-5",                          // not a process's
+	} {
+		if err := os.MkdirAll(filepath.Join(parent, name, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, err := merge.NewSpillDir(parent, "verify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("binlake-verify-%d-", os.Getpid()); filepath.Dir(dir) != parent || !strings.HasPrefix(filepath.Base(dir), want) {
+		t.Errorf("spill directory %s, want %s/%s…", dir, parent, want)
+	}
+	var left []string
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if filepath.Join(parent, e.Name()) != dir {
+			left = append(left, e.Name())
+		}
+	}
+	want := []string{
+		fmt.Sprintf("binlake-merge-%d-4", dead),
+		fmt.Sprintf("binlake-verify-%d-2", os.Getpid()),
+		fmt.Sprintf("binlake-verify-%d-3", os.Getppid()),
+		"binlake-verify-test-5",
+	}
+	slices.Sort(want)
+	if !slices.Equal(left, want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+}

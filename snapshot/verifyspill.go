@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/binlake/binlake/merge"
 	"github.com/binlake/binlake/schema"
 )
 
@@ -40,9 +41,9 @@ type tableSpill struct {
 // table, then a comparison per shard. It returns the snapshot's rows of
 // tables that are not among shards, per table.
 func (v *verifier) partitioned(ctx context.Context, shards []shard) (map[srcTable]int64, error) {
-	dir, err := os.MkdirTemp(v.o.TempDir, "binlake-verify-")
+	dir, err := merge.NewSpillDir(v.o.TempDir, "verify")
 	if err != nil {
-		return nil, fmt.Errorf("verify spill: %w", err)
+		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	tables, err := v.spill(ctx, dir)

@@ -137,6 +137,10 @@ func recoverPartition(ctx context.Context, st storage.Store, id partitionID, las
 // (writePending) before it writes the file, so the run reads on meanwhile,
 // and one write covers every key listed by then.
 type pendingRecord struct {
+	// write orders the writes of the record; mu guards keys and durable
+	// and is never held during a write, so that listing a key does not
+	// wait for the store.
+	write   sync.Mutex
 	mu      sync.Mutex
 	keys    []string
 	durable int // keys[:durable] are in the stored record
@@ -158,9 +162,12 @@ func listPending(ps *partState, keys ...string) int {
 // each listing all keys of the one before.
 func (r *run) writePending(ctx context.Context, ps *partState, n int) error {
 	p := &ps.pending
+	p.write.Lock()
+	defer p.write.Unlock()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.durable >= n {
+	durable, keys := p.durable, p.keys[:len(p.keys):len(p.keys)]
+	p.mu.Unlock()
+	if durable >= n {
 		return nil
 	}
 	b, err := warehouse.Marshal(warehouse.Pending{
@@ -169,7 +176,7 @@ func (r *run) writePending(ctx context.Context, ps *partState, n int) error {
 		Partition:     ps.id.Partition,
 		Seq:           ps.seq,
 		RunID:         r.id,
-		Keys:          p.keys,
+		Keys:          keys,
 	})
 	if err != nil {
 		return err
@@ -177,7 +184,9 @@ func (r *run) writePending(ctx context.Context, ps *partState, n int) error {
 	if err := r.st.Put(ctx, warehouse.PendingKey(ps.id.Topic, ps.id.Partition, ps.seq, r.id), bytes.NewReader(b)); err != nil {
 		return err
 	}
-	p.durable = len(p.keys)
+	p.mu.Lock()
+	p.durable = len(keys)
+	p.mu.Unlock()
 	return nil
 }
 

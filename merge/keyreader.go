@@ -323,20 +323,16 @@ func (r *keyReader) skip(n int) (bool, error) {
 func (r *keyReader) pos() []byte { return r.bytesAt(r.posCol, r.i) }
 
 // appendPos appends the _pos of rows from…from+n-1 of the batch to dst,
-// posLen bytes each (next made sure of their length).
+// posLen bytes each (next made sure of their length). _pos is read raw:
+// a column of a kind that is not (BOOLEAN, INT96) fails next's check of
+// the length.
 func (r *keyReader) appendPos(dst []byte, from, n int) []byte {
-	if rc := &r.raw[r.posCol]; rc.r != nil {
-		o := len(dst)
-		dst = slices.Grow(dst, n*posLen)[:o+n*posLen]
-		d := dst[o:]
-		for _, p := range rc.vals[from : from+n] {
-			*(*[posLen]byte)(d) = *(*[posLen]byte)(p)
-			d = d[posLen:]
-		}
-		return dst
-	}
-	for _, v := range r.b.bufs[r.posCol][from : from+n] {
-		dst = append(dst, v.ByteArray()[:posLen]...)
+	o := len(dst)
+	dst = slices.Grow(dst, n*posLen)[:o+n*posLen]
+	d := dst[o:]
+	for _, p := range r.raw[r.posCol].vals[from : from+n] {
+		*(*[posLen]byte)(d) = *(*[posLen]byte)(p)
+		d = d[posLen:]
 	}
 	return dst
 }

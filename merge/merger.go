@@ -898,15 +898,7 @@ func (s *colSource) open(seg *baseSeg) error {
 		return nil
 	}
 	s.r = newColumnReader(seg.rg.ColumnChunks()[fc.index])
-	dst := s.out.typeOf(s.col)
-	src := fc.typ
-	if s.col == colPos {
-		dst, src = sourceType, sourceType // compared as raw bytes
-	}
-	s.conv = newConverter(name, src, fc.kind, dst, s.out.kinds[s.col], s.col, s.col < nMeta)
-	if s.col == colPos {
-		s.conv.same = fc.kind == s.out.kinds[colPos].kind
-	}
+	s.conv = newConverter(name, fc.typ, fc.kind, s.out.typeOf(s.col), s.out.kinds[s.col], s.col, s.col < nMeta)
 	// Values of a file of the same layout are written as read.
 	s.identity = s.conv.same && fc.index == s.col && fc.req == (s.col < nMeta)
 	return nil

@@ -711,12 +711,10 @@ type heapRun struct {
 	run int
 }
 
-func (it *recordIter) less(i, j int) bool {
-	a, b := &it.h[i], &it.h[j]
-	if a.pre != b.pre {
-		return a.pre < b.pre
-	}
-	return compareRecords(it.runs[a.run].cur, it.runs[b.run].cur) < 0
+// tie tells, of heap entries i and j whose pre are equal, whether i's
+// record sorts first.
+func (it *recordIter) tie(i, j int) bool {
+	return compareRecords(it.runs[it.h[i].run].cur, it.runs[it.h[j].run].cur) < 0
 }
 
 func (it *recordIter) down(i int) {
@@ -727,11 +725,10 @@ func (it *recordIter) down(i int) {
 			return
 		}
 		m := l
-		// less, its test of pre inlined.
-		if r := l + 1; r < len(h) && (h[r].pre < h[l].pre || h[r].pre == h[l].pre && it.less(r, l)) {
+		if r := l + 1; r < len(h) && (h[r].pre < h[l].pre || h[r].pre == h[l].pre && it.tie(r, l)) {
 			m = r
 		}
-		if h[m].pre > h[i].pre || h[m].pre == h[i].pre && !it.less(m, i) {
+		if h[m].pre > h[i].pre || h[m].pre == h[i].pre && !it.tie(m, i) {
 			return
 		}
 		h[i], h[m] = h[m], h[i]

@@ -5,8 +5,8 @@
 // and prints the run's CPU seconds, allocations and output bytes; with
 // -cpuprofile or -memprofile it writes the profiles too; with -timeline
 // 100ms it prints the run's log lines and, every 100 ms, the cores it
-// kept busy, the page faults it took, its resident set and its live heap,
-// timed from the start (to see the phases where only one core works, and
+// kept busy, the page faults it took, its resident set and its heap
+// objects (live or not yet swept), timed from the start (to see the phases where only one core works, and
 // where memory is first touched). The day is removed
 // first, so runs can be repeated and alternated between builds:
 //
@@ -40,7 +40,7 @@ func main() {
 	date := flag.String("date", "2024-03-02", "day to merge")
 	cpuProfile := flag.String("cpuprofile", "", "write the CPU profile here")
 	memProfile := flag.String("memprofile", "", "write the allocation profile here")
-	timeline := flag.Duration("timeline", 0, "print the run's log lines and, every this often, the cores it used and the page faults it took since the last line, its resident set and its live heap (to find phases where one core works, or memory is first touched)")
+	timeline := flag.Duration("timeline", 0, "print the run's log lines and, every this often, the cores it used and the page faults it took since the last line, its resident set and its heap objects, live or not yet swept (to find phases where one core works, or memory is first touched)")
 	flag.Parse()
 	if err := run(*cfgPath, *date, *cpuProfile, *memProfile, *timeline); err != nil {
 		fmt.Fprintln(os.Stderr, "mergeprof:", err)
@@ -143,8 +143,8 @@ func rss() int64 {
 
 // startTimeline prints o's log lines and, every interval, the CPU
 // seconds per second the process used since the last line, the page
-// faults since then, the resident set and the live heap, each with the
-// time since the start; stop ends it.
+// faults since then, the resident set and the heap objects (live or not
+// yet swept), each with the time since the start; stop ends it.
 func startTimeline(o *merge.Options, interval time.Duration) (stop func()) {
 	start := time.Now()
 	o.Log = slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {

@@ -144,43 +144,41 @@ type payloadMembers struct {
 	format formatMembers
 }
 
+// noPayloadMembers are the payloadMembers of an object without them.
+var noPayloadMembers = payloadMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, noFormatMembers}
+
 // payloadMembers finds them in one walk over the members of p.
 func (x *debeziumDecoder) payloadMembers(p int32) payloadMembers {
 	d := &x.doc
-	pm := payloadMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, formatMembers{-1, -1, -1, -1, -1, -1, -1, -1}}
+	pm := noPayloadMembers
 	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
-		var first *int32
 		switch key := d.key(m); key {
 		case "op":
-			first = &pm.op
+			setFirst(&pm.op, m)
 		case "status":
-			first = &pm.status
+			setFirst(&pm.status, m)
 		case "source":
-			first = &pm.source
+			setFirst(&pm.source, m)
 		case "after":
-			first = &pm.after
+			setFirst(&pm.after, m)
 		case "before":
-			first = &pm.before
+			setFirst(&pm.before, m)
 		case "ddl":
-			first = &pm.ddl
+			setFirst(&pm.ddl, m)
 		case "databaseName":
-			first = &pm.databaseName
+			setFirst(&pm.databaseName, m)
 		case "tableChanges":
-			first = &pm.tableChanges
+			setFirst(&pm.tableChanges, m)
 		case "id":
-			first = &pm.id
+			setFirst(&pm.id, m)
 		case "event_count":
-			first = &pm.eventCount
+			setFirst(&pm.eventCount, m)
 		case "data_collections":
-			first = &pm.dataCollections
+			setFirst(&pm.dataCollections, m)
 		case "ts_ms":
-			first = &pm.tsMs
+			setFirst(&pm.tsMs, m)
 		default:
 			pm.format.find(key, m)
-			continue
-		}
-		if *first < 0 {
-			*first = m
 		}
 	}
 	pm.format.op, pm.format.source = pm.op, pm.source
@@ -253,14 +251,8 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 	// The metadata members, the first of each name as jdoc.get finds
 	// them, and the number of columns, in one walk.
 	var db, sourceDB, table, sourceTable, deleted int32 = -1, -1, -1, -1, -1
-	src := binlogMembers{-1, -1, -1, -1}
+	src := noBinlogMembers
 	columns := 0
-	first := func(at *int32, m int32) int32 {
-		if *at < 0 {
-			*at = m
-		}
-		return *at
-	}
 	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
 		key := d.key(m)
 		if !strings.HasPrefix(key, "__") {
@@ -285,23 +277,27 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 				return dst, NotSkipped, x.fail("__op", "unknown operation %s", quoteValue(s))
 			}
 		case "__db":
-			ch.Database = d.stringOf(first(&db, m))
+			setFirst(&db, m)
+			ch.Database = d.stringOf(db)
 		case "__source_db":
-			ch.Database = d.stringOf(first(&sourceDB, m))
+			setFirst(&sourceDB, m)
+			ch.Database = d.stringOf(sourceDB)
 		case "__table":
-			ch.Table = d.stringOf(first(&table, m))
+			setFirst(&table, m)
+			ch.Table = d.stringOf(table)
 		case "__source_table":
-			ch.Table = d.stringOf(first(&sourceTable, m))
+			setFirst(&sourceTable, m)
+			ch.Table = d.stringOf(sourceTable)
 		case "__deleted":
-			first(&deleted, m)
+			setFirst(&deleted, m)
 		case "__source_ts_ms":
-			first(&src.tsMs, m)
+			setFirst(&src.tsMs, m)
 		case "__source_file":
-			first(&src.file, m)
+			setFirst(&src.file, m)
 		case "__source_pos":
-			first(&src.pos, m)
+			setFirst(&src.pos, m)
 		case "__source_row":
-			first(&src.row, m)
+			setFirst(&src.row, m)
 		}
 	}
 	switch del := deleted; {
@@ -437,6 +433,9 @@ type binlogMembers struct {
 	tsMs, file, pos, row int32
 }
 
+// noBinlogMembers are the binlogMembers of an object without them.
+var noBinlogMembers = binlogMembers{-1, -1, -1, -1}
+
 // binlogKeys names the members of binlogMembers.
 type binlogKeys struct {
 	tsMs, file, pos, row string
@@ -452,30 +451,24 @@ var (
 // jdoc.get finds it, or -1.
 func (x *debeziumDecoder) sourceMembers(src int32) (db, table int32, bm binlogMembers) {
 	d := &x.doc
-	db, table, bm = -1, -1, binlogMembers{-1, -1, -1, -1}
+	db, table, bm = -1, -1, noBinlogMembers
 	if d.kind(src) != jObject {
 		return db, table, bm
 	}
 	for m := d.nodes[src].first; m >= 0; m = d.nodes[m].next {
-		var first *int32
 		switch d.key(m) {
 		case "db":
-			first = &db
+			setFirst(&db, m)
 		case "table":
-			first = &table
+			setFirst(&table, m)
 		case "ts_ms":
-			first = &bm.tsMs
+			setFirst(&bm.tsMs, m)
 		case "file":
-			first = &bm.file
+			setFirst(&bm.file, m)
 		case "pos":
-			first = &bm.pos
+			setFirst(&bm.pos, m)
 		case "row":
-			first = &bm.row
-		default:
-			continue
-		}
-		if *first < 0 {
-			*first = m
+			setFirst(&bm.row, m)
 		}
 	}
 	return db, table, bm

@@ -709,6 +709,15 @@ func (d *jdoc) get(obj int32, key string) int32 {
 	return -1
 }
 
+// setFirst sets *at to member m unless it holds a member already (is not
+// -1): walking an object's members in order, the first of a name counts,
+// as get finds it.
+func setFirst(at *int32, m int32) {
+	if *at < 0 {
+		*at = m
+	}
+}
+
 // kind returns the kind of node i, jNull for -1 (an absent member).
 func (d *jdoc) kind(i int32) jkind {
 	if i < 0 {

@@ -40,20 +40,15 @@ func (x *rowjsonDecoder) members() rowjsonMembers {
 		if r.eventTime < 0 && x.eventTimeField != "" && name == x.eventTimeField {
 			r.eventTime = m
 		}
-		var first *int32
 		switch name {
 		case "__op":
-			first = &r.op
+			setFirst(&r.op, m)
 		case "database":
-			first = &r.database
+			setFirst(&r.database, m)
 		case "table_name":
-			first = &r.table
+			setFirst(&r.table, m)
 		default:
 			r.columns++
-			continue
-		}
-		if *first < 0 {
-			*first = m
 		}
 	}
 	return r

@@ -198,10 +198,10 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, pm *payloadMembers
 		return dst, NotSkipped, err
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(bm.tsMs, "source.ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(bm.tsMs, sourceKeys.tsMs, rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(bm, "source.", sourceKeys, rec); err != nil {
+	if ch.Pos, err = x.pos(bm, sourceKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	var image, before string
@@ -310,10 +310,10 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 		return dst, NotSkipped, err
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(src.tsMs, "__source_ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(src.tsMs, unwrappedKeys.tsMs, rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(src, "", unwrappedKeys, rec); err != nil {
+	if ch.Pos, err = x.pos(src, unwrappedKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	if ch.Op == Truncate {
@@ -337,10 +337,10 @@ func (x *debeziumDecoder) schemaChange(dst []Change, rec *Record, p int32) ([]Ch
 		ch.Database = d.stringOf(db)
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(bm.tsMs, "source.ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(bm.tsMs, sourceKeys.tsMs, rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(bm, "source.", sourceKeys, rec); err != nil {
+	if ch.Pos, err = x.pos(bm, sourceKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	n := len(dst)
@@ -436,13 +436,14 @@ type binlogMembers struct {
 // noBinlogMembers are the binlogMembers of an object without them.
 var noBinlogMembers = binlogMembers{-1, -1, -1, -1}
 
-// binlogKeys names the members of binlogMembers.
+// binlogKeys name the members of binlogMembers in errors, as the
+// message names them.
 type binlogKeys struct {
 	tsMs, file, pos, row string
 }
 
 var (
-	sourceKeys    = binlogKeys{"ts_ms", "file", "pos", "row"}
+	sourceKeys    = binlogKeys{"source.ts_ms", "source.file", "source.pos", "source.row"}
 	unwrappedKeys = binlogKeys{"__source_ts_ms", "__source_file", "__source_pos", "__source_row"}
 )
 
@@ -478,7 +479,7 @@ func (x *debeziumDecoder) sourceMembers(src int32) (db, table int32, bm binlogMe
 // errors); absent (-1), null or 0 (Debezium's snapshot records of old
 // versions) mean the Kafka record timestamp.
 func (x *debeziumDecoder) eventTime(m int32, field string, rec *Record) (time.Time, error) {
-	ms, ok, err := x.intMember(m, "", field)
+	ms, ok, err := x.intMember(m, field)
 	if err != nil || !ok || ms == 0 {
 		return rec.Timestamp.UTC(), err
 	}
@@ -487,10 +488,10 @@ func (x *debeziumDecoder) eventTime(m int32, field string, rec *Record) (time.Ti
 
 // pos reads a binlog position from the members of bm: the file's
 // sequence number, the position and the row. Without a file it is
-// Pos{0, Kafka offset, row}. prefix and keys name the members in errors.
-func (x *debeziumDecoder) pos(bm binlogMembers, prefix string, keys binlogKeys, rec *Record) (Pos, error) {
+// Pos{0, Kafka offset, row}. keys name the members in errors.
+func (x *debeziumDecoder) pos(bm binlogMembers, keys binlogKeys, rec *Record) (Pos, error) {
 	d := &x.doc
-	row, _, err := x.intMember(bm.row, prefix, keys.row)
+	row, _, err := x.intMember(bm.row, keys.row)
 	if err != nil {
 		return Pos{}, err
 	}
@@ -499,13 +500,13 @@ func (x *debeziumDecoder) pos(bm binlogMembers, prefix string, keys binlogKeys, 
 		return Pos{File: 0, Offset: rec.Offset, Row: row}, nil
 	}
 	if d.kind(f) != jString {
-		return Pos{}, x.fail(prefix+keys.file, "want a binlog file name, got %s", d.kind(f))
+		return Pos{}, x.fail(keys.file, "want a binlog file name, got %s", d.kind(f))
 	}
 	seq, ok := binlogSeq(d.str(f))
 	if !ok {
-		return Pos{}, x.fail(prefix+keys.file, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
+		return Pos{}, x.fail(keys.file, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
 	}
-	off, _, err := x.intMember(bm.pos, prefix, keys.pos)
+	off, _, err := x.intMember(bm.pos, keys.pos)
 	if err != nil {
 		return Pos{}, err
 	}
@@ -524,9 +525,9 @@ func binlogSeq(name string) (int64, bool) {
 }
 
 // intMember reads an integer member m that may be a number or a numeric
-// string; ok is false when it is absent (-1) or null. prefix+key names it
-// in errors.
-func (x *debeziumDecoder) intMember(m int32, prefix, key string) (n int64, ok bool, err error) {
+// string; ok is false when it is absent (-1) or null. key names it in
+// errors.
+func (x *debeziumDecoder) intMember(m int32, key string) (n int64, ok bool, err error) {
 	d := &x.doc
 	var s string
 	switch d.kind(m) {
@@ -537,11 +538,11 @@ func (x *debeziumDecoder) intMember(m int32, prefix, key string) (n int64, ok bo
 	case jString:
 		s = d.str(m)
 	default:
-		return 0, false, x.fail(prefix+key, "want an integer, got %s", d.kind(m))
+		return 0, false, x.fail(key, "want an integer, got %s", d.kind(m))
 	}
 	n, perr := parseInt64(s)
 	if perr != nil {
-		return 0, false, x.fail(prefix+key, "want an integer, got %s", quoteValue(s))
+		return 0, false, x.fail(key, "want an integer, got %s", quoteValue(s))
 	}
 	return n, true, nil
 }

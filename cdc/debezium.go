@@ -66,7 +66,8 @@ type debeziumDecoder struct {
 	keyBuf    []string
 	lastKey   []string
 	// lastSchema is the schema of lastSchemaText, the doc's shallowText
-	// of the schema member it was last found for.
+	// of the schema member it was last found for; both are unset (nil,
+	// "") together.
 	lastSchema     *connectSchema
 	lastSchemaText string
 	b64            []byte // see unbase64
@@ -880,8 +881,11 @@ func (x *debeziumDecoder) schema(s int32) (*connectSchema, error) {
 	// The message's schema member is shallow (see New): only its text.
 	raw := x.doc.text(s)
 	text, repeated := x.doc.shallowText(0, s)
-	if repeated && x.lastSchema != nil && unsafe.StringData(text) == unsafe.StringData(x.lastSchemaText) {
+	if repeated && text == x.lastSchemaText {
 		// The schema of the message before (the same text): no look-up.
+		// A repeated value's text is the same string as before, which
+		// == finds equal at once, without reading the bytes. That text is
+		// never "", so lastSchemaText is set, and lastSchema with it.
 		return x.lastSchema, nil
 	}
 	x.lastSchema, x.lastSchemaText = nil, ""

@@ -362,7 +362,9 @@ func (d *jdoc) shallowEnd(p, depth, k int) (int, error) {
 // same address) for every message that repeats the value, which a
 // decoder can compare in one step.
 func (d *jdoc) shallowText(k int, i int32) (string, bool) {
-	if k >= len(d.lastShallowAt) || d.lastShallowAt[k] != int(d.nodes[i].off) || d.lastShallowAt[k] < 0 {
+	// A node's offset is never negative: lastShallowAt[k] of -1 (none in
+	// this document) matches no node.
+	if k >= len(d.lastShallowAt) || d.lastShallowAt[k] != int(d.nodes[i].off) {
 		return "", false
 	}
 	return d.lastShallow[k], true

@@ -244,8 +244,15 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, pm *payloadMembers
 	return append(dst, ch), NotSkipped, nil
 }
 
+// isUnwrappedMeta reports whether a member of the flat row of
+// ExtractNewRecordState named name is its metadata (add.fields,
+// __deleted), not a column: its name starts with "__". unwrapped counts
+// the columns by it and row, which carves that many, skips by it: one
+// rule, so that a row never outgrows what was carved for it.
+func isUnwrappedMeta(name string) bool { return strings.HasPrefix(name, "__") }
+
 // unwrapped decodes the flat row of ExtractNewRecordState. Members whose
-// names start with "__" are its metadata (add.fields, __deleted).
+// names start with "__" are its metadata (isUnwrappedMeta).
 func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *connectSchema) ([]Change, Skip, error) {
 	d := &x.doc
 	ch := Change{Op: Update}
@@ -256,7 +263,7 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 	columns := 0
 	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
 		key := d.key(m)
-		if !strings.HasPrefix(key, "__") {
+		if !isUnwrappedMeta(key) {
 			columns++
 			continue
 		}
@@ -572,7 +579,7 @@ func (x *debeziumDecoder) key(raw []byte) []string {
 }
 
 // row converts a row image of n columns. unwrapped skips the "__"
-// metadata members (which n does not count).
+// metadata members (isUnwrappedMeta, which n does not count).
 func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema, unwrapped bool) ([]Column, error) {
 	d := &x.doc
 	cols := x.carve(n)
@@ -582,7 +589,7 @@ func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema
 	inOrder := sch != nil && sch.unique
 	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
 		name := d.key(m)
-		if unwrapped && strings.HasPrefix(name, "__") {
+		if unwrapped && isUnwrappedMeta(name) {
 			continue
 		}
 		var f *connectField

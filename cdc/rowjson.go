@@ -20,6 +20,10 @@ func (x *rowjsonDecoder) Decode(dst []Change, rec *Record) ([]Change, Skip, erro
 	return settle(dst, out, skip, err)
 }
 
+// isRowjsonMeta reports whether a root member named name is metadata, not
+// a column. members counts the columns by it and untypedRow, which carves
+// that many, skips by it: one rule, so that a row never outgrows what was
+// carved for it.
 func isRowjsonMeta(name string) bool {
 	return name == "__op" || name == "table_name" || name == "database"
 }
@@ -32,6 +36,7 @@ type rowjsonMembers struct {
 	columns                        int
 }
 
+// members finds the rowjsonMembers in one walk.
 func (x *rowjsonDecoder) members() rowjsonMembers {
 	d := &x.doc
 	r := rowjsonMembers{op: -1, database: -1, table: -1, eventTime: -1}
@@ -40,6 +45,10 @@ func (x *rowjsonDecoder) members() rowjsonMembers {
 		if r.eventTime < 0 && x.eventTimeField != "" && name == x.eventTimeField {
 			r.eventTime = m
 		}
+		if !isRowjsonMeta(name) {
+			r.columns++
+			continue
+		}
 		switch name {
 		case "__op":
 			setFirst(&r.op, m)
@@ -47,8 +56,6 @@ func (x *rowjsonDecoder) members() rowjsonMembers {
 			setFirst(&r.database, m)
 		case "table_name":
 			setFirst(&r.table, m)
-		default:
-			r.columns++
 		}
 	}
 	return r

@@ -88,8 +88,7 @@ func (x *rowjsonDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 		return dst, NotSkipped, x.fail("__op", "want 0 (upsert) or 1 (delete), got %s", d.text(op))
 	}
 	var err error
-	ch.Database = rec.Topic
-	if ch.Database, err = x.name(r.database, "database", ch.Database); err != nil {
+	if ch.Database, err = x.name(r.database, "database", rec.Topic); err != nil {
 		return dst, NotSkipped, err
 	}
 	if ch.Table, err = x.name(r.table, "table_name", ""); err != nil {

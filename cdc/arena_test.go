@@ -5,14 +5,17 @@ import (
 	"unsafe"
 )
 
-// benchCases are the messages of the benchmarks, one realistic row of
-// each format and form, with the options and record they are decoded with.
+// benchCases are the messages of the benchmarks, realistic rows of each
+// format and form, with the options and record they are decoded with. A
+// case named format/form is benchmark BenchmarkDecode<Format>/form (see
+// benchFormat), one named format alone BenchmarkDecode<Format>.
 func benchCases(t testing.TB) []struct {
 	name string
 	o    Options
 	rec  *Record
 } {
 	shanghai := mustLoc(t, "Asia/Shanghai")
+	canal := func(msg string) *Record { return &Record{Topic: "binlog_shop", Value: []byte(msg)} }
 	dbz := func(msg string) *Record {
 		return &Record{Topic: "dbserver1.shop_3.orders_03", Key: []byte(`{"id":1001}`), Value: []byte(msg)}
 	}
@@ -21,13 +24,15 @@ func benchCases(t testing.TB) []struct {
 		o    Options
 		rec  *Record
 	}{
-		{"canal", Options{Format: "canal", SourceLocation: shanghai}, &Record{Topic: "binlog_shop", Value: []byte(benchCanal)}},
-		{"canalUpdate", Options{Format: "canal", SourceLocation: shanghai}, &Record{Topic: "binlog_shop", Value: []byte(benchCanalNarrowUpdate)}},
-		{"debezium", Options{Format: "debezium"}, dbz(benchDebeziumWithSchema)},
-		{"debeziumNoSchema", Options{Format: "debezium"}, dbz(benchDebeziumNoSchema)},
-		{"debeziumUnwrapped", Options{Format: "debezium"}, dbz(benchDebeziumUnwrapped)},
-		{"maxwell", Options{Format: "maxwell", SourceLocation: shanghai}, &Record{Topic: "maxwell", Value: []byte(benchMaxwell)}},
-		{"maxwellUpdate", Options{Format: "maxwell", SourceLocation: shanghai}, &Record{Topic: "maxwell", Value: []byte(benchMaxwellUpdate)}},
+		{"canal/full", Options{Format: "canal", SourceLocation: shanghai}, canal(benchCanal)},
+		{"canal/300B", Options{Format: "canal", SourceLocation: shanghai}, canal(benchCanalSmall)},
+		{"canal/narrow", Options{Format: "canal", SourceLocation: shanghai}, canal(benchCanalNarrow)},
+		{"canal/narrowUpdate", Options{Format: "canal", SourceLocation: shanghai}, canal(benchCanalNarrowUpdate)},
+		{"debezium/schema", Options{Format: "debezium"}, dbz(benchDebeziumWithSchema)},
+		{"debezium/noSchema", Options{Format: "debezium"}, dbz(benchDebeziumNoSchema)},
+		{"debezium/unwrapped", Options{Format: "debezium"}, dbz(benchDebeziumUnwrapped)},
+		{"maxwell/insert", Options{Format: "maxwell", SourceLocation: shanghai}, &Record{Topic: "maxwell", Value: []byte(benchMaxwell)}},
+		{"maxwell/update", Options{Format: "maxwell", SourceLocation: shanghai}, &Record{Topic: "maxwell", Value: []byte(benchMaxwellUpdate)}},
 		{"rowjson", Options{Format: "rowjson", SourceLocation: shanghai, EventTimeField: "updated_at"}, &Record{Topic: "rows", Value: []byte(benchRowjson)}},
 	}
 }
@@ -47,7 +52,7 @@ func TestRowImagesCarved(t *testing.T) {
 				}
 			})
 			want := 0.0
-			if tc.name == "debezium" {
+			if tc.name == "debezium/schema" {
 				want = 1 // the Decimal's text
 			}
 			if allocs > want {

@@ -37,17 +37,7 @@ const (
 		`"table":"orders_11","ts":1796591647210,"type":"UPDATE"}`
 )
 
-func BenchmarkDecodeCanal(b *testing.B) {
-	for _, bc := range []struct{ name, msg string }{
-		{"full", benchCanal}, {"300B", benchCanalSmall},
-		{"narrow", benchCanalNarrow}, {"narrowUpdate", benchCanalNarrowUpdate},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			benchDecode(b, Options{Format: "canal", SourceLocation: mustLoc(b, "Asia/Shanghai")},
-				&Record{Topic: "binlog_shop", Value: []byte(bc.msg)})
-		})
-	}
-}
+func BenchmarkDecodeCanal(b *testing.B) { benchFormat(b, "canal") }
 
 // BenchmarkJSONValidCanal is the yardstick: encoding/json merely checking
 // the same message, building nothing.
@@ -139,27 +129,20 @@ func benchDecode(b *testing.B, o Options, rec *Record) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
 
-func BenchmarkDecodeDebezium(b *testing.B) {
-	for _, bc := range []struct{ name, msg string }{
-		{"schema", benchDebeziumWithSchema}, {"noSchema", benchDebeziumNoSchema}, {"unwrapped", benchDebeziumUnwrapped},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			rec := &Record{Topic: "dbserver1.shop_3.orders_03", Key: []byte(`{"id":1001}`), Value: []byte(bc.msg)}
-			benchDecode(b, Options{Format: "debezium"}, rec)
-		})
+// benchFormat runs benchDecode on each of benchCases named format/form,
+// as sub-benchmark form, or on the one named format.
+func benchFormat(b *testing.B, format string) {
+	for _, bc := range benchCases(b) {
+		if bc.name == format {
+			benchDecode(b, bc.o, bc.rec)
+		} else if form, ok := strings.CutPrefix(bc.name, format+"/"); ok {
+			b.Run(form, func(b *testing.B) { benchDecode(b, bc.o, bc.rec) })
+		}
 	}
 }
 
-func BenchmarkDecodeMaxwell(b *testing.B) {
-	for _, bc := range []struct{ name, msg string }{{"insert", benchMaxwell}, {"update", benchMaxwellUpdate}} {
-		b.Run(bc.name, func(b *testing.B) {
-			benchDecode(b, Options{Format: "maxwell", SourceLocation: mustLoc(b, "Asia/Shanghai")},
-				&Record{Topic: "maxwell", Value: []byte(bc.msg)})
-		})
-	}
-}
+func BenchmarkDecodeDebezium(b *testing.B) { benchFormat(b, "debezium") }
 
-func BenchmarkDecodeRowjson(b *testing.B) {
-	benchDecode(b, Options{Format: "rowjson", SourceLocation: mustLoc(b, "Asia/Shanghai"), EventTimeField: "updated_at"},
-		&Record{Topic: "rows", Value: []byte(benchRowjson)})
-}
+func BenchmarkDecodeMaxwell(b *testing.B) { benchFormat(b, "maxwell") }
+
+func BenchmarkDecodeRowjson(b *testing.B) { benchFormat(b, "rowjson") }

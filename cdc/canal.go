@@ -355,12 +355,12 @@ func (c *canalDecoder) scan(value []byte, m *canalMembers) bool {
 			return false
 		}
 		n++
-		at, c := afterItem(s, q)
-		if c == ',' {
+		at, next := afterItem(s, q)
+		if next == ',' {
 			p = at + 1
 			continue
 		}
-		if c != '}' {
+		if next != '}' {
 			return false
 		}
 		d.setText(root, start, at+1)
@@ -393,12 +393,12 @@ func (c *canalDecoder) rowsValue(p, f int) (int32, int, error) {
 				return 0, 0, err
 			}
 			rows = append(rows, row)
-			at, c := afterItem(s, p)
-			if c == ',' {
+			at, next := afterItem(s, p)
+			if next == ',' {
 				p = skipSpace(s, at+1)
 				continue
 			}
-			if c != ']' {
+			if next != ']' {
 				return 0, 0, errNotFlat
 			}
 			p = at
@@ -472,12 +472,12 @@ func (c *canalDecoder) flatRow(p int) (flatRow, int, error) {
 		}
 		c.members = append(c.members, fm)
 		row.n++
-		at, c := afterItem(s, end)
-		if c == ',' {
+		at, next := afterItem(s, end)
+		if next == ',' {
 			p = at + 1
 			continue
 		}
-		if c == '}' {
+		if next == '}' {
 			return row, at + 1, nil
 		}
 		return row, 0, errNotFlat

@@ -66,7 +66,8 @@ type debeziumDecoder struct {
 	keyBuf    []string
 	lastKey   []string
 	// lastSchema is the schema of lastSchemaText, the doc's shallowText
-	// of the schema member it was last found for.
+	// of the schema member it was last found for; both are unset (nil,
+	// "") together.
 	lastSchema     *connectSchema
 	lastSchemaText string
 	b64            []byte // see unbase64
@@ -144,43 +145,41 @@ type payloadMembers struct {
 	format formatMembers
 }
 
+// noPayloadMembers are the payloadMembers of an object without them.
+var noPayloadMembers = payloadMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, noFormatMembers}
+
 // payloadMembers finds them in one walk over the members of p.
 func (x *debeziumDecoder) payloadMembers(p int32) payloadMembers {
 	d := &x.doc
-	pm := payloadMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, formatMembers{-1, -1, -1, -1, -1, -1, -1, -1}}
+	pm := noPayloadMembers
 	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
-		var first *int32
 		switch key := d.key(m); key {
 		case "op":
-			first = &pm.op
+			setFirst(&pm.op, m)
 		case "status":
-			first = &pm.status
+			setFirst(&pm.status, m)
 		case "source":
-			first = &pm.source
+			setFirst(&pm.source, m)
 		case "after":
-			first = &pm.after
+			setFirst(&pm.after, m)
 		case "before":
-			first = &pm.before
+			setFirst(&pm.before, m)
 		case "ddl":
-			first = &pm.ddl
+			setFirst(&pm.ddl, m)
 		case "databaseName":
-			first = &pm.databaseName
+			setFirst(&pm.databaseName, m)
 		case "tableChanges":
-			first = &pm.tableChanges
+			setFirst(&pm.tableChanges, m)
 		case "id":
-			first = &pm.id
+			setFirst(&pm.id, m)
 		case "event_count":
-			first = &pm.eventCount
+			setFirst(&pm.eventCount, m)
 		case "data_collections":
-			first = &pm.dataCollections
+			setFirst(&pm.dataCollections, m)
 		case "ts_ms":
-			first = &pm.tsMs
+			setFirst(&pm.tsMs, m)
 		default:
 			pm.format.find(key, m)
-			continue
-		}
-		if *first < 0 {
-			*first = m
 		}
 	}
 	pm.format.op, pm.format.source = pm.op, pm.source
@@ -200,10 +199,10 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, pm *payloadMembers
 		return dst, NotSkipped, err
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(bm.tsMs, "source.ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(bm.tsMs, sourceKeys.tsMs, rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(bm, "source.", sourceKeys, rec); err != nil {
+	if ch.Pos, err = x.pos(bm, sourceKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	var image, before string
@@ -245,25 +244,26 @@ func (x *debeziumDecoder) envelope(dst []Change, rec *Record, pm *payloadMembers
 	return append(dst, ch), NotSkipped, nil
 }
 
+// isUnwrappedMeta reports whether a member of the flat row of
+// ExtractNewRecordState named name is its metadata (add.fields,
+// __deleted), not a column: its name starts with "__". unwrapped counts
+// the columns by it and row, which carves that many, skips by it: one
+// rule, so that a row never outgrows what was carved for it.
+func isUnwrappedMeta(name string) bool { return strings.HasPrefix(name, "__") }
+
 // unwrapped decodes the flat row of ExtractNewRecordState. Members whose
-// names start with "__" are its metadata (add.fields, __deleted).
+// names start with "__" are its metadata (isUnwrappedMeta).
 func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *connectSchema) ([]Change, Skip, error) {
 	d := &x.doc
 	ch := Change{Op: Update}
 	// The metadata members, the first of each name as jdoc.get finds
 	// them, and the number of columns, in one walk.
 	var db, sourceDB, table, sourceTable, deleted int32 = -1, -1, -1, -1, -1
-	src := binlogMembers{-1, -1, -1, -1}
+	src := noBinlogMembers
 	columns := 0
-	first := func(at *int32, m int32) int32 {
-		if *at < 0 {
-			*at = m
-		}
-		return *at
-	}
 	for m := d.nodes[p].first; m >= 0; m = d.nodes[m].next {
 		key := d.key(m)
-		if !strings.HasPrefix(key, "__") {
+		if !isUnwrappedMeta(key) {
 			columns++
 			continue
 		}
@@ -285,23 +285,27 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 				return dst, NotSkipped, x.fail("__op", "unknown operation %s", quoteValue(s))
 			}
 		case "__db":
-			ch.Database = d.stringOf(first(&db, m))
+			setFirst(&db, m)
+			ch.Database = d.stringOf(db)
 		case "__source_db":
-			ch.Database = d.stringOf(first(&sourceDB, m))
+			setFirst(&sourceDB, m)
+			ch.Database = d.stringOf(sourceDB)
 		case "__table":
-			ch.Table = d.stringOf(first(&table, m))
+			setFirst(&table, m)
+			ch.Table = d.stringOf(table)
 		case "__source_table":
-			ch.Table = d.stringOf(first(&sourceTable, m))
+			setFirst(&sourceTable, m)
+			ch.Table = d.stringOf(sourceTable)
 		case "__deleted":
-			first(&deleted, m)
+			setFirst(&deleted, m)
 		case "__source_ts_ms":
-			first(&src.tsMs, m)
+			setFirst(&src.tsMs, m)
 		case "__source_file":
-			first(&src.file, m)
+			setFirst(&src.file, m)
 		case "__source_pos":
-			first(&src.pos, m)
+			setFirst(&src.pos, m)
 		case "__source_row":
-			first(&src.row, m)
+			setFirst(&src.row, m)
 		}
 	}
 	switch del := deleted; {
@@ -314,10 +318,10 @@ func (x *debeziumDecoder) unwrapped(dst []Change, rec *Record, p int32, sch *con
 		return dst, NotSkipped, err
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(src.tsMs, "__source_ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(src.tsMs, unwrappedKeys.tsMs, rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(src, "", unwrappedKeys, rec); err != nil {
+	if ch.Pos, err = x.pos(src, unwrappedKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	if ch.Op == Truncate {
@@ -341,10 +345,10 @@ func (x *debeziumDecoder) schemaChange(dst []Change, rec *Record, p int32) ([]Ch
 		ch.Database = d.stringOf(db)
 	}
 	var err error
-	if ch.EventTime, err = x.eventTime(bm.tsMs, "source.ts_ms", rec); err != nil {
+	if ch.EventTime, err = x.eventTime(bm.tsMs, sourceKeys.tsMs, rec); err != nil {
 		return dst, NotSkipped, err
 	}
-	if ch.Pos, err = x.pos(bm, "source.", sourceKeys, rec); err != nil {
+	if ch.Pos, err = x.pos(bm, sourceKeys, rec); err != nil {
 		return dst, NotSkipped, err
 	}
 	n := len(dst)
@@ -437,13 +441,17 @@ type binlogMembers struct {
 	tsMs, file, pos, row int32
 }
 
-// binlogKeys names the members of binlogMembers.
+// noBinlogMembers are the binlogMembers of an object without them.
+var noBinlogMembers = binlogMembers{-1, -1, -1, -1}
+
+// binlogKeys name the members of binlogMembers in errors, as the
+// message names them.
 type binlogKeys struct {
 	tsMs, file, pos, row string
 }
 
 var (
-	sourceKeys    = binlogKeys{"ts_ms", "file", "pos", "row"}
+	sourceKeys    = binlogKeys{"source.ts_ms", "source.file", "source.pos", "source.row"}
 	unwrappedKeys = binlogKeys{"__source_ts_ms", "__source_file", "__source_pos", "__source_row"}
 )
 
@@ -452,30 +460,24 @@ var (
 // jdoc.get finds it, or -1.
 func (x *debeziumDecoder) sourceMembers(src int32) (db, table int32, bm binlogMembers) {
 	d := &x.doc
-	db, table, bm = -1, -1, binlogMembers{-1, -1, -1, -1}
+	db, table, bm = -1, -1, noBinlogMembers
 	if d.kind(src) != jObject {
 		return db, table, bm
 	}
 	for m := d.nodes[src].first; m >= 0; m = d.nodes[m].next {
-		var first *int32
 		switch d.key(m) {
 		case "db":
-			first = &db
+			setFirst(&db, m)
 		case "table":
-			first = &table
+			setFirst(&table, m)
 		case "ts_ms":
-			first = &bm.tsMs
+			setFirst(&bm.tsMs, m)
 		case "file":
-			first = &bm.file
+			setFirst(&bm.file, m)
 		case "pos":
-			first = &bm.pos
+			setFirst(&bm.pos, m)
 		case "row":
-			first = &bm.row
-		default:
-			continue
-		}
-		if *first < 0 {
-			*first = m
+			setFirst(&bm.row, m)
 		}
 	}
 	return db, table, bm
@@ -485,7 +487,7 @@ func (x *debeziumDecoder) sourceMembers(src int32) (db, table int32, bm binlogMe
 // errors); absent (-1), null or 0 (Debezium's snapshot records of old
 // versions) mean the Kafka record timestamp.
 func (x *debeziumDecoder) eventTime(m int32, field string, rec *Record) (time.Time, error) {
-	ms, ok, err := x.intMember(m, "", field)
+	ms, ok, err := x.intMember(m, field)
 	if err != nil || !ok || ms == 0 {
 		return rec.Timestamp.UTC(), err
 	}
@@ -494,10 +496,10 @@ func (x *debeziumDecoder) eventTime(m int32, field string, rec *Record) (time.Ti
 
 // pos reads a binlog position from the members of bm: the file's
 // sequence number, the position and the row. Without a file it is
-// Pos{0, Kafka offset, row}. prefix and keys name the members in errors.
-func (x *debeziumDecoder) pos(bm binlogMembers, prefix string, keys binlogKeys, rec *Record) (Pos, error) {
+// Pos{0, Kafka offset, row}. keys name the members in errors.
+func (x *debeziumDecoder) pos(bm binlogMembers, keys binlogKeys, rec *Record) (Pos, error) {
 	d := &x.doc
-	row, _, err := x.intMember(bm.row, prefix, keys.row)
+	row, _, err := x.intMember(bm.row, keys.row)
 	if err != nil {
 		return Pos{}, err
 	}
@@ -506,13 +508,13 @@ func (x *debeziumDecoder) pos(bm binlogMembers, prefix string, keys binlogKeys, 
 		return Pos{File: 0, Offset: rec.Offset, Row: row}, nil
 	}
 	if d.kind(f) != jString {
-		return Pos{}, x.fail(prefix+keys.file, "want a binlog file name, got %s", d.kind(f))
+		return Pos{}, x.fail(keys.file, "want a binlog file name, got %s", d.kind(f))
 	}
 	seq, ok := binlogSeq(d.str(f))
 	if !ok {
-		return Pos{}, x.fail(prefix+keys.file, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
+		return Pos{}, x.fail(keys.file, "binlog file name %s has no numeric suffix", quoteValue(d.str(f)))
 	}
-	off, _, err := x.intMember(bm.pos, prefix, keys.pos)
+	off, _, err := x.intMember(bm.pos, keys.pos)
 	if err != nil {
 		return Pos{}, err
 	}
@@ -531,9 +533,9 @@ func binlogSeq(name string) (int64, bool) {
 }
 
 // intMember reads an integer member m that may be a number or a numeric
-// string; ok is false when it is absent (-1) or null. prefix+key names it
-// in errors.
-func (x *debeziumDecoder) intMember(m int32, prefix, key string) (n int64, ok bool, err error) {
+// string; ok is false when it is absent (-1) or null. key names it in
+// errors.
+func (x *debeziumDecoder) intMember(m int32, key string) (n int64, ok bool, err error) {
 	d := &x.doc
 	var s string
 	switch d.kind(m) {
@@ -544,11 +546,11 @@ func (x *debeziumDecoder) intMember(m int32, prefix, key string) (n int64, ok bo
 	case jString:
 		s = d.str(m)
 	default:
-		return 0, false, x.fail(prefix+key, "want an integer, got %s", d.kind(m))
+		return 0, false, x.fail(key, "want an integer, got %s", d.kind(m))
 	}
 	n, perr := parseInt64(s)
 	if perr != nil {
-		return 0, false, x.fail(prefix+key, "want an integer, got %s", quoteValue(s))
+		return 0, false, x.fail(key, "want an integer, got %s", quoteValue(s))
 	}
 	return n, true, nil
 }
@@ -577,7 +579,7 @@ func (x *debeziumDecoder) key(raw []byte) []string {
 }
 
 // row converts a row image of n columns. unwrapped skips the "__"
-// metadata members (which n does not count).
+// metadata members (isUnwrappedMeta, which n does not count).
 func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema, unwrapped bool) ([]Column, error) {
 	d := &x.doc
 	cols := x.carve(n)
@@ -587,7 +589,7 @@ func (x *debeziumDecoder) row(obj int32, n int, field string, sch *connectSchema
 	inOrder := sch != nil && sch.unique
 	for m := d.nodes[obj].first; m >= 0; m = d.nodes[m].next {
 		name := d.key(m)
-		if unwrapped && strings.HasPrefix(name, "__") {
+		if unwrapped && isUnwrappedMeta(name) {
 			continue
 		}
 		var f *connectField
@@ -886,8 +888,11 @@ func (x *debeziumDecoder) schema(s int32) (*connectSchema, error) {
 	// The message's schema member is shallow (see New): only its text.
 	raw := x.doc.text(s)
 	text, repeated := x.doc.shallowText(0, s)
-	if repeated && x.lastSchema != nil && unsafe.StringData(text) == unsafe.StringData(x.lastSchemaText) {
+	if repeated && text == x.lastSchemaText {
 		// The schema of the message before (the same text): no look-up.
+		// A repeated value's text is the same string as before, which
+		// == finds equal at once, without reading the bytes. That text is
+		// never "", so lastSchemaText is set, and lastSchema with it.
 		return x.lastSchema, nil
 	}
 	x.lastSchema, x.lastSchemaText = nil, ""

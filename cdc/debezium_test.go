@@ -485,3 +485,25 @@ func TestUnscaledDecimalRandomized(t *testing.T) {
 		}
 	}
 }
+
+// TestDebeziumBinlogMemberErrors: an event time or binlog position member
+// that cannot be read is named in the error as the message names it.
+func TestDebeziumBinlogMemberErrors(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "debezium"})
+	unwrapped := strings.NewReplacer(`"ts_ms"`, `"__source_ts_ms"`, `"file"`, `"__source_file"`, `"pos"`, `"__source_pos"`, `"row"`, `"__source_row"`)
+	for _, tc := range []struct{ members, field, want string }{
+		{`"ts_ms":true`, "ts_ms", "want an integer, got boolean"},
+		{`"file":1`, "file", "want a binlog file name, got number"},
+		{`"file":"mysql-bin.000001","pos":"x"`, "pos", `want an integer, got "x"`},
+		{`"row":{}`, "row", "want an integer, got object"},
+	} {
+		for _, msg := range []struct{ value, field string }{
+			{`{"op":"c","source":{"db":"a","table":"t",` + tc.members + `},"after":{"id":1}}`, "source." + tc.field},
+			{`{"source":{"db":"a","table":"t",` + tc.members + `},"ddl":"CREATE TABLE t (id int)","databaseName":"a"}`, "source." + tc.field},
+			{`{"id":1,"__op":"c","__db":"a","__table":"t",` + unwrapped.Replace(tc.members) + `}`,
+				"__source_" + tc.field},
+		} {
+			decodeErr(t, dec, record(msg.value), "debezium: "+msg.field+": "+tc.want)
+		}
+	}
+}

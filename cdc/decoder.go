@@ -201,7 +201,7 @@ func looksLike(d *jdoc, root int32) string {
 	if d.kind(root) != jObject {
 		return ""
 	}
-	fm := formatMembers{-1, -1, -1, -1, -1, -1, -1, -1}
+	fm := noFormatMembers
 	for m := d.nodes[root].first; m >= 0; m = d.nodes[m].next {
 		fm.find(d.key(m), m)
 	}
@@ -214,32 +214,35 @@ type formatMembers struct {
 	isDdl, data, payload, op, source, dop, typ, encrypted int32
 }
 
-// find notes member m, named key, if it is one of them.
+// noFormatMembers are the formatMembers of an object without them.
+var noFormatMembers = formatMembers{-1, -1, -1, -1, -1, -1, -1, -1}
+
+// find notes member m, named key, if it is one of them. It calls
+// setFirst once, after the switch, to stay within the compiler's inlining
+// budget: it runs for every column of an unwrapped Debezium row.
 func (fm *formatMembers) find(key string, m int32) {
-	var first *int32
+	var at *int32
 	switch key {
 	case "isDdl":
-		first = &fm.isDdl
+		at = &fm.isDdl
 	case "data":
-		first = &fm.data
+		at = &fm.data
 	case "payload":
-		first = &fm.payload
+		at = &fm.payload
 	case "op":
-		first = &fm.op
+		at = &fm.op
 	case "source":
-		first = &fm.source
+		at = &fm.source
 	case "__op":
-		first = &fm.dop
+		at = &fm.dop
 	case "type":
-		first = &fm.typ
+		at = &fm.typ
 	case "encrypted":
-		first = &fm.encrypted
+		at = &fm.encrypted
 	default:
 		return
 	}
-	if *first < 0 {
-		*first = m
-	}
+	setFirst(at, m)
 }
 
 // looksLike is looksLike(d, root) with the members of root found.

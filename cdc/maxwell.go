@@ -157,40 +157,37 @@ type maxwellMembers struct {
 	typ, database, table, ts, xoffset, position, data, old, primaryKey, sql, encrypted int32
 }
 
+// noMaxwellMembers are the maxwellMembers of an object without them.
+var noMaxwellMembers = maxwellMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
 // members finds the maxwellMembers in one walk.
 func (x *maxwellDecoder) members() maxwellMembers {
 	d := &x.doc
-	mm := maxwellMembers{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+	mm := noMaxwellMembers
 	for m := d.nodes[0].first; m >= 0; m = d.nodes[m].next {
-		var first *int32
 		switch d.key(m) {
 		case "type":
-			first = &mm.typ
+			setFirst(&mm.typ, m)
 		case "database":
-			first = &mm.database
+			setFirst(&mm.database, m)
 		case "table":
-			first = &mm.table
+			setFirst(&mm.table, m)
 		case "ts":
-			first = &mm.ts
+			setFirst(&mm.ts, m)
 		case "xoffset":
-			first = &mm.xoffset
+			setFirst(&mm.xoffset, m)
 		case "position":
-			first = &mm.position
+			setFirst(&mm.position, m)
 		case "data":
-			first = &mm.data
+			setFirst(&mm.data, m)
 		case "old":
-			first = &mm.old
+			setFirst(&mm.old, m)
 		case "primary_key_columns":
-			first = &mm.primaryKey
+			setFirst(&mm.primaryKey, m)
 		case "sql":
-			first = &mm.sql
+			setFirst(&mm.sql, m)
 		case "encrypted":
-			first = &mm.encrypted
-		default:
-			continue
-		}
-		if *first < 0 {
-			*first = m
+			setFirst(&mm.encrypted, m)
 		}
 	}
 	return mm

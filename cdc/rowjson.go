@@ -20,6 +20,10 @@ func (x *rowjsonDecoder) Decode(dst []Change, rec *Record) ([]Change, Skip, erro
 	return settle(dst, out, skip, err)
 }
 
+// isRowjsonMeta reports whether a root member named name is metadata, not
+// a column. members counts the columns by it and untypedRow, which carves
+// that many, skips by it: one rule, so that a row never outgrows what was
+// carved for it.
 func isRowjsonMeta(name string) bool {
 	return name == "__op" || name == "table_name" || name == "database"
 }
@@ -32,6 +36,7 @@ type rowjsonMembers struct {
 	columns                        int
 }
 
+// members finds the rowjsonMembers in one walk.
 func (x *rowjsonDecoder) members() rowjsonMembers {
 	d := &x.doc
 	r := rowjsonMembers{op: -1, database: -1, table: -1, eventTime: -1}
@@ -40,20 +45,17 @@ func (x *rowjsonDecoder) members() rowjsonMembers {
 		if r.eventTime < 0 && x.eventTimeField != "" && name == x.eventTimeField {
 			r.eventTime = m
 		}
-		var first *int32
-		switch name {
-		case "__op":
-			first = &r.op
-		case "database":
-			first = &r.database
-		case "table_name":
-			first = &r.table
-		default:
+		if !isRowjsonMeta(name) {
 			r.columns++
 			continue
 		}
-		if *first < 0 {
-			*first = m
+		switch name {
+		case "__op":
+			setFirst(&r.op, m)
+		case "database":
+			setFirst(&r.database, m)
+		case "table_name":
+			setFirst(&r.table, m)
 		}
 	}
 	return r
@@ -86,8 +88,7 @@ func (x *rowjsonDecoder) decode(dst []Change, rec *Record) ([]Change, Skip, erro
 		return dst, NotSkipped, x.fail("__op", "want 0 (upsert) or 1 (delete), got %s", d.text(op))
 	}
 	var err error
-	ch.Database = rec.Topic
-	if ch.Database, err = x.name(r.database, "database", ch.Database); err != nil {
+	if ch.Database, err = x.name(r.database, "database", rec.Topic); err != nil {
 		return dst, NotSkipped, err
 	}
 	if ch.Table, err = x.name(r.table, "table_name", ""); err != nil {

@@ -71,3 +71,18 @@ func TestRowjsonEventTime(t *testing.T) {
 		decodeErr(t, dec, rec, "rowjson: updated_at: want an event time")
 	}
 }
+
+// TestRowjsonRepeatedMembers: of __op, database or table_name named
+// twice, the first counts, and neither is a column.
+func TestRowjsonRepeatedMembers(t *testing.T) {
+	dec := newDecoder(t, Options{Format: "rowjson", EventTimeField: "ts"})
+	rec := &Record{Topic: "rows", Timestamp: testTimestamp, Value: []byte(`{"__op":0,"__op":1,"database":"a","database":"b",` +
+		`"table_name":"t","table_name":"u","ts":1714559400000,"id":1}`)}
+	c := decode(t, dec, rec)[0]
+	if c.Op != Update || c.Database != "a" || c.Table != "t" || !c.EventTime.Equal(time.UnixMilli(1714559400000)) {
+		t.Errorf("got %s %s.%s at %s, want update a.t at epoch ms 1714559400000", c.Op, c.Database, c.Table, c.EventTime)
+	}
+	if len(c.Columns) != 2 {
+		t.Errorf("columns %v, want ts and id", c.Columns)
+	}
+}

@@ -98,6 +98,15 @@ type File struct {
 	Hour    warehouse.Hour
 	Version int
 	Rows    []Row
+	// RowGroupRows, if positive, ends a row group every RowGroupRows
+	// rows; ingest writes one row group per file.
+	RowGroupRows int
+	// PageRows, if positive, ends the pages of every column every
+	// PageRows rows of a row group; else parquet-go ends them by size.
+	PageRows int
+	// PlainSource writes _source_db and _source_table PLAIN-encoded,
+	// not dictionary-encoded as ingest does.
+	PlainSource bool
 }
 
 // Commit writes the files of partition p and then their commit record,
@@ -246,6 +255,13 @@ func (w *Warehouse) writeFile(ctx context.Context, key string, p int32, f *File)
 	}
 	fields := warehouse.BinlogMetaFields()
 	nmeta := len(fields)
+	if f.PlainSource {
+		for i := range fields {
+			if n := fields[i].Name; n == warehouse.ColSourceDB || n == warehouse.ColSourceTable {
+				fields[i].Node = parquet.Encoded(parquet.String(), &parquet.Plain)
+			}
+		}
+	}
 	for i, c := range sv.Columns {
 		n, err := schema.ParquetNode(types[i])
 		if err != nil {
@@ -259,6 +275,28 @@ func (w *Warehouse) writeFile(ctx context.Context, key string, p int32, f *File)
 		parquet.KeyValueMetadata("binlake.schema_version", strconv.Itoa(f.Version)),
 		parquet.KeyValueMetadata("binlake.table", w.Table))
 	rows := make([]parquet.Row, 0, 256)
+	// write writes rows; then, at the end of a page or row group, ends
+	// the pages of every column or the row group.
+	var rgRows, pageRows int
+	write := func() error {
+		if _, err := pw.WriteRows(rows); err != nil {
+			return err
+		}
+		rgRows, pageRows, rows = rgRows+len(rows), pageRows+len(rows), rows[:0]
+		if f.RowGroupRows > 0 && rgRows == f.RowGroupRows {
+			rgRows, pageRows = 0, 0
+			return pw.Flush()
+		}
+		if f.PageRows > 0 && pageRows == f.PageRows {
+			pageRows = 0
+			for _, cw := range pw.ColumnWriters() {
+				if err := cw.Flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	for _, r := range f.Rows {
 		if err := r.Pos.Check(); err != nil {
 			return 0, err
@@ -289,14 +327,13 @@ func (w *Warehouse) writeFile(ctx context.Context, key string, p int32, f *File)
 			out[nmeta+i] = pv
 		}
 		rows = append(rows, out)
-		if len(rows) == cap(rows) {
-			if _, err := pw.WriteRows(rows); err != nil {
+		if len(rows) == cap(rows) || rgRows+len(rows) == f.RowGroupRows || pageRows+len(rows) == f.PageRows {
+			if err := write(); err != nil {
 				return 0, err
 			}
-			rows = rows[:0]
 		}
 	}
-	if _, err := pw.WriteRows(rows); err != nil {
+	if err := write(); err != nil {
 		return 0, err
 	}
 	if err := pw.Close(); err != nil {
